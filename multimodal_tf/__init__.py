@@ -1,0 +1,47 @@
+"""multimodal_tf: Keras 3 / TensorFlow CNN, stacked LSTM, BERT and multimodal fusion classifiers.
+
+The reference implementation of "深度学习与多模态数据" (deep learning and
+multimodal data): the document's §4 models, fixed and extended with
+multimodal fusion that tolerates missing modalities (§5).
+
+Example:
+>>> from multimodal_tf import build_cnn_classifier
+>>> build_cnn_classifier().count_params()
+93322
+"""
+
+import os as _os
+
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from multimodal_tf.models import (  # noqa: E402
+    ImageEncoderConfig,
+    SequenceEncoderConfig,
+    TextEncoderConfig,
+    build_bert_classifier,
+    build_cnn_classifier,
+    build_image_encoder,
+    build_lstm_classifier,
+    build_multimodal_model,
+    build_sequence_encoder,
+    build_text_encoder,
+    build_text_preprocessor,
+)
+from multimodal_tf.saving import load_model  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ImageEncoderConfig",
+    "SequenceEncoderConfig",
+    "TextEncoderConfig",
+    "build_bert_classifier",
+    "build_cnn_classifier",
+    "build_image_encoder",
+    "build_lstm_classifier",
+    "build_multimodal_model",
+    "build_sequence_encoder",
+    "build_text_encoder",
+    "build_text_preprocessor",
+    "load_model",
+]

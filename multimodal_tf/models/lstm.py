@@ -1,0 +1,161 @@
+"""Stacked LSTM sequence encoder and classifier (the document's §4.2).
+
+With default arguments :func:`build_lstm_classifier` is the document's model,
+``LSTM(64, return_sequences=True) → LSTM(64) → Dense(10, softmax)``, with a
+`Masking` layer in front so that variable-length sequences padded with
+`mask_value` give the same prediction as the unpadded sequence.
+
+Padding convention: pad *after* the real time steps (post-padding) with
+time steps whose features all equal `mask_value` (0.0 by default). A real
+time step whose features are all exactly `mask_value` would be skipped too;
+choose another `mask_value` when your data has such steps.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import keras
+
+from multimodal_tf.models.heads import classification_layer, compile_classifier
+from multimodal_tf.validation import (
+    check_positive_int,
+    check_positive_int_tuple,
+    check_rate,
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class SequenceEncoderConfig:
+    """Hyperparameters of the stacked LSTM sequence encoder.
+
+    Args:
+        sequence_length: time steps per example, or None for variable length.
+        num_features: features per time step.
+        units: units of each stacked LSTM; all but the last return sequences.
+        bidirectional: wrap each LSTM in `Bidirectional` (doubles the width).
+        dropout: dropout on the encoder's output features.
+        mask_value: the padding value that `Masking` skips.
+
+    Example:
+    >>> SequenceEncoderConfig(sequence_length=None, num_features=12).units
+    (64, 64)
+    """
+
+    sequence_length: int | None = None
+    num_features: int = 1
+    units: tuple = (64, 64)
+    bidirectional: bool = False
+    dropout: float = 0.0
+    mask_value: float = 0.0
+
+    def __post_init__(self):
+        set_field = object.__setattr__
+        set_field(
+            self,
+            "sequence_length",
+            check_positive_int("sequence_length", self.sequence_length, allow_none=True),
+        )
+        set_field(self, "num_features", check_positive_int("num_features", self.num_features))
+        set_field(self, "units", check_positive_int_tuple("units", self.units))
+        if not isinstance(self.bidirectional, bool):
+            raise ValueError(
+                f"`bidirectional` must be True or False, got {self.bidirectional!r}."
+            )
+        set_field(self, "dropout", check_rate("dropout", self.dropout))
+        if not isinstance(self.mask_value, (int, float)) or not math.isfinite(self.mask_value):
+            raise ValueError(f"`mask_value` must be a finite number, got {self.mask_value!r}.")
+
+    @property
+    def input_shape(self) -> tuple:
+        return (self.sequence_length, self.num_features)
+
+
+def sequence_encoder_layers(config: SequenceEncoderConfig) -> list:
+    """The encoder's layers, in order, without an input layer.
+
+    Args:
+        config: the encoder's hyperparameters.
+
+    Returns:
+        A list of new Keras layers: `Masking`, the stacked LSTMs (the last
+        returns only its final state) and optional `Dropout`.
+    """
+    layers = [keras.layers.Masking(mask_value=float(config.mask_value))]
+    for index, units in enumerate(config.units):
+        lstm = keras.layers.LSTM(units, return_sequences=index < len(config.units) - 1)
+        layers.append(keras.layers.Bidirectional(lstm) if config.bidirectional else lstm)
+    if config.dropout:
+        layers.append(keras.layers.Dropout(config.dropout))
+    return layers
+
+
+def build_sequence_encoder(
+    config: SequenceEncoderConfig | None = None, name: str = "sequence_encoder"
+):
+    """Builds the sequence encoder as a Sequential model: sequence → features.
+
+    Args:
+        config: the encoder's hyperparameters.
+        name: the model's name.
+
+    Returns:
+        A `keras.Sequential` mapping `(batch, time, num_features)` floats to
+        `(batch, units[-1])` features (twice that when bidirectional).
+    """
+    config = config or SequenceEncoderConfig()
+    return keras.Sequential(
+        [keras.Input(shape=config.input_shape, name="sequence"), *sequence_encoder_layers(config)],
+        name=name,
+    )
+
+
+def build_lstm_classifier(
+    sequence_length,
+    num_features: int,
+    num_classes: int = 10,
+    *,
+    units=(64, 64),
+    bidirectional: bool = False,
+    dropout: float = 0.0,
+    mask_value: float = 0.0,
+    learning_rate: float | None = None,
+    compile: bool = True,
+):
+    """Builds the document's §4.2 stacked LSTM classifier, with masking.
+
+    Args:
+        sequence_length: time steps per example, or None for variable length.
+        num_features: features per time step.
+        num_classes: number of classes.
+        units: units of each stacked LSTM (the document: `(64, 64)`).
+        bidirectional: use bidirectional LSTMs.
+        dropout: dropout before the output layer.
+        mask_value: value of padded time steps, skipped by `Masking`.
+        learning_rate: Adam's learning rate; None keeps Keras' default.
+        compile: whether to compile like the document.
+
+    Returns:
+        A `keras.Sequential` from `(batch, time, num_features)` to
+        `(batch, num_classes)` float32 probabilities.
+
+    Example:
+    >>> model = build_lstm_classifier(None, num_features=12, num_classes=9)
+    >>> model.predict(np.zeros((1, 20, 12))).shape
+    (1, 9)
+    """
+    config = SequenceEncoderConfig(
+        sequence_length=sequence_length,
+        num_features=num_features,
+        units=units,
+        bidirectional=bidirectional,
+        dropout=dropout,
+        mask_value=mask_value,
+    )
+    num_classes = check_positive_int("num_classes", num_classes)
+    model = build_sequence_encoder(config, name="lstm_classifier")
+    model.add(classification_layer(num_classes))
+    if compile:
+        compile_classifier(model, learning_rate=learning_rate)
+    return model

@@ -1,0 +1,171 @@
+"""The multimodal classifier: per-modality encoders → fusion → head.
+
+Inputs, by name (the same names the data pipelines, export signatures and
+the command line use):
+
+| modality   | inputs                                                    |
+|------------|-----------------------------------------------------------|
+| `image`    | `image`: float `(batch, height, width, channels)`         |
+| `sequence` | `sequence`: float `(batch, time, features)`, post-padded  |
+| `text`     | `token_ids`, `padding_mask`, `segment_ids`: int32         |
+|            | `(batch, sequence_length)` from the text preprocessor     |
+
+plus one presence flag per modality, `<modality>_present` (float,
+`(batch,)`, 1 present / 0 absent). Each modality is encoded by the same
+builder its single-modality classifier uses (`build_image_encoder`,
+`build_sequence_encoder`, `build_text_encoder`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import keras
+
+from multimodal_tf.models.bert import TextEncoderConfig, build_text_encoder, text_inputs
+from multimodal_tf.models.cnn import ImageEncoderConfig, build_image_encoder
+from multimodal_tf.models.fusion import ModalityDropout, ModalityFusion
+from multimodal_tf.models.heads import classification_layer, compile_classifier
+from multimodal_tf.models.lstm import SequenceEncoderConfig, build_sequence_encoder
+from multimodal_tf.validation import check_positive_int, check_rate
+
+MODALITIES = ("image", "sequence", "text")
+_CONFIG_CLASSES = {
+    "image": ImageEncoderConfig,
+    "sequence": SequenceEncoderConfig,
+    "text": TextEncoderConfig,
+}
+
+
+def presence_input_name(modality: str) -> str:
+    """The name of a modality's presence-flag input, e.g. `"image_present"`."""
+    return f"{modality}_present"
+
+
+def _as_config(modality: str, value):
+    """Accepts a config object, a dict of its fields, or None."""
+    config_class = _CONFIG_CLASSES[modality]
+    if value is None or isinstance(value, config_class):
+        return value
+    if isinstance(value, dict):
+        try:
+            return config_class(**value)
+        except TypeError as error:
+            fields = ", ".join(field.name for field in dataclasses.fields(config_class))
+            raise ValueError(
+                f"`{modality}` has an unknown field ({error}); {config_class.__name__} "
+                f"takes: {fields}."
+            ) from None
+    raise ValueError(
+        f"`{modality}` must be None, a dict or a {config_class.__name__}, "
+        f"got {type(value).__name__}."
+    )
+
+
+def _modality_inputs(modality: str, config) -> dict:
+    if modality == "image":
+        return {"image": keras.Input(shape=config.input_shape, name="image")}
+    if modality == "sequence":
+        return {"sequence": keras.Input(shape=config.input_shape, name="sequence")}
+    return text_inputs(config.sequence_length)
+
+
+_ENCODER_BUILDERS = {
+    "image": build_image_encoder,
+    "sequence": build_sequence_encoder,
+    "text": build_text_encoder,
+}
+
+
+def build_multimodal_model(
+    num_classes: int,
+    *,
+    image=None,
+    sequence=None,
+    text=None,
+    fusion: str = "concat",
+    fusion_dim: int = 128,
+    num_heads: int = 4,
+    modality_dropout: float = 0.0,
+    dropout: float = 0.1,
+    seed: int | None = None,
+    learning_rate: float | None = None,
+    compile: bool = True,
+):
+    """Builds a classifier over any non-empty subset of image, sequence, text.
+
+    Args:
+        num_classes: number of classes.
+        image: `ImageEncoderConfig`, a dict of its fields, or None to leave
+            the image modality out.
+        sequence: `SequenceEncoderConfig`, a dict of its fields, or None.
+        text: `TextEncoderConfig`, a dict of its fields, or None.
+        fusion: `"concat"`, `"gated"` or `"attention"`.
+        fusion_dim: width each modality is projected to before fusion.
+        num_heads: attention heads for `fusion="attention"`.
+        modality_dropout: probability, during training, of marking a present
+            modality absent (never all of an example's modalities).
+        dropout: dropout between fusion and the output layer.
+        seed: seed of the modality dropout.
+        learning_rate: Adam's learning rate; None: 1e-3, or 5e-5 when the
+            text encoder is a pretrained checkpoint that is fine-tuned.
+        compile: whether to compile for integer labels.
+
+    Returns:
+        A functional `keras.Model` taking a dict of the inputs named in this
+        module's doc and returning `(batch, num_classes)` float32
+        probabilities.
+
+    Example:
+    >>> model = build_multimodal_model(
+    ...     10, image={"input_shape": (28, 28, 1)}, text={"sequence_length": 32},
+    ...     fusion="gated", modality_dropout=0.2)
+    >>> sorted(model.input)
+    ['image', 'image_present', 'padding_mask', 'segment_ids', 'text_present', 'token_ids']
+    """
+    num_classes = check_positive_int("num_classes", num_classes)
+    configs = {
+        modality: _as_config(modality, value)
+        for modality, value in (("image", image), ("sequence", sequence), ("text", text))
+    }
+    configs = {modality: config for modality, config in configs.items() if config is not None}
+    if not configs:
+        raise ValueError(
+            "At least one modality is needed: pass `image`, `sequence` and/or `text` "
+            "(a config or a dict of its fields)."
+        )
+    fusion_layer = ModalityFusion(
+        fusion, fusion_dim=fusion_dim, num_heads=num_heads, name="fusion"
+    )
+    modality_dropout = check_rate("modality_dropout", modality_dropout)
+    dropout = check_rate("dropout", dropout)
+
+    inputs, features, flags = {}, [], []
+    for modality, config in configs.items():
+        modality_inputs = _modality_inputs(modality, config)
+        presence = keras.Input(shape=(), name=presence_input_name(modality))
+        inputs.update(modality_inputs)
+        inputs[presence.name] = presence
+        encoder_input = modality_inputs if modality == "text" else modality_inputs[modality]
+        features.append(_ENCODER_BUILDERS[modality](config, name=f"{modality}_encoder")(encoder_input))
+        flags.append(presence)
+
+    presence_matrix = keras.layers.Concatenate(name="presence")(
+        [keras.layers.Reshape((1,), name=f"{modality}_flag")(flag)
+         for modality, flag in zip(configs, flags)]
+    )
+    presence_matrix = ModalityDropout(modality_dropout, seed=seed, name="modality_dropout")(
+        presence_matrix
+    )
+    fused = fusion_layer(features, presence_matrix)
+    if dropout:
+        fused = keras.layers.Dropout(dropout, name="head_dropout")(fused)
+    outputs = classification_layer(num_classes)(fused)
+    model = keras.Model(inputs, outputs, name=f"multimodal_{fusion}_classifier")
+    if compile:
+        if learning_rate is None:
+            text_config = configs.get("text")
+            fine_tunes = text_config is not None and text_config.checkpoint and not text_config.freeze
+            learning_rate = 5e-5 if fine_tunes else 1e-3
+        compile_classifier(model, learning_rate=learning_rate)
+    return model

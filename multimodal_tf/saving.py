@@ -1,0 +1,35 @@
+"""Loading saved models safely."""
+
+from __future__ import annotations
+
+import os
+
+import keras
+
+import multimodal_tf.models  # noqa: F401  (registers our layers for deserialisation)
+
+
+def load_model(path, *, compile: bool = True):
+    """Loads a `.keras` model written by this library, in Keras' safe mode.
+
+    Our layers (and keras-hub's) are registered as serialisable, so no
+    `custom_objects` are needed; plain `keras.saving.load_model(path)` works
+    too once `multimodal_tf` is imported. Safe mode refuses files that carry
+    arbitrary Python code (Lambda layers).
+
+    Args:
+        path: a `.keras` file.
+        compile: whether to restore the optimizer and loss.
+
+    Returns:
+        The `keras.Model`.
+
+    Raises:
+        ValueError: `path` does not exist or is not a `.keras` file.
+    """
+    path = os.fspath(path)
+    if not path.endswith(".keras"):
+        raise ValueError(f"`path` must name a .keras file, got {path!r}.")
+    if not os.path.isfile(path):
+        raise ValueError(f"`path` {path!r} does not exist.")
+    return keras.saving.load_model(path, compile=compile, safe_mode=True)
