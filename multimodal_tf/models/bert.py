@@ -109,7 +109,9 @@ def load_bert_backbone(config: TextEncoderConfig):
     """
     dtype = keras.config.dtype_policy().name
     if config.checkpoint is not None:
-        backbone = keras_hub.models.BertBackbone.from_preset(config.checkpoint, dtype=dtype)
+        backbone = keras_hub.models.BertBackbone.from_preset(
+            config.checkpoint, dtype=dtype, name="bert_backbone"
+        )
         if config.sequence_length > backbone.max_sequence_length:
             raise ValueError(
                 f"`sequence_length` ({config.sequence_length}) exceeds the checkpoint's "
@@ -124,6 +126,7 @@ def load_bert_backbone(config: TextEncoderConfig):
         intermediate_dim=config.intermediate_dim,
         max_sequence_length=max(config.sequence_length, 2),
         dtype=dtype,
+        name="bert_backbone",
     )
 
 

@@ -1,0 +1,82 @@
+import keras
+import numpy as np
+import pytest
+
+from multimodal_tf import ImageEncoderConfig, build_cnn_classifier, build_image_encoder
+
+
+@pytest.fixture(scope="module")
+def document_model():
+    return build_cnn_classifier()
+
+
+def test_defaults_are_the_documents_model(document_model):
+    assert document_model.count_params() == 93322
+    summary = [(type(layer).__name__, layer.output.shape[1:]) for layer in document_model.layers]
+    assert summary == [
+        ("Conv2D", (26, 26, 32)),
+        ("MaxPooling2D", (13, 13, 32)),
+        ("Conv2D", (11, 11, 64)),
+        ("MaxPooling2D", (5, 5, 64)),
+        ("Conv2D", (3, 3, 64)),
+        ("Flatten", (576,)),
+        ("Dense", (64,)),
+        ("Dense", (10,)),
+    ]
+    assert isinstance(document_model, keras.Sequential)
+    assert document_model.layers[-1].activation is keras.activations.softmax
+
+
+def test_compiled_like_the_document(document_model):
+    assert isinstance(document_model.optimizer, keras.optimizers.Adam)
+    assert float(document_model.optimizer.learning_rate) == pytest.approx(1e-3)
+    assert document_model.loss == "sparse_categorical_crossentropy"
+    # The accuracy metric is built on the first evaluation.
+    metrics = document_model.evaluate(np.zeros((2, 28, 28, 1)), np.zeros(2), verbose=0, return_dict=True)
+    assert set(metrics) == {"loss", "accuracy"}
+
+
+def test_encoder_is_the_classifier_without_its_head(document_model):
+    encoder = build_image_encoder()
+    assert [type(layer) for layer in encoder.layers] == [
+        type(layer) for layer in document_model.layers[:-1]
+    ]
+    assert encoder.output_shape == (None, 64)
+
+
+def test_optional_knobs_build():
+    model = build_cnn_classifier((32, 32, 3), 5, filters=(8, 16), dropout=0.5, batch_norm=True)
+    layer_types = {type(layer).__name__ for layer in model.layers}
+    assert {"BatchNormalization", "Dropout"} <= layer_types
+    assert model.output_shape == (None, 5)
+
+
+def test_uncompiled_on_request():
+    assert not build_cnn_classifier(compile=False).compiled
+
+
+@pytest.mark.parametrize(
+    "arguments, named",
+    [
+        (dict(input_shape=(28, 28)), "input_shape"),
+        (dict(input_shape=(1, 28, 28, 1)), "input_shape"),
+        (dict(input_shape=(28, -28, 1)), "input_shape"),
+        (dict(input_shape=(8, 8, 1)), "input_shape"),
+        (dict(num_classes=0), "num_classes"),
+        (dict(num_classes=2.5), "num_classes"),
+        (dict(filters=(32, -64)), "filters"),
+        (dict(filters=()), "filters"),
+        (dict(kernel_size=0), "kernel_size"),
+        (dict(dense_units=-1), "dense_units"),
+        (dict(dropout=1.0), "dropout"),
+        (dict(batch_norm="yes"), "batch_norm"),
+    ],
+)
+def test_bad_arguments_raise_value_error_naming_them(arguments, named):
+    with pytest.raises(ValueError, match=f"`{named}`"):
+        build_cnn_classifier(**arguments)
+
+
+def test_config_validates_too():
+    with pytest.raises(ValueError, match="`filters`"):
+        ImageEncoderConfig(filters="32")
