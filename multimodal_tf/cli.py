@@ -19,7 +19,7 @@ import time
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
-def _build_all_models(out):
+def _build_all_models():
     """Builds the four public models with their defaults and prints their sizes."""
     from multimodal_tf import (
         build_bert_classifier,
@@ -32,7 +32,7 @@ def _build_all_models(out):
     try:
         checkpoint = minilm_checkpoint()
     except FileNotFoundError as error:
-        print(f"note: {error} Using a small random BERT instead.", file=out)
+        print(f"note: {error} Using a small random BERT instead.")
         checkpoint = None
     text = {"checkpoint": checkpoint, "sequence_length": 64}
     models = {
@@ -47,11 +47,11 @@ def _build_all_models(out):
     for name, build in models.items():
         model = build()
         sizes[name] = model.count_params()
-        print(f"built {name:42s} {sizes[name]:>12,d} parameters", file=out)
+        print(f"built {name:42s} {sizes[name]:>12,d} parameters")
     return sizes
 
 
-def train(args, out=sys.stdout):
+def train(args):
     import keras
 
     from multimodal_tf import build_cnn_classifier
@@ -60,7 +60,7 @@ def train(args, out=sys.stdout):
 
     keras.config.set_dtype_policy(args.precision)
     keras.utils.set_random_seed(args.seed)
-    sizes = _build_all_models(out)
+    sizes = _build_all_models()
     try:
         train_images, train_labels = load_fashion_mnist_arrays("train")
         test_images, test_labels = load_fashion_mnist_arrays("test")
@@ -72,8 +72,7 @@ def train(args, out=sys.stdout):
     print(
         f"training the document CNN on Fashion-MNIST: {len(train_images)} train / "
         f"{len(test_images)} test images, {args.epochs} epoch(s), batch {args.batch_size}, "
-        f"precision {args.precision}",
-        file=out,
+        f"precision {args.precision}"
     )
     model = build_cnn_classifier()
     started = time.perf_counter()
@@ -106,8 +105,8 @@ def train(args, out=sys.stdout):
     }
     with open(os.path.join(folder, "metrics.json"), "w", encoding="utf-8") as metrics_file:
         json.dump(metrics, metrics_file, indent=2, ensure_ascii=False)
-    print(f"test accuracy: {metrics['test_accuracy']:.4f} (loss {metrics['test_loss']:.4f})", file=out)
-    print(f"wrote {folder}/model.keras and metrics.json", file=out)
+    print(f"test accuracy: {metrics['test_accuracy']:.4f} (loss {metrics['test_loss']:.4f})")
+    print(f"wrote {folder}/model.keras and metrics.json")
     return 0
 
 
