@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from multimodal_tf.data import load_fashion_mnist_arrays
-from multimodal_tf.data.fashion_mnist import read_idx
+from multimodal_tf.data.datasets.fashion_mnist import read_idx
 from multimodal_tf.data.pipeline import image_dataset
 
 

@@ -1,0 +1,1 @@
+"""One TFDS builder per real source; importing this package registers them."""

