@@ -16,3 +16,9 @@ def dtype_policy():
 
     yield set_policy
     keras.config.set_dtype_policy("float32")
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory):
+    """A TFDS data folder shared by every test that reads real datasets."""
+    return str(tmp_path_factory.mktemp("tfds"))

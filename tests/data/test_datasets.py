@@ -17,11 +17,6 @@ from multimodal_tf.data.datasets.twemoji_categories import CATEGORIES, emoji_tex
 from multimodal_tf.data.sources import source_path
 
 
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    return str(tmp_path_factory.mktemp("tfds"))
-
-
 def prepared(builder_class, data_dir):
     builder = builder_class(data_dir=data_dir)
     builder.download_and_prepare()

@@ -1,0 +1,150 @@
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from multimodal_tf import build_text_preprocessor
+from multimodal_tf.data.pipeline import BadRecordError, dataframe_to_dataset, load_split, prepare, records_to_dataset
+from tests.models.test_bert_tokenizer import TINY_VOCAB
+
+
+@pytest.fixture(scope="module")
+def preprocessor():
+    return build_text_preprocessor(TINY_VOCAB, sequence_length=8)
+
+
+def first_batch(dataset):
+    return next(iter(dataset))
+
+
+def image(value=0):
+    return np.full((4, 4, 1), value, np.uint8)
+
+
+def test_presence_flags_come_from_the_data(preprocessor):
+    columns = {
+        "image": [image(255), None, image(0), image(10)],
+        "sequence": [np.ones((3, 2)), np.ones((5, 2)) * 2, float("nan"), np.ones((1, 2))],
+        "text": ["hello world", "", "the movie", None],
+    }
+    features, labels = first_batch(records_to_dataset(columns, [0, 1, 2, 1], text_preprocessor=preprocessor, batch_size=4))
+    np.testing.assert_array_equal(features["image_present"], [1, 0, 1, 1])
+    np.testing.assert_array_equal(features["sequence_present"], [1, 1, 0, 1])
+    np.testing.assert_array_equal(features["text_present"], [1, 0, 1, 0])
+    np.testing.assert_allclose(features["image"][0], 1.0)  # uint8 scaled to [0, 1]
+    assert features["sequence"].shape == (4, 5, 2)  # padded to the longest in the batch
+    np.testing.assert_array_equal(features["sequence"][0, 3:], 0.0)
+    assert features["token_ids"].shape == (4, 8)
+    assert features["token_ids"][0, 1] == TINY_VOCAB.index("hello")
+    np.testing.assert_array_equal(labels, [0, 1, 2, 1])
+
+
+def test_features_only_without_labels():
+    features = first_batch(records_to_dataset({"image": [image(), image()]}, batch_size=2))
+    assert set(features) == {"image", "image_present"}
+
+
+def test_a_pandas_frame():
+    frame = pd.DataFrame({
+        "text": ["a b", None, "c"],
+        "sequence": [np.ones((2, 3)), np.ones((4, 3)), None],
+        "label": [0, 1, 0],
+    })
+    features, labels = first_batch(dataframe_to_dataset(frame, batch_size=3))
+    np.testing.assert_array_equal(features["text_present"], [1, 0, 1])
+    np.testing.assert_array_equal(features["sequence_present"], [1, 1, 0])
+    assert features["text"].numpy().tolist() == [b"a b", b"", b"c"]
+    np.testing.assert_array_equal(labels, [0, 1, 0])
+
+
+@pytest.mark.parametrize(
+    "columns, labels, match",
+    [
+        ({"image": [image(), np.zeros((5, 4, 1), np.uint8)]}, [0, 1], "record 1, field 'image': shape"),
+        ({"image": [image(), np.full((4, 4, 1), np.nan, np.float32)]}, [0, 1], "record 1, field 'image': contains NaN"),
+        ({"image": [image(), np.full((4, 4, 1), 7.0, np.float32)]}, [0, 1], "record 1, field 'image': float values"),
+        ({"sequence": [np.ones((2, 3)), np.array([[1, np.inf, 1]])]}, [0, 1], "record 1, field 'sequence': NaN or infinity at time step 0"),
+        ({"sequence": [np.ones((2, 3)), np.ones((2, 4))]}, [0, 1], "record 1, field 'sequence': 4 features, expected 3"),
+        ({"sequence": [np.ones((2, 3)), np.zeros((2, 3))]}, [0, 1], "record 1, field 'sequence': time step 0 equals mask_value"),
+        ({"text": ["fine", 42]}, [0, 1], "record 1, field 'text': int, expected a string"),
+        ({"text": ["fine", "also fine"]}, [0, 5], "record 1, field 'label': 5, expected 0..2"),
+        ({"text": ["fine", "also fine"]}, [0, "1"], "record 1, field 'label': '1'"),
+        ({"text": ["fine", "also fine"]}, [0, 1.5], "record 1, field 'label': 1.5"),
+        ({"text": ["fine", None]}, [0, 1], "record 1: every modality"),
+    ],
+)
+def test_bad_records_are_named_by_index_and_field(columns, labels, match):
+    with pytest.raises(BadRecordError, match=match):
+        records_to_dataset(columns, labels, num_classes=3)
+
+
+def test_bad_records_can_be_skipped_and_counted():
+    skipped = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        dataset = records_to_dataset(
+            {"text": ["good", 7, "fine", None]}, [0, 1, 1, 0],
+            on_bad_record="skip", skipped=skipped, batch_size=8,
+        )
+    assert [index for index, _ in skipped] == [1, 3]
+    assert any("skipped 2 of 4 records" in str(w.message) for w in caught)
+    features, labels = first_batch(dataset)
+    assert features["text"].numpy().tolist() == [b"good", b"fine"]
+    np.testing.assert_array_equal(labels, [0, 1])
+
+
+@pytest.mark.parametrize(
+    "arguments, match",
+    [
+        (dict(columns={"audio": [1]}), "unknown column"),
+        (dict(columns={}), "at least one of"),
+        (dict(columns={"text": ["a", "b"]}, labels=[1]), "`labels` has 1 rows"),
+        (dict(columns={"text": ["a"], "image": [image(), image()]}), "column 'text' has 1 rows"),
+        (dict(columns={"text": ["a"]}, on_bad_record="ignore"), "`on_bad_record`"),
+    ],
+)
+def test_bad_arguments(arguments, match):
+    with pytest.raises(ValueError, match=match):
+        records_to_dataset(**arguments)
+
+
+def test_tfds_splits_stream_as_model_inputs(data_dir):
+    prepare("twemoji_categories", data_dir)
+    preprocessor = build_text_preprocessor(TINY_VOCAB, sequence_length=12)
+    features, labels = first_batch(load_split(
+        "twemoji_categories", "test", data_dir=data_dir, text_preprocessor=preprocessor, batch_size=5
+    ))
+    assert set(features) == {"image", "image_present", "text_present", "token_ids", "padding_mask", "segment_ids"}
+    assert features["image"].shape == (5, 64, 64, 3) and 0.0 <= float(np.min(features["image"])) <= 1.0
+    assert labels.shape == (5,)
+    image_only, _ = first_batch(load_split(
+        "twemoji_categories", "test", data_dir=data_dir, text_preprocessor=preprocessor, batch_size=5,
+        absent=("text",),
+    ))
+    np.testing.assert_array_equal(image_only["text_present"], 0.0)
+    np.testing.assert_array_equal(image_only["padding_mask"][:, 2:], 0)  # [CLS] [SEP] only
+    np.testing.assert_array_equal(image_only["image"], features["image"])
+
+
+def test_missing_rate_drops_one_modality_reproducibly(data_dir):
+    prepare("twemoji_categories", data_dir)
+
+    def flags(seed):
+        dataset = load_split("twemoji_categories", "test", data_dir=data_dir, missing_rate=0.4, seed=seed, batch_size=1000)
+        features, _ = first_batch(dataset)
+        return np.stack([features["image_present"], features["text_present"]], axis=1)
+
+    first = flags(0)
+    assert np.all(first.sum(axis=1) >= 1)
+    assert 0.3 < 1 - first.sum(axis=1).mean() + 1 < 0.5  # fraction of rows missing one modality
+    np.testing.assert_array_equal(flags(0), first)
+    assert not np.array_equal(flags(1), first)
+
+
+def test_sequences_pad_with_the_mask_value(data_dir):
+    prepare("japanese_vowels", data_dir)
+    sequences, labels = first_batch(load_split("japanese_vowels", "train", data_dir=data_dir, presence=False, batch_size=16, mask_value=-9.0))
+    lengths = np.sum(np.any(sequences.numpy() != -9.0, axis=2), axis=1)
+    assert sequences.shape[1] == lengths.max() and lengths.min() < lengths.max()
+    assert labels.shape == (16,)
