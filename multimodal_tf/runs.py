@@ -1,0 +1,327 @@
+"""A run: train one model on one real dataset, evaluate it, save it.
+
+This is what `multimodal-tf train`, `evaluate` and `predict` do. A run folder
+holds `model.keras` and `metrics.json`, which records everything needed to
+evaluate or predict again (dataset, modalities, class names, text settings)
+and the test accuracy for every modality subset.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import os
+import platform
+import time
+
+import keras
+import numpy as np
+
+from multimodal_tf.data.pipeline import TFDS_MODALITIES, check_modalities, load_split, prepare
+from multimodal_tf.models import (
+    build_bert_classifier,
+    build_cnn_classifier,
+    build_lstm_classifier,
+    build_multimodal_model,
+    build_text_preprocessor,
+)
+from multimodal_tf.pretrained import minilm_checkpoint
+from multimodal_tf.validation import check_choice, check_positive_int, check_rate
+
+METRICS_FILE = "metrics.json"
+MODEL_FILE = "model.keras"
+DEFAULT_DATASET = "twemoji_categories"
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+    """What to train, on what, and how.
+
+    Args:
+        dataset: a dataset of `multimodal_tf.data.pipeline.TFDS_MODALITIES`.
+        modalities: the modalities to use (default: all the dataset has).
+        model: `"auto"` (the multimodal model for two or more modalities,
+            the document's classifier for one), `"multimodal"` or
+            `"classifier"`.
+        epochs: training epochs (None: the dataset's default).
+        batch_size: examples per batch (None: the dataset's default).
+        precision: the dtype policy.
+        learning_rate: None: the builder's default.
+        fusion: fusion of the multimodal model.
+        modality_dropout: modality dropout of the multimodal model.
+        text_length: tokens per text (None: the dataset's default).
+        fine_tune_text: train the pretrained text encoder too (default for
+            the text classifier; the multimodal model keeps it frozen unless
+            asked, which is faster on CPUs).
+        limit: use only the first N training examples (quick runs).
+        seed: seed of weights, shuffling and modality dropout.
+        data_dir: the TFDS data folder.
+    """
+
+    dataset: str = DEFAULT_DATASET
+    modalities: tuple | None = None
+    model: str = "auto"
+    epochs: int | None = None
+    batch_size: int | None = None
+    precision: str = "float32"
+    learning_rate: float | None = None
+    fusion: str = "gated"
+    modality_dropout: float = 0.3
+    text_length: int | None = None
+    fine_tune_text: bool | None = None
+    limit: int | None = None
+    seed: int = 0
+    data_dir: str | None = None
+
+    def __post_init__(self):
+        set_field = object.__setattr__
+        check_choice("dataset", self.dataset, tuple(TFDS_MODALITIES))
+        set_field(self, "modalities", check_modalities(self.dataset, self.modalities))
+        check_choice("model", self.model, ("auto", "multimodal", "classifier"))
+        if self.model == "classifier" and len(self.modalities) != 1:
+            raise ValueError("`model` 'classifier' needs exactly one modality; use 'multimodal'.")
+        defaults = DATASET_DEFAULTS[self.dataset]
+        for name in ("epochs", "batch_size", "text_length"):
+            value = getattr(self, name)
+            set_field(self, name, check_positive_int(name, defaults[name] if value is None else value))
+        check_choice("precision", self.precision, ("float32", "mixed_float16", "mixed_bfloat16"))
+        check_rate("modality_dropout", self.modality_dropout)
+        check_positive_int("limit", self.limit, allow_none=True)
+
+    @property
+    def kind(self) -> str:
+        if self.model != "auto":
+            return self.model
+        return "multimodal" if len(self.modalities) > 1 else "classifier"
+
+
+DATASET_DEFAULTS = {
+    "twemoji_categories": {"epochs": 8, "batch_size": 32, "text_length": 32},
+    "fashion_mnist": {"epochs": 10, "batch_size": 64, "text_length": 32},
+    "rt_snippets": {"epochs": 3, "batch_size": 32, "text_length": 64},
+    "japanese_vowels": {"epochs": 60, "batch_size": 16, "text_length": 32},
+}
+
+
+def dataset_facts(config: RunConfig) -> dict:
+    """Class names, image shape and sequence width of the prepared dataset."""
+    builder = prepare(config.dataset, config.data_dir)
+    features = builder.info.features
+    facts = {"class_names": list(features["label"].names)}
+    if "image" in config.modalities:
+        facts["image_shape"] = list(features["image"].shape)
+    if "sequence" in config.modalities:
+        facts["num_features"] = int(features["sequence"].shape[-1])
+    return facts
+
+
+def build_run_model(config: RunConfig, facts: dict, text_checkpoint: str | None):
+    """Builds the model a run trains, from the builders of `multimodal_tf.models`."""
+    num_classes = len(facts["class_names"])
+    fine_tune = config.fine_tune_text
+    if config.kind == "classifier":
+        modality = config.modalities[0]
+        if modality == "image":
+            return build_cnn_classifier(tuple(facts["image_shape"]), num_classes, learning_rate=config.learning_rate)
+        if modality == "sequence":
+            return build_lstm_classifier(
+                None, facts["num_features"], num_classes, learning_rate=config.learning_rate
+            )
+        return build_bert_classifier(
+            num_classes, checkpoint=text_checkpoint, sequence_length=config.text_length,
+            pooling="mean", freeze_encoder=fine_tune is False, learning_rate=config.learning_rate,
+        )
+    arguments = {}
+    if "image" in config.modalities:
+        arguments["image"] = {"input_shape": tuple(facts["image_shape"])}
+    if "sequence" in config.modalities:
+        arguments["sequence"] = {"sequence_length": None, "num_features": facts["num_features"]}
+    if "text" in config.modalities:
+        arguments["text"] = {
+            "checkpoint": text_checkpoint, "sequence_length": config.text_length,
+            "pooling": "mean", "freeze": not fine_tune,
+        }
+    return build_multimodal_model(
+        num_classes, fusion=config.fusion, modality_dropout=config.modality_dropout,
+        seed=config.seed, learning_rate=config.learning_rate, **arguments,
+    )
+
+
+def _split(config: RunConfig, split: str, preprocessor, **kwargs):
+    return load_split(
+        config.dataset, split, batch_size=config.batch_size, text_preprocessor=preprocessor,
+        data_dir=config.data_dir, modalities=config.modalities,
+        presence=config.kind == "multimodal", seed=config.seed, **kwargs,
+    )
+
+
+def modality_subsets(modalities) -> dict:
+    """`{"all": (), "image only": absent modalities, ...}` for per-subset accuracy."""
+    subsets = {"all": ()}
+    if len(modalities) > 1:
+        for modality in modalities:
+            subsets[f"{modality} only"] = tuple(m for m in modalities if m != modality)
+    return subsets
+
+
+def evaluate_subsets(model, config: RunConfig, preprocessor) -> dict:
+    """Test accuracy with all modalities, then with each one alone."""
+    results = {}
+    for subset, absent in modality_subsets(config.modalities).items():
+        dataset = _split(config, "test", preprocessor, absent=absent)
+        results[subset] = round(float(model.evaluate(dataset, verbose=0, return_dict=True)["accuracy"]), 4)
+    return results
+
+
+def text_preprocessor_for(config: RunConfig, checkpoint: str | None):
+    if "text" not in config.modalities:
+        return None
+    return build_text_preprocessor(checkpoint, sequence_length=config.text_length)
+
+
+def train_run(config: RunConfig, output: str = "saved_models", run: str | None = None, verbose: int = 1) -> dict:
+    """Trains, evaluates per modality subset, and saves one run.
+
+    Args:
+        config: the run's configuration.
+        output: the folder that receives the run folder.
+        run: the run folder's name (default: dataset, model and a timestamp).
+        verbose: Keras' progress display (1: bar, 2: a line per epoch).
+
+    Returns:
+        The metrics written to `metrics.json` (with `"folder"` added).
+    """
+    keras.config.set_dtype_policy(config.precision)
+    keras.utils.set_random_seed(config.seed)
+    facts = dataset_facts(config)
+    checkpoint = minilm_checkpoint() if "text" in config.modalities else None
+    preprocessor = text_preprocessor_for(config, checkpoint)
+    model = build_run_model(config, facts, checkpoint)
+    split = "train" if config.limit is None else f"train[:{config.limit}]"
+    train_data = _split(config, split, preprocessor, shuffle=True)
+    started = time.perf_counter()
+    model.fit(train_data, epochs=config.epochs, verbose=verbose, shuffle=False)
+    seconds = time.perf_counter() - started
+    accuracy = evaluate_subsets(model, config, preprocessor)
+    run = run or f"{config.dataset}-{config.kind}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
+    folder = os.path.join(output, run)
+    os.makedirs(folder, exist_ok=True)
+    model.save(os.path.join(folder, MODEL_FILE))
+    metrics = {
+        "config": {**dataclasses.asdict(config), "kind": config.kind},
+        **facts,
+        "text_checkpoint": checkpoint,
+        "parameters": model.count_params(),
+        "train_seconds": round(seconds, 1),
+        "test_accuracy": accuracy,
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
+        "keras": keras.__version__,
+    }
+    with open(os.path.join(folder, METRICS_FILE), "w", encoding="utf-8") as metrics_file:
+        json.dump(metrics, metrics_file, indent=2, ensure_ascii=False)
+    keras.config.set_dtype_policy("float32")
+    return {**metrics, "folder": folder}
+
+
+def load_run(path: str) -> tuple:
+    """Loads a run folder (or its model.keras): `(model, metrics, config)`.
+
+    Raises:
+        ValueError: not a run folder written by `train_run`.
+    """
+    folder = path[: -len(MODEL_FILE)] if path.endswith(MODEL_FILE) else path
+    folder = folder.rstrip("/") or "."
+    model_path, metrics_path = os.path.join(folder, MODEL_FILE), os.path.join(folder, METRICS_FILE)
+    if not (os.path.isfile(model_path) and os.path.isfile(metrics_path)):
+        raise ValueError(
+            f"{path!r} is not a run folder: expected {MODEL_FILE} and {METRICS_FILE} in {folder!r}."
+        )
+    from multimodal_tf.saving import load_model
+
+    with open(metrics_path, encoding="utf-8") as metrics_file:
+        metrics = json.load(metrics_file)
+    saved = dict(metrics["config"])
+    saved.pop("kind", None)
+    config = RunConfig(**{**saved, "modalities": tuple(saved["modalities"])})
+    return load_model(model_path), metrics, config
+
+
+def evaluate_run(path: str, data_dir: str | None = None) -> dict:
+    """Re-evaluates a saved run on its test split, per modality subset."""
+    model, metrics, config = load_run(path)
+    if data_dir is not None:
+        config = dataclasses.replace(config, data_dir=data_dir)
+    prepare(config.dataset, config.data_dir)
+    return evaluate_subsets(model, config, text_preprocessor_for(config, metrics.get("text_checkpoint")))
+
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp")
+
+
+def _read_image(path: str, shape) -> np.ndarray:
+    from PIL import Image, UnidentifiedImageError
+
+    height, width, channels = shape
+    try:
+        with Image.open(path) as image:
+            rgba = image.convert("RGBA").resize((width, height))
+    except (OSError, UnidentifiedImageError) as error:
+        raise ValueError(f"input {path!r} is not a readable image: {error}") from None
+    array = np.asarray(rgba, np.float32) / 255.0
+    rgb = array[..., :3] * array[..., 3:] + (1.0 - array[..., 3:])  # over white
+    return rgb if channels == 3 else rgb.mean(axis=-1, keepdims=True)
+
+
+def predict_run(path: str, inputs) -> list:
+    """Predicts one example per input with a saved run.
+
+    Each input is an image file (`.png`, `.jpg`, ...; resized to the model's
+    size, transparency over white), a `.npy` sequence `(time, features)`,
+    or otherwise a text. A multimodal model gets the other modalities marked
+    absent.
+
+    Returns:
+        A list of `(input, class name, probability)`.
+    """
+    model, metrics, config = load_run(path)
+    preprocessor = text_preprocessor_for(config, metrics.get("text_checkpoint"))
+    results = []
+    for item in inputs:
+        lower = item.lower()
+        if lower.endswith((*IMAGE_SUFFIXES, ".npy")) and not os.path.isfile(item):
+            raise ValueError(f"input {item!r} looks like a file name, but there is no such file.")
+        if lower.endswith(IMAGE_SUFFIXES) and os.path.isfile(item):
+            modality, value = "image", _read_image(item, metrics["image_shape"])[None]
+        elif lower.endswith(".npy") and os.path.isfile(item):
+            modality, value = "sequence", np.load(item).astype(np.float32)[None]
+        else:
+            modality, value = "text", None
+        if modality not in config.modalities:
+            raise ValueError(
+                f"input {item!r} is {modality}, but this model takes {', '.join(config.modalities)}."
+            )
+        features = _example_features(config, metrics, modality, value, item, preprocessor)
+        if config.kind == "classifier" and modality != "text":
+            features = features[modality]
+        probabilities = model.predict(features, verbose=0)[0]
+        best = int(np.argmax(probabilities))
+        results.append((item, metrics["class_names"][best], float(probabilities[best])))
+    return results
+
+
+def _example_features(config, metrics, modality, value, text, preprocessor) -> dict:
+    """One example's inputs, with the other modalities blank and absent."""
+    features = {}
+    for name in config.modalities:
+        present = name == modality
+        if name == "image":
+            features["image"] = value if present else np.zeros((1, *metrics["image_shape"]), np.float32)
+        elif name == "sequence":
+            features["sequence"] = value if present else np.zeros((1, 1, metrics["num_features"]), np.float32)
+        else:
+            tokens = preprocessor([text if present else ""])
+            features.update({key: np.asarray(tensor).astype(np.int32) for key, tensor in tokens.items()})
+        if config.kind == "multimodal":
+            features[f"{name}_present"] = np.array([1.0 if present else 0.0], np.float32)
+    return features
