@@ -18,7 +18,13 @@ import time
 import keras
 import numpy as np
 
-from multimodal_tf.data.pipeline import TFDS_MODALITIES, check_modalities, load_split, prepare
+from multimodal_tf.data.pipeline import (
+    TFDS_MODALITIES,
+    check_modalities,
+    load_split,
+    prepare,
+    read_image_file,
+)
 from multimodal_tf.models import (
     build_bert_classifier,
     build_cnn_classifier,
@@ -192,7 +198,15 @@ def train_run(config: RunConfig, output: str = "saved_models", run: str | None =
     Returns:
         The metrics written to `metrics.json` (with `"folder"` added).
     """
+    previous_policy = keras.config.dtype_policy()
     keras.config.set_dtype_policy(config.precision)
+    try:
+        return _train_run(config, output, run, verbose)
+    finally:
+        keras.config.set_dtype_policy(previous_policy)
+
+
+def _train_run(config: RunConfig, output: str, run: str | None, verbose: int) -> dict:
     keras.utils.set_random_seed(config.seed)
     facts = dataset_facts(config)
     checkpoint = minilm_checkpoint() if "text" in config.modalities else None
@@ -220,7 +234,6 @@ def train_run(config: RunConfig, output: str = "saved_models", run: str | None =
     }
     with open(os.path.join(folder, METRICS_FILE), "w", encoding="utf-8") as metrics_file:
         json.dump(metrics, metrics_file, indent=2, ensure_ascii=False)
-    keras.config.set_dtype_policy("float32")
     return {**metrics, "folder": folder}
 
 
@@ -260,17 +273,8 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp")
 
 
 def _read_image(path: str, shape) -> np.ndarray:
-    from PIL import Image, UnidentifiedImageError
-
     height, width, channels = shape
-    try:
-        with Image.open(path) as image:
-            rgba = image.convert("RGBA").resize((width, height))
-    except (OSError, UnidentifiedImageError) as error:
-        raise ValueError(f"input {path!r} is not a readable image: {error}") from None
-    array = np.asarray(rgba, np.float32) / 255.0
-    rgb = array[..., :3] * array[..., 3:] + (1.0 - array[..., 3:])  # over white
-    return rgb if channels == 3 else rgb.mean(axis=-1, keepdims=True)
+    return read_image_file(path, channels, size=(height, width)).astype(np.float32) / 255.0
 
 
 def predict_run(path: str, inputs) -> list:
@@ -291,9 +295,9 @@ def predict_run(path: str, inputs) -> list:
         lower = item.lower()
         if lower.endswith((*IMAGE_SUFFIXES, ".npy")) and not os.path.isfile(item):
             raise ValueError(f"input {item!r} looks like a file name, but there is no such file.")
-        if lower.endswith(IMAGE_SUFFIXES) and os.path.isfile(item):
+        if lower.endswith(IMAGE_SUFFIXES):
             modality, value = "image", _read_image(item, metrics["image_shape"])[None]
-        elif lower.endswith(".npy") and os.path.isfile(item):
+        elif lower.endswith(".npy"):
             modality, value = "sequence", np.load(item).astype(np.float32)[None]
         else:
             modality, value = "text", None

@@ -13,10 +13,13 @@ PYTHON=${PYTHON:-python3}
 extras=${1:-}
 
 if command -v apt-get >/dev/null 2>&1; then
-  if ! dpkg -s dataset-fashion-mnist >/dev/null 2>&1; then
+  wanted=""
+  dpkg -s dataset-fashion-mnist >/dev/null 2>&1 || wanted="dataset-fashion-mnist"
+  command -v npm >/dev/null 2>&1 || wanted="$wanted npm"
+  if [ -n "$wanted" ]; then
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq dataset-fashion-mnist
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $wanted
   fi
 else
   echo "note: no apt-get; Fashion-MNIST will need its IDX files or an online TFDS download" >&2

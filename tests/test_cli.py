@@ -1,26 +1,92 @@
+"""`multimodal-tf` end to end on tiny slices of the real datasets."""
+
 import json
 
-import keras
 import numpy as np
 import pytest
+import tensorflow_datasets as tfds
+from PIL import Image
 
+import multimodal_tf.data.datasets  # noqa: F401
 from multimodal_tf.cli import main
-from multimodal_tf.data import load_fashion_mnist_arrays
+from multimodal_tf.data.datasets.twemoji_categories import CATEGORIES
 
 
-def test_train_builds_the_models_trains_the_cnn_and_writes_the_run(tmp_path, capsys):
-    assert main(["train", "--limit", "2000", "--quiet", "--output", str(tmp_path), "--run", "r1"]) == 0
+@pytest.fixture(scope="module")
+def twemoji_run(tmp_path_factory, data_dir):
+    output = tmp_path_factory.mktemp("runs")
+    code = main([
+        "train", "--limit", "96", "--epochs", "1", "--text-length", "16", "--quiet",
+        "--data-dir", data_dir, "--output", str(output), "--run", "r",
+    ])
+    assert code == 0
+    return output / "r"
+
+
+def test_train_writes_the_model_and_per_subset_accuracy(twemoji_run, capsys):
+    metrics = json.loads((twemoji_run / "metrics.json").read_text())
+    assert set(metrics["test_accuracy"]) == {"all", "image only", "text only"}
+    assert all(0.0 <= value <= 1.0 for value in metrics["test_accuracy"].values())
+    assert metrics["config"]["kind"] == "multimodal" and metrics["class_names"] == CATEGORIES
+    assert metrics["text_checkpoint"].endswith("model")
+    assert (twemoji_run / "model.keras").is_file()
+
+
+def test_evaluate_reproduces_the_runs_numbers(twemoji_run, data_dir, capsys):
+    capsys.readouterr()
+    assert main(["evaluate", str(twemoji_run), "--data-dir", data_dir]) == 0
     printed = capsys.readouterr().out
-    assert "built cnn (document §4.1)" in printed and "93,322 parameters" in printed
-    assert "test accuracy:" in printed
-    metrics = json.loads((tmp_path / "r1" / "metrics.json").read_text())
-    assert metrics["train_examples"] == 2000 and metrics["test_examples"] == 10000
-    assert len(metrics["parameters"]) == 4
-    assert metrics["test_accuracy"] > 0.5  # 10 classes: chance is 0.1
-    model = keras.saving.load_model(tmp_path / "r1" / "model.keras")
-    images, labels = load_fashion_mnist_arrays("test")
-    accuracy = np.mean(model.predict(images[:2000] / 255.0, verbose=0).argmax(axis=1) == labels[:2000])
-    assert abs(accuracy - metrics["test_accuracy"]) < 0.05
+    metrics = json.loads((twemoji_run / "metrics.json").read_text())
+    for subset, value in metrics["test_accuracy"].items():
+        assert f"test accuracy ({subset}): {value:.4f}" in printed
+
+
+def test_predict_images_and_texts(twemoji_run, data_dir, tmp_path, capsys):
+    record = next(iter(tfds.as_numpy(tfds.load("twemoji_categories", split="test", data_dir=data_dir))))
+    Image.fromarray(record["image"]).save(tmp_path / "emoji.png")
+    capsys.readouterr()
+    assert main(["predict", str(twemoji_run), str(tmp_path / "emoji.png"), "a red apple"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["input"] for line in lines] == [str(tmp_path / "emoji.png"), "a red apple"]
+    assert all(line["class"] in CATEGORIES and 0 < line["probability"] <= 1 for line in lines)
+
+
+def test_predict_refuses_a_missing_file(twemoji_run, capsys):
+    assert main(["predict", str(twemoji_run), "/no/such/image.png"]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "dataset, extra, parameters",
+    [
+        ("fashion_mnist", ["--limit", "1024"], 93322),  # the document's CNN
+        ("japanese_vowels", ["--epochs", "2"], None),
+        ("rt_snippets", ["--limit", "64", "--text-length", "16"], None),
+    ],
+)
+def test_single_modality_datasets_train_the_documents_classifier(dataset, extra, parameters, data_dir, tmp_path):
+    arguments = ["train", "--dataset", dataset, "--epochs", "1", "--quiet", "--data-dir", data_dir,
+                 "--output", str(tmp_path), "--run", "r"]
+    assert main(arguments + extra) == 0
+    metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    assert metrics["config"]["kind"] == "classifier"
+    assert list(metrics["test_accuracy"]) == ["all"]
+    if parameters:
+        assert metrics["parameters"] == parameters
+        assert metrics["test_accuracy"]["all"] > 0.5  # 10 classes: chance is 0.1
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["train", "--modalities", "audio"], "`modalities` must be a non-empty subset"),
+        (["train", "--dataset", "fashion_mnist", "--model", "classifier", "--modalities", "image", "--modality-dropout", "1.5"], "`modality_dropout`"),
+        (["evaluate", "/nonexistent"], "is not a run folder"),
+    ],
+)
+def test_bad_requests_exit_2_with_the_reason(arguments, message, capsys):
+    assert main(arguments) == 2
+    assert message in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("arguments", [["train", "--epochs", "0"], ["train", "--precision", "float8"], []])

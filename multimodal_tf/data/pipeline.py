@@ -98,6 +98,8 @@ def _is_missing(value) -> bool:
 
 
 def _check_image(index, value, image_shape):
+    if isinstance(value, _Unreadable):
+        raise BadRecordError(f"record {index}, field 'image': {value.message}")
     image = np.asarray(value)
     if image.ndim == 2:
         image = image[..., None]
@@ -339,6 +341,105 @@ def dataframe_to_dataset(frame, label_column: str | None = "label", **kwargs):
     columns = {name: frame[name].tolist() for name in MODALITY_COLUMNS if name in frame.columns}
     labels = None if label_column is None else frame[label_column].tolist()
     return records_to_dataset(columns, labels, **kwargs)
+
+
+def read_image_file(path: str, channels: int = 3, size=None) -> np.ndarray:
+    """Reads an image file as uint8 `(h, w, channels)`; transparency over white.
+
+    Args:
+        path: the image file (PNG, JPEG, GIF, BMP, WebP).
+        channels: 3 (RGB) or 1 (grey).
+        size: `(height, width)` to resize to, or None to keep the size.
+
+    Raises:
+        ValueError: the file is missing or is not a readable image.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image = image.convert("RGBA")
+            if size is not None:
+                image = image.resize((size[1], size[0]))
+            rgba = np.asarray(image, np.float32)
+    except (OSError, UnidentifiedImageError, ValueError) as error:
+        raise ValueError(f"cannot read image file {path!r}: {error}") from None
+    alpha = rgba[..., 3:] / 255.0
+    rgb = rgba[..., :3] * alpha + 255.0 * (1.0 - alpha)
+    if channels == 1:
+        rgb = rgb.mean(axis=-1, keepdims=True)
+    return np.round(rgb).astype(np.uint8)
+
+
+class _Unreadable:
+    """Stands for an image file that could not be read, so the record is bad."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+
+def csv_to_dataset(
+    csv_path: str,
+    *,
+    image_column: str | None = "image",
+    text_column: str | None = "text",
+    label_column: str | None = "label",
+    image_root: str | None = None,
+    channels: int = 3,
+    **kwargs,
+):
+    """:func:`records_to_dataset` over a CSV file and a folder of images.
+
+    Each row names an image file (relative to `image_root`, default the
+    CSV's folder) and/or a text, and an integer label. An empty cell marks
+    that modality absent. A missing or corrupt image file is a bad record,
+    named by its row index (0 = the first row after the header) and field,
+    raised or skipped per `on_bad_record`.
+
+    Args:
+        csv_path: the CSV file, with a header row.
+        image_column: the column of image file names (None: no images).
+        text_column: the column of texts (None: no text).
+        label_column: the column of labels (None: no labels).
+        image_root: the folder image names are relative to.
+        channels: 3 (RGB) or 1 (grey).
+        **kwargs: passed to :func:`records_to_dataset` (`on_bad_record`,
+            `skipped`, `text_preprocessor`, `batch_size`, ...).
+    """
+    import csv
+    import os
+
+    with open(csv_path, newline="", encoding="utf-8") as csv_file:
+        rows = list(csv.DictReader(csv_file))
+    header = set(rows[0]) if rows else set()
+    for column in (image_column, text_column, label_column):
+        if column is not None and column not in header:
+            raise ValueError(f"{csv_path} has no column {column!r}; its columns are {sorted(header)}.")
+    image_root = image_root or os.path.dirname(os.path.abspath(csv_path))
+
+    def image_of(cell: str):
+        if not cell.strip():
+            return None
+        try:
+            return read_image_file(os.path.join(image_root, cell), channels)
+        except ValueError as error:
+            return _Unreadable(str(error))
+
+    columns = {}
+    if image_column is not None:
+        columns["image"] = [image_of(row[image_column]) for row in rows]
+    if text_column is not None:
+        columns["text"] = [row[text_column] for row in rows]
+    labels = None if label_column is None else [_csv_label(row[label_column]) for row in rows]
+    return records_to_dataset(columns, labels, **kwargs)
+
+
+def _csv_label(text: str):
+    """CSV cells are strings: integers become ints, anything else stays for the check."""
+    try:
+        return int(text)
+    except ValueError:
+        return text
 
 
 # ------------------------------------------------------------- TFDS sources

@@ -23,6 +23,8 @@ import shlex
 import subprocess
 import sys
 
+import tensorflow_datasets as tfds
+
 
 @dataclasses.dataclass(frozen=True)
 class Source:
@@ -141,3 +143,23 @@ def fetch(names=None, *, verbose: bool = True) -> dict:
                 )
         paths[name] = path
     return paths
+
+
+class PackagedSourceBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
+    """A TFDS builder whose data comes from one packaged source file.
+
+    Subclasses set `SOURCE` (a key of `SOURCES`). The file is the `source`
+    argument when given (e.g. a copy elsewhere), else the fetched one; a
+    missing file raises `FileNotFoundError` naming the fetch command when
+    the dataset is prepared.
+    """
+
+    SOURCE = ""
+
+    def __init__(self, *, source: str | None = None, **kwargs):
+        self._source = source
+        super().__init__(**kwargs)
+
+    @property
+    def source_file(self) -> str:
+        return self._source or source_path(self.SOURCE)

@@ -17,7 +17,7 @@ import dataclasses
 
 import keras
 
-from multimodal_tf.models.heads import classification_layer, compile_classifier
+from multimodal_tf.models.heads import finish_sequential_classifier
 from multimodal_tf.validation import (
     check_positive_int,
     check_positive_int_tuple,
@@ -179,8 +179,6 @@ def build_cnn_classifier(
         batch_norm=batch_norm,
     )
     num_classes = check_positive_int("num_classes", num_classes)
-    model = build_image_encoder(config, name="cnn_classifier")
-    model.add(classification_layer(num_classes))
-    if compile:
-        compile_classifier(model, learning_rate=learning_rate)
-    return model
+    return finish_sequential_classifier(
+        build_image_encoder(config, name="cnn_classifier"), num_classes, learning_rate=learning_rate, compile=compile
+    )

@@ -53,3 +53,23 @@ def compile_classifier(model, *, optimizer="adam", learning_rate: float | None =
         metrics=["accuracy"],
     )
     return model
+
+
+def finish_sequential_classifier(
+    encoder, num_classes: int, *, learning_rate: float | None = None, compile: bool = True
+):
+    """Turns a Sequential encoder into a classifier: adds the head, compiles.
+
+    Args:
+        encoder: a `keras.Sequential` encoder (modified in place).
+        num_classes: number of classes.
+        learning_rate: Adam's learning rate; None keeps Keras' default.
+        compile: whether to compile like the document.
+
+    Returns:
+        `encoder`, now ending in the float32 softmax layer.
+    """
+    encoder.add(classification_layer(num_classes))
+    if compile:
+        compile_classifier(encoder, learning_rate=learning_rate)
+    return encoder

@@ -18,7 +18,7 @@ import math
 
 import keras
 
-from multimodal_tf.models.heads import classification_layer, compile_classifier
+from multimodal_tf.models.heads import finish_sequential_classifier
 from multimodal_tf.validation import (
     check_positive_int,
     check_positive_int_tuple,
@@ -154,8 +154,6 @@ def build_lstm_classifier(
         mask_value=mask_value,
     )
     num_classes = check_positive_int("num_classes", num_classes)
-    model = build_sequence_encoder(config, name="lstm_classifier")
-    model.add(classification_layer(num_classes))
-    if compile:
-        compile_classifier(model, learning_rate=learning_rate)
-    return model
+    return finish_sequential_classifier(
+        build_sequence_encoder(config, name="lstm_classifier"), num_classes, learning_rate=learning_rate, compile=compile
+    )

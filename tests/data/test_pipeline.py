@@ -148,3 +148,43 @@ def test_sequences_pad_with_the_mask_value(data_dir):
     lengths = np.sum(np.any(sequences.numpy() != -9.0, axis=2), axis=1)
     assert sequences.shape[1] == lengths.max() and lengths.min() < lengths.max()
     assert labels.shape == (16,)
+
+
+def write_csv(folder, rows):
+    from PIL import Image
+
+    Image.fromarray(np.full((4, 4, 3), 200, np.uint8)).save(folder / "a.png")
+    Image.fromarray(np.zeros((4, 4, 4), np.uint8)).save(folder / "clear.png")  # fully transparent
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    lines = ["image,text,label"] + [",".join(row) for row in rows]
+    (folder / "data.csv").write_text("\n".join(lines) + "\n")
+    return folder / "data.csv"
+
+
+def test_a_folder_of_images_and_a_csv(tmp_path):
+    from multimodal_tf.data.pipeline import csv_to_dataset
+
+    path = write_csv(tmp_path, [("a.png", "nice", "1"), ("", "no image", "0"), ("clear.png", "", "2")])
+    features, labels = first_batch(csv_to_dataset(path, batch_size=3))
+    np.testing.assert_array_equal(features["image_present"], [1, 0, 1])
+    np.testing.assert_array_equal(features["text_present"], [1, 1, 0])
+    np.testing.assert_allclose(features["image"][0], 200 / 255.0, rtol=1e-6)
+    np.testing.assert_allclose(features["image"][2], 1.0)  # transparency over white
+    np.testing.assert_array_equal(labels, [1, 0, 2])
+
+
+def test_corrupt_and_missing_image_files_are_bad_records(tmp_path):
+    from multimodal_tf.data.pipeline import csv_to_dataset
+
+    path = write_csv(tmp_path, [("a.png", "x", "1"), ("broken.png", "y", "0"), ("gone.png", "z", "1"), ("a.png", "w", "one")])
+    with pytest.raises(BadRecordError, match="record 1, field 'image': cannot read image file"):
+        csv_to_dataset(path)
+    skipped = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        features, labels = first_batch(csv_to_dataset(path, on_bad_record="skip", skipped=skipped))
+    assert [index for index, _ in skipped] == [1, 2, 3]
+    assert "field 'label': 'one'" in skipped[2][1]
+    np.testing.assert_array_equal(labels, [1])
+    with pytest.raises(ValueError, match="has no column 'caption'"):
+        csv_to_dataset(path, text_column="caption")

@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from multimodal_tf.data.archives import read_zip_member
-from multimodal_tf.data.sources import source_path
+from multimodal_tf.data.sources import PackagedSourceBuilder, source_path
 
 NUM_FEATURES = 12
 CLASS_NAMES = [str(index) for index in range(1, 10)]
@@ -94,15 +94,12 @@ def read_split(split: str, source: str | None = None) -> tuple:
     return parse_ts(read_zip_member(source, member).decode("utf-8"), member)
 
 
-class JapaneseVowels(tfds.core.GeneratorBasedBuilder):
+class JapaneseVowels(PackagedSourceBuilder):
     """Variable-length 12-dimensional speech sequences, 9 speakers."""
 
+    SOURCE = "japanese_vowels"
     VERSION = tfds.core.Version("1.0.0")
     RELEASE_NOTES = {"1.0.0": "First release: the official UEA train/test split."}
-
-    def __init__(self, *, source: str | None = None, **kwargs):
-        self._source = source
-        super().__init__(**kwargs)
 
     def _info(self):
         return self.dataset_info_from_configs(

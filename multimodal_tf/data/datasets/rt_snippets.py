@@ -20,7 +20,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from multimodal_tf.data.archives import read_tar_member
-from multimodal_tf.data.sources import source_path
+from multimodal_tf.data.sources import PackagedSourceBuilder
 
 SDIST_MEMBER = "vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz"
 SNIPPETS_MEMBER = "hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt"
@@ -70,15 +70,12 @@ def read_snippets(sdist_path: str) -> list:
     return parse_snippets(read_tar_member(inner, SNIPPETS_MEMBER).decode("utf-8"))
 
 
-class RtSnippets(tfds.core.GeneratorBasedBuilder):
+class RtSnippets(PackagedSourceBuilder):
     """Rotten-Tomatoes snippets with human sentiment ratings, as binary sentiment."""
 
+    SOURCE = "rt_snippets"
     VERSION = tfds.core.Version("1.0.0")
     RELEASE_NOTES = {"1.0.0": "First release: binary labels, id % 5 == 0 is test."}
-
-    def __init__(self, *, source: str | None = None, **kwargs):
-        self._source = source
-        super().__init__(**kwargs)
 
     def _info(self):
         return self.dataset_info_from_configs(
@@ -96,7 +93,7 @@ class RtSnippets(tfds.core.GeneratorBasedBuilder):
         )
 
     def _split_generators(self, dl_manager):
-        rows = read_snippets(self._source or source_path("rt_snippets"))
+        rows = read_snippets(self.source_file)
         rows = [row for row in rows if row[1] != 0.0]
         return {
             "train": self._generate_examples([row for row in rows if row[0] % TEST_EVERY]),

@@ -28,7 +28,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from multimodal_tf.data.archives import read_tar_members
-from multimodal_tf.data.sources import source_path
+from multimodal_tf.data.sources import PackagedSourceBuilder
 
 CATEGORIES = [
     "Smileys & Emotion", "People & Body", "Animals & Nature", "Food & Drink",
@@ -98,15 +98,12 @@ def read_package(path: str) -> tuple:
     return entries, images
 
 
-class TwemojiCategories(tfds.core.GeneratorBasedBuilder):
+class TwemojiCategories(PackagedSourceBuilder):
     """Paired emoji image + name → emoji category, held out by emoji."""
 
+    SOURCE = "emoji"
     VERSION = tfds.core.Version("1.0.0")
     RELEASE_NOTES = {"1.0.0": "First release: emoji-datasource-twitter 16.0.0, 9 categories."}
-
-    def __init__(self, *, source: str | None = None, **kwargs):
-        self._source = source
-        super().__init__(**kwargs)
 
     def _info(self):
         return self.dataset_info_from_configs(
@@ -124,7 +121,7 @@ class TwemojiCategories(tfds.core.GeneratorBasedBuilder):
         )
 
     def _split_generators(self, dl_manager):
-        entries, images = read_package(self._source or source_path("emoji"))
+        entries, images = read_package(self.source_file)
         records = emoji_records(entries)
         return {
             "train": self._generate_examples([r for r in records if not is_test_emoji(r[3])], images),
