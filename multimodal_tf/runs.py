@@ -72,7 +72,7 @@ class RunConfig:
     batch_size: int | None = None
     precision: str = "float32"
     learning_rate: float | None = None
-    fusion: str = "gated"
+    fusion: str = "attention"
     modality_dropout: float = 0.3
     text_length: int | None = None
     fine_tune_text: bool | None = None

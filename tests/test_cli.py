@@ -59,7 +59,7 @@ def test_predict_refuses_a_missing_file(twemoji_run, capsys):
 @pytest.mark.parametrize(
     "dataset, extra, parameters",
     [
-        ("fashion_mnist", ["--limit", "1024"], 93322),  # the document's CNN
+        ("fashion_mnist", ["--limit", "4096"], 93322),  # the document's CNN
         ("japanese_vowels", ["--epochs", "2"], None),
         ("rt_snippets", ["--limit", "64", "--text-length", "16"], None),
     ],
