@@ -168,6 +168,9 @@ def build_text_encoder(config: TextEncoderConfig | None = None, name: str = "tex
     config = config or TextEncoderConfig()
     backbone = load_bert_backbone(config)
     backbone.trainable = not config.freeze
+    if config.pooling != "pooled":
+        # The pooler is unused: keep it out of the trainable weights.
+        backbone.get_layer("pooled_dense").trainable = False
     inputs = text_inputs(config.sequence_length)
     outputs = backbone(inputs)
     if config.pooling == "pooled":
