@@ -290,6 +290,10 @@ def records_to_dataset(
     if not kept_labels:
         raise ValueError("No usable record is left.")
 
+    if "image" in modalities and image_shape is None:
+        raise ValueError("Column 'image' has no present value: pass `image_shape`.")
+    if "sequence" in modalities and num_features is None:
+        raise ValueError("Column 'sequence' has no present value: pass `num_features`.")
     tensors = {}
     for name in modalities:
         tensors[f"{name}_present"] = np.asarray(present[name], np.float32)

@@ -102,6 +102,8 @@ def test_bad_records_can_be_skipped_and_counted():
         (dict(columns={"text": ["a", "b"]}, labels=[1]), "`labels` has 1 rows"),
         (dict(columns={"text": ["a"], "image": [image(), image()]}), "column 'text' has 1 rows"),
         (dict(columns={"text": ["a"]}, on_bad_record="ignore"), "`on_bad_record`"),
+        (dict(columns={"text": ["a"], "sequence": [None]}), "pass `num_features`"),
+        (dict(columns={"text": ["a"], "image": [None]}), "pass `image_shape`"),
     ],
 )
 def test_bad_arguments(arguments, match):
