@@ -98,7 +98,7 @@ def build_parser():
     train_parser.add_argument("--precision", choices=("float32", "mixed_float16", "mixed_bfloat16"), default="float32")
     train_parser.add_argument("--learning-rate", type=float, default=None)
     train_parser.add_argument("--fusion", choices=("concat", "gated", "attention"), default="attention")
-    train_parser.add_argument("--modality-dropout", type=float, default=0.3)
+    train_parser.add_argument("--modality-dropout", type=float, default=0.2)
     train_parser.add_argument("--text-length", type=_positive_int, default=None, help="tokens per text")
     train_parser.add_argument("--fine-tune-text", action="store_true", help="train the pretrained text encoder too")
     train_parser.add_argument("--limit", type=_positive_int, default=None, help="use only the first N training examples")

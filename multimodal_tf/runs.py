@@ -73,7 +73,7 @@ class RunConfig:
     precision: str = "float32"
     learning_rate: float | None = None
     fusion: str = "attention"
-    modality_dropout: float = 0.3
+    modality_dropout: float = 0.2
     text_length: int | None = None
     fine_tune_text: bool | None = None
     limit: int | None = None
@@ -103,7 +103,7 @@ class RunConfig:
 
 
 DATASET_DEFAULTS = {
-    "twemoji_categories": {"epochs": 8, "batch_size": 32, "text_length": 32},
+    "twemoji_categories": {"epochs": 12, "batch_size": 32, "text_length": 32},
     "fashion_mnist": {"epochs": 10, "batch_size": 64, "text_length": 32},
     "rt_snippets": {"epochs": 3, "batch_size": 32, "text_length": 64},
     "japanese_vowels": {"epochs": 60, "batch_size": 16, "text_length": 32},
