@@ -134,3 +134,13 @@ def test_malformed_ts_cases_are_named_by_line():
         parse_ts(header + "1,?,3:4,5,6:1\n")
     with pytest.raises(ValueError, match="no @data"):
         parse_ts("@problemName x\n")
+
+
+def test_fashion_mnist_without_local_files_or_network_names_the_install_command(tmp_path, monkeypatch):
+    class OfflineBuilder:
+        def download_and_prepare(self):
+            raise ConnectionError("no route to host")
+
+    monkeypatch.setattr(tfds, "builder", lambda name, data_dir=None: OfflineBuilder())
+    with pytest.raises(FileNotFoundError, match="apt-get install dataset-fashion-mnist"):
+        prepare_fashion_mnist(str(tmp_path / "tfds"), folder=str(tmp_path))

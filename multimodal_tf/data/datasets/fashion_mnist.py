@@ -158,7 +158,15 @@ def prepare_fashion_mnist(data_dir: str | None = None, folder: str | None = None
     """
     if local_files_present(folder):
         builder = LocalFashionMNIST(folder=folder, data_dir=data_dir)
-    else:
-        builder = tfds.builder("fashion_mnist", data_dir=data_dir)
-    builder.download_and_prepare()
+        builder.download_and_prepare()
+        return builder
+    builder = tfds.builder("fashion_mnist", data_dir=data_dir)
+    try:
+        builder.download_and_prepare()
+    except Exception as error:  # TFDS raises many types for a failed download
+        raise FileNotFoundError(
+            f"Fashion-MNIST: no local IDX files in {folder or DEBIAN_FOLDER} and the online TFDS "
+            f"download failed ({type(error).__name__}: {str(error)[:200]}). Install the files with "
+            f"`{INSTALL_COMMAND}` or pass `folder=`."
+        ) from error
     return builder
