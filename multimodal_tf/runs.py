@@ -119,7 +119,21 @@ def dataset_facts(config: RunConfig) -> dict:
         facts["image_shape"] = list(features["image"].shape)
     if "sequence" in config.modalities:
         facts["num_features"] = int(features["sequence"].shape[-1])
+        facts.update(sequence_statistics(builder))
     return facts
+
+
+def sequence_statistics(builder) -> dict:
+    """Per-feature mean and variance over every time step of the training split."""
+    import tensorflow_datasets as tfds
+
+    steps = np.concatenate(
+        [record["sequence"] for record in tfds.as_numpy(builder.as_dataset(split="train"))]
+    )
+    return {
+        "feature_mean": steps.mean(axis=0).astype(float).tolist(),
+        "feature_variance": np.maximum(steps.var(axis=0), 1e-12).astype(float).tolist(),
+    }
 
 
 def build_run_model(config: RunConfig, facts: dict, text_checkpoint: str | None):
@@ -132,7 +146,8 @@ def build_run_model(config: RunConfig, facts: dict, text_checkpoint: str | None)
             return build_cnn_classifier(tuple(facts["image_shape"]), num_classes, learning_rate=config.learning_rate)
         if modality == "sequence":
             return build_lstm_classifier(
-                None, facts["num_features"], num_classes, learning_rate=config.learning_rate
+                None, facts["num_features"], num_classes, learning_rate=config.learning_rate,
+                feature_mean=facts["feature_mean"], feature_variance=facts["feature_variance"],
             )
         return build_bert_classifier(
             num_classes, checkpoint=text_checkpoint, sequence_length=config.text_length,
@@ -142,7 +157,10 @@ def build_run_model(config: RunConfig, facts: dict, text_checkpoint: str | None)
     if "image" in config.modalities:
         arguments["image"] = {"input_shape": tuple(facts["image_shape"])}
     if "sequence" in config.modalities:
-        arguments["sequence"] = {"sequence_length": None, "num_features": facts["num_features"]}
+        arguments["sequence"] = {
+            "sequence_length": None, "num_features": facts["num_features"],
+            "feature_mean": facts["feature_mean"], "feature_variance": facts["feature_variance"],
+        }
     if "text" in config.modalities:
         arguments["text"] = {
             "checkpoint": text_checkpoint, "sequence_length": config.text_length,

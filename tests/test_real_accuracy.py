@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
     "dataset, epochs, floor",
     [
         ("fashion_mnist", 2, 0.85),  # document CNN; ~91% after 10 epochs
-        ("japanese_vowels", 60, 0.90),  # stacked LSTM; published 97-99%
+        ("japanese_vowels", 60, 0.95),  # stacked LSTM, standardised: 97.0%; published 97-99%
     ],
 )
 def test_document_classifiers_on_real_data(dataset, epochs, floor, data_dir, tmp_path):

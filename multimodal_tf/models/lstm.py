@@ -37,6 +37,10 @@ class SequenceEncoderConfig:
         bidirectional: wrap each LSTM in `Bidirectional` (doubles the width).
         dropout: dropout on the encoder's output features.
         mask_value: the padding value that `Masking` skips.
+        feature_mean: per-feature means of the training data; with
+            `feature_variance`, a `Normalization` layer after `Masking`
+            standardises the inputs inside the model (padding stays masked).
+        feature_variance: per-feature variances of the training data.
 
     Example:
     >>> SequenceEncoderConfig(sequence_length=None, num_features=12).units
@@ -49,6 +53,8 @@ class SequenceEncoderConfig:
     bidirectional: bool = False
     dropout: float = 0.0
     mask_value: float = 0.0
+    feature_mean: tuple | None = None
+    feature_variance: tuple | None = None
 
     def __post_init__(self):
         set_field = object.__setattr__
@@ -66,6 +72,22 @@ class SequenceEncoderConfig:
         set_field(self, "dropout", check_rate("dropout", self.dropout))
         if not isinstance(self.mask_value, (int, float)) or not math.isfinite(self.mask_value):
             raise ValueError(f"`mask_value` must be a finite number, got {self.mask_value!r}.")
+        if (self.feature_mean is None) != (self.feature_variance is None):
+            raise ValueError("`feature_mean` and `feature_variance` must be given together.")
+        if self.feature_mean is not None:
+            for name in ("feature_mean", "feature_variance"):
+                try:
+                    values = tuple(float(v) for v in getattr(self, name))
+                except (TypeError, ValueError):
+                    values = ()
+                if len(values) != self.num_features or not all(math.isfinite(v) for v in values):
+                    raise ValueError(
+                        f"`{name}` must hold {self.num_features} finite numbers (one per feature), "
+                        f"got {getattr(self, name)!r}."
+                    )
+                set_field(self, name, values)
+            if min(self.feature_variance) <= 0:
+                raise ValueError(f"`feature_variance` must be positive, got {self.feature_variance!r}.")
 
     @property
     def input_shape(self) -> tuple:
@@ -79,10 +101,15 @@ def sequence_encoder_layers(config: SequenceEncoderConfig) -> list:
         config: the encoder's hyperparameters.
 
     Returns:
-        A list of new Keras layers: `Masking`, the stacked LSTMs (the last
-        returns only its final state) and optional `Dropout`.
+        A list of new Keras layers: `Masking`, optional `Normalization`, the
+        stacked LSTMs (the last returns only its final state) and optional
+        `Dropout`.
     """
     layers = [keras.layers.Masking(mask_value=float(config.mask_value))]
+    if config.feature_mean is not None:
+        layers.append(
+            keras.layers.Normalization(mean=config.feature_mean, variance=config.feature_variance)
+        )
     for index, units in enumerate(config.units):
         lstm = keras.layers.LSTM(units, return_sequences=index < len(config.units) - 1)
         layers.append(keras.layers.Bidirectional(lstm) if config.bidirectional else lstm)
@@ -120,6 +147,8 @@ def build_lstm_classifier(
     bidirectional: bool = False,
     dropout: float = 0.0,
     mask_value: float = 0.0,
+    feature_mean=None,
+    feature_variance=None,
     learning_rate: float | None = None,
     compile: bool = True,
 ):
@@ -133,6 +162,8 @@ def build_lstm_classifier(
         bidirectional: use bidirectional LSTMs.
         dropout: dropout before the output layer.
         mask_value: value of padded time steps, skipped by `Masking`.
+        feature_mean: per-feature training means, to standardise in-model.
+        feature_variance: per-feature training variances.
         learning_rate: Adam's learning rate; None keeps Keras' default.
         compile: whether to compile like the document.
 
@@ -152,6 +183,8 @@ def build_lstm_classifier(
         bidirectional=bidirectional,
         dropout=dropout,
         mask_value=mask_value,
+        feature_mean=feature_mean,
+        feature_variance=feature_variance,
     )
     num_classes = check_positive_int("num_classes", num_classes)
     return finish_sequential_classifier(

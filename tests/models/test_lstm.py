@@ -72,3 +72,28 @@ def test_bidirectional_encoder_doubles_the_width():
 def test_bad_arguments_raise_value_error_naming_them(arguments, named):
     with pytest.raises(ValueError, match=f"`{named}`"):
         build_lstm_classifier(**arguments)
+
+
+def test_in_model_standardisation_keeps_padding_invisible():
+    keras.utils.set_random_seed(0)
+    model = build_lstm_classifier(
+        None, 2, 3, units=(4,), feature_mean=(5.0, -1.0), feature_variance=(4.0, 0.25)
+    )
+    assert any(isinstance(layer, keras.layers.Normalization) for layer in model.layers)
+    sequence = np.array([[[5.0, -1.0], [7.0, -0.5], [3.0, -1.5]]], "float32")
+    padded = np.concatenate([sequence, np.zeros((1, 4, 2), "float32")], axis=1)
+    np.testing.assert_allclose(model.predict(padded, verbose=0), model.predict(sequence, verbose=0), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "arguments, named",
+    [
+        (dict(feature_mean=(0.0, 0.0)), "feature_mean"),  # without variance
+        (dict(feature_mean=(0.0,), feature_variance=(1.0,)), "feature_mean"),  # wrong length
+        (dict(feature_mean=(0.0, 0.0), feature_variance=(1.0, 0.0)), "feature_variance"),
+        (dict(feature_mean=("a", 0.0), feature_variance=(1.0, 1.0)), "feature_mean"),
+    ],
+)
+def test_bad_statistics_are_refused(arguments, named):
+    with pytest.raises(ValueError, match=f"`{named}`"):
+        build_lstm_classifier(None, 2, **arguments)
