@@ -533,7 +533,9 @@ def load_split(
         dataset = dataset.batch(batch_size)
     dataset = _finish_batches(dataset, text_preprocessor, mask_value)
     if not presence and len(modalities) == 1 and modalities[0] != "text":
-        dataset = dataset.map(lambda features, label: (features[modalities[0]], label))
+        dataset = dataset.map(
+            lambda features, label: (features[modalities[0]], label), num_parallel_calls=AUTOTUNE
+        )
     return dataset
 
 
