@@ -41,30 +41,25 @@ def check_positive_int(name: str, value, *, allow_none: bool = False):
     return int(value)
 
 
-def check_rate(name: str, value, *, upper_inclusive: bool = False) -> float:
-    """Returns `value` when it is a number in [0, 1) (or [0, 1])."""
-    upper_ok = value <= 1 if upper_inclusive else value < 1
-    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not (
-        0 <= value and upper_ok
-    ):
-        bound = "[0, 1]" if upper_inclusive else "[0, 1)"
-        raise ValueError(f"`{name}` must be a number in {bound}, got {value!r}.")
+def check_rate(name: str, value) -> float:
+    """Returns `value` when it is a number in [0, 1)."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not 0 <= value < 1:
+        raise ValueError(f"`{name}` must be a number in [0, 1), got {value!r}.")
     return float(value)
 
 
-def check_positive_int_tuple(name: str, value, *, min_length: int = 1) -> tuple:
+def check_positive_int_tuple(name: str, value) -> tuple:
     """Returns `value` as a tuple when it is a sequence of positive integers."""
     if _is_int(value):
         value = (value,)
     if (
         isinstance(value, (str, bytes))
         or not isinstance(value, Sequence)
-        or len(value) < min_length
+        or not value
         or not all(_is_int(v) and v > 0 for v in value)
     ):
         raise ValueError(
-            f"`{name}` must be a sequence of at least {min_length} positive "
-            f"integer(s), got {value!r}."
+            f"`{name}` must be a non-empty sequence of positive integers, got {value!r}."
         )
     return tuple(int(v) for v in value)
 
@@ -79,15 +74,13 @@ def check_choice(name: str, value, choices: Sequence[str]) -> str:
     return value
 
 
-def check_shape(name: str, value, *, rank: int, allow_none_first: bool = False):
+def check_shape(name: str, value, *, rank: int):
     """Returns `value` as a tuple when it is a shape of `rank` positive ints.
 
     Args:
         name: the argument's name, used in the error message.
         value: the shape to check (without the batch dimension).
         rank: the number of dimensions expected.
-        allow_none_first: whether the first dimension may be None (variable
-            length sequences).
     """
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
         raise ValueError(
@@ -99,13 +92,6 @@ def check_shape(name: str, value, *, rank: int, allow_none_first: bool = False):
             f"without the batch dimension), got {tuple(value)!r} of rank "
             f"{len(value)}."
         )
-    for index, dim in enumerate(value):
-        if index == 0 and allow_none_first and dim is None:
-            continue
-        if not _is_int(dim) or dim <= 0:
-            raise ValueError(
-                f"`{name}` must contain positive integers"
-                + (" (the first may be None)" if allow_none_first else "")
-                + f", got {tuple(value)!r}."
-            )
-    return tuple(None if d is None else int(d) for d in value)
+    if not all(_is_int(dim) and dim > 0 for dim in value):
+        raise ValueError(f"`{name}` must contain positive integers, got {tuple(value)!r}.")
+    return tuple(int(dim) for dim in value)

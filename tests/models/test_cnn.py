@@ -69,6 +69,7 @@ def test_uncompiled_on_request():
         (dict(kernel_size=0), "kernel_size"),
         (dict(dense_units=-1), "dense_units"),
         (dict(dropout=1.0), "dropout"),
+        (dict(dropout="0.5"), "dropout"),
         (dict(batch_norm="yes"), "batch_norm"),
     ],
 )
