@@ -85,6 +85,7 @@ def _positive_int(text):
 
 def build_parser():
     from multimodal_tf.data.pipeline import TFDS_MODALITIES
+    from multimodal_tf.runs import PRECISIONS
 
     parser = argparse.ArgumentParser(prog="multimodal-tf", description="Train, evaluate and use multimodal_tf models.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -95,7 +96,7 @@ def build_parser():
     train_parser.add_argument("--model", choices=("auto", "multimodal", "classifier"), default="auto")
     train_parser.add_argument("--epochs", type=_positive_int, default=None, help="default: per dataset")
     train_parser.add_argument("--batch-size", type=_positive_int, default=None, help="default: per dataset")
-    train_parser.add_argument("--precision", choices=("float32", "mixed_float16", "mixed_bfloat16"), default="float32")
+    train_parser.add_argument("--precision", choices=PRECISIONS, default="float32")
     train_parser.add_argument("--learning-rate", type=float, default=None)
     train_parser.add_argument("--fusion", choices=("concat", "gated", "attention"), default="attention")
     train_parser.add_argument("--modality-dropout", type=float, default=0.2)

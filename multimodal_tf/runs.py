@@ -38,6 +38,7 @@ from multimodal_tf.validation import check_choice, check_positive_int, check_rat
 METRICS_FILE = "metrics.json"
 MODEL_FILE = "model.keras"
 DEFAULT_DATASET = "twemoji_categories"
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,7 +92,7 @@ class RunConfig:
         for name in ("epochs", "batch_size", "text_length"):
             value = getattr(self, name)
             set_field(self, name, check_positive_int(name, defaults[name] if value is None else value))
-        check_choice("precision", self.precision, ("float32", "mixed_float16", "mixed_bfloat16"))
+        check_choice("precision", self.precision, PRECISIONS)
         check_rate("modality_dropout", self.modality_dropout)
         check_positive_int("limit", self.limit, allow_none=True)
 
