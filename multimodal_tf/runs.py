@@ -23,8 +23,8 @@ from multimodal_tf.data.pipeline import (
     check_modalities,
     load_split,
     prepare,
-    read_image_file,
 )
+from multimodal_tf.data.images import read_image_file
 from multimodal_tf.models import (
     build_bert_classifier,
     build_cnn_classifier,

@@ -29,6 +29,7 @@ import warnings
 import numpy as np
 import tensorflow as tf
 
+from multimodal_tf.data.images import read_image_file
 from multimodal_tf.validation import check_choice, check_positive_int, check_rate
 
 AUTOTUNE = tf.data.AUTOTUNE
@@ -345,34 +346,6 @@ def dataframe_to_dataset(frame, label_column: str | None = "label", **kwargs):
     columns = {name: frame[name].tolist() for name in MODALITY_COLUMNS if name in frame.columns}
     labels = None if label_column is None else frame[label_column].tolist()
     return records_to_dataset(columns, labels, **kwargs)
-
-
-def read_image_file(path: str, channels: int = 3, size=None) -> np.ndarray:
-    """Reads an image file as uint8 `(h, w, channels)`; transparency over white.
-
-    Args:
-        path: the image file (PNG, JPEG, GIF, BMP, WebP).
-        channels: 3 (RGB) or 1 (grey).
-        size: `(height, width)` to resize to, or None to keep the size.
-
-    Raises:
-        ValueError: the file is missing or is not a readable image.
-    """
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as image:
-            image = image.convert("RGBA")
-            if size is not None:
-                image = image.resize((size[1], size[0]))
-            rgba = np.asarray(image, np.float32)
-    except (OSError, UnidentifiedImageError, ValueError) as error:
-        raise ValueError(f"cannot read image file {path!r}: {error}") from None
-    alpha = rgba[..., 3:] / 255.0
-    rgb = rgba[..., :3] * alpha + 255.0 * (1.0 - alpha)
-    if channels == 1:
-        rgb = rgb.mean(axis=-1, keepdims=True)
-    return np.round(rgb).astype(np.uint8)
 
 
 class _Unreadable:

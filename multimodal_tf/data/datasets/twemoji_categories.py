@@ -28,6 +28,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from multimodal_tf.data.archives import read_tar_members
+from multimodal_tf.data.images import read_image_file
 from multimodal_tf.data.sources import PackagedSourceBuilder
 
 CATEGORIES = [
@@ -76,14 +77,10 @@ def emoji_records(entries: list) -> list:
 
 def composite_on_white(png: bytes) -> np.ndarray:
     """Decodes a PNG (palette or RGBA) to RGB uint8 over a white background."""
-    from PIL import Image
-
-    with Image.open(io.BytesIO(png)) as image:
-        rgba = np.asarray(image.convert("RGBA"), dtype=np.float32)
-    if rgba.shape[:2] != (IMAGE_SIZE, IMAGE_SIZE):
-        raise ValueError(f"expected a {IMAGE_SIZE}x{IMAGE_SIZE} image, got {rgba.shape[:2]}")
-    alpha = rgba[..., 3:] / 255.0
-    return np.round(rgba[..., :3] * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
+    image = read_image_file(io.BytesIO(png))
+    if image.shape[:2] != (IMAGE_SIZE, IMAGE_SIZE):
+        raise ValueError(f"expected a {IMAGE_SIZE}x{IMAGE_SIZE} image, got {image.shape[:2]}")
+    return image
 
 
 def read_package(path: str) -> tuple:
