@@ -34,6 +34,10 @@ def train(args):
         epochs=args.epochs,
         batch_size=args.batch_size,
         precision=args.precision,
+        jit_compile={"auto": "auto", "on": True, "off": False}[args.jit_compile],
+        strategy=args.strategy,
+        validation_fraction=args.validation_fraction,
+        early_stopping_patience=args.early_stopping_patience,
         learning_rate=args.learning_rate,
         fusion=args.fusion,
         modality_dropout=args.modality_dropout,
@@ -45,11 +49,16 @@ def train(args):
     )
     print(
         f"training {config.kind} on {config.dataset} ({', '.join(config.modalities)}): "
-        f"{config.epochs} epoch(s), batch {config.batch_size}, precision {config.precision}"
+        f"{config.epochs} epoch(s), batch {config.batch_size}, precision {config.precision}, "
+        f"strategy {config.strategy}"
     )
     metrics = train_run(config, output=args.output, run=args.run, verbose=2 if args.quiet else 1)
     _print_accuracy(metrics["test_accuracy"])
-    print(f"trained in {metrics['train_seconds']} s; wrote {metrics['folder']}/model.keras and metrics.json")
+    print(
+        f"trained {metrics['epochs_trained']} epoch(s) in {metrics['train_seconds']} s "
+        f"({metrics['precision']}, XLA {'on' if metrics['jit_compile'] else 'off'}, "
+        f"{metrics['replicas']} replica(s)); wrote {metrics['folder']}/model.keras and metrics.json"
+    )
     return 0
 
 
@@ -85,7 +94,7 @@ def _positive_int(text):
 
 def build_parser():
     from multimodal_tf.data.pipeline import TFDS_MODALITIES
-    from multimodal_tf.runs import PRECISIONS
+    from multimodal_tf.training import PRECISIONS, STRATEGIES
 
     parser = argparse.ArgumentParser(prog="multimodal-tf", description="Train, evaluate and use multimodal_tf models.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -96,7 +105,20 @@ def build_parser():
     train_parser.add_argument("--model", choices=("auto", "multimodal", "classifier"), default="auto")
     train_parser.add_argument("--epochs", type=_positive_int, default=None, help="default: per dataset")
     train_parser.add_argument("--batch-size", type=_positive_int, default=None, help="default: per dataset")
-    train_parser.add_argument("--precision", choices=PRECISIONS, default="float32")
+    train_parser.add_argument(
+        "--precision", choices=("auto", *PRECISIONS), default="auto",
+        help="dtype policy (auto: mixed_float16 on a GPU, mixed_bfloat16 on CPUs with native bfloat16, else float32)",
+    )
+    train_parser.add_argument("--jit-compile", choices=("auto", "on", "off"), default="auto", help="XLA (auto: on GPUs)")
+    train_parser.add_argument(
+        "--strategy", choices=STRATEGIES, default="default",
+        help="tf.distribute strategy; the batch size is global (multiworker reads TF_CONFIG, see docs/distributed.md)",
+    )
+    train_parser.add_argument(
+        "--validation-fraction", type=float, default=0.0,
+        help="hold out this fraction of the training split for validation (best checkpoint, early stopping)",
+    )
+    train_parser.add_argument("--early-stopping-patience", type=_positive_int, default=None)
     train_parser.add_argument("--learning-rate", type=float, default=None)
     train_parser.add_argument("--fusion", choices=("concat", "gated", "attention"), default="attention")
     train_parser.add_argument("--modality-dropout", type=float, default=0.2)
@@ -106,7 +128,10 @@ def build_parser():
     train_parser.add_argument("--seed", type=int, default=0)
     train_parser.add_argument("--data-dir", default=None, help="TFDS data folder (default: TFDS' own)")
     train_parser.add_argument("--output", default="saved_models", help="folder that receives the run folder")
-    train_parser.add_argument("--run", default=None, help="run folder name (default: dataset-model-timestamp)")
+    train_parser.add_argument(
+        "--run", default=None,
+        help="run folder name (default: dataset-model-timestamp); rerun the same name to resume an interrupted run",
+    )
     train_parser.add_argument("--quiet", action="store_true", help="one line per epoch instead of a progress bar")
     train_parser.set_defaults(handler=train)
 

@@ -13,7 +13,6 @@ import datetime
 import json
 import os
 import platform
-import time
 
 import keras
 import numpy as np
@@ -33,12 +32,12 @@ from multimodal_tf.models import (
     build_text_preprocessor,
 )
 from multimodal_tf.pretrained import minilm_checkpoint
+from multimodal_tf.training import PRECISIONS, STRATEGIES, TrainingConfig, make_strategy, train
 from multimodal_tf.validation import check_choice, check_positive_int, check_rate
 
 METRICS_FILE = "metrics.json"
 MODEL_FILE = "model.keras"
 DEFAULT_DATASET = "twemoji_categories"
-PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,7 +52,15 @@ class RunConfig:
             `"classifier"`.
         epochs: training epochs (None: the dataset's default).
         batch_size: examples per batch (None: the dataset's default).
-        precision: the dtype policy.
+        precision: `"auto"` (the best for this machine, see
+            `multimodal_tf.training`) or a dtype policy.
+        jit_compile: `"auto"`, True or False (XLA).
+        strategy: `"default"`, `"mirrored"` or `"multiworker"`; the batch
+            size is the global batch, split over the replicas.
+        validation_fraction: the last fraction of the training split held
+            out for validation (early stopping and the best checkpoint watch
+            it); 0 trains on the whole split.
+        early_stopping_patience: epochs without improvement before stopping.
         learning_rate: None: the builder's default.
         fusion: fusion of the multimodal model.
         modality_dropout: modality dropout of the multimodal model.
@@ -71,7 +78,11 @@ class RunConfig:
     model: str = "auto"
     epochs: int | None = None
     batch_size: int | None = None
-    precision: str = "float32"
+    precision: str = "auto"
+    jit_compile: bool | str = "auto"
+    strategy: str = "default"
+    validation_fraction: float = 0.0
+    early_stopping_patience: int | None = None
     learning_rate: float | None = None
     fusion: str = "attention"
     modality_dropout: float = 0.2
@@ -92,7 +103,12 @@ class RunConfig:
         for name in ("epochs", "batch_size", "text_length"):
             value = getattr(self, name)
             set_field(self, name, check_positive_int(name, defaults[name] if value is None else value))
-        check_choice("precision", self.precision, PRECISIONS)
+        check_choice("precision", self.precision, ("auto", *PRECISIONS))
+        check_choice("strategy", self.strategy, STRATEGIES)
+        check_rate("validation_fraction", self.validation_fraction)
+        if self.jit_compile not in ("auto", True, False):
+            raise ValueError(f"`jit_compile` must be 'auto', True or False, got {self.jit_compile!r}.")
+        check_positive_int("early_stopping_patience", self.early_stopping_patience, allow_none=True)
         check_rate("modality_dropout", self.modality_dropout)
         check_positive_int("limit", self.limit, allow_none=True)
 
@@ -206,7 +222,11 @@ def text_preprocessor_for(config: RunConfig, checkpoint: str | None):
 
 
 def train_run(config: RunConfig, output: str = "saved_models", run: str | None = None, verbose: int = 1) -> dict:
-    """Trains, evaluates per modality subset, and saves one run.
+    """Trains with `multimodal_tf.training`, evaluates per modality subset, saves.
+
+    Rerunning with the same `output` and `run` after an interruption resumes
+    from the last finished epoch (the run folder holds the backup until
+    training ends).
 
     Args:
         config: the run's configuration.
@@ -217,36 +237,46 @@ def train_run(config: RunConfig, output: str = "saved_models", run: str | None =
     Returns:
         The metrics written to `metrics.json` (with `"folder"` added).
     """
-    previous_policy = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(config.precision)
-    try:
-        return _train_run(config, output, run, verbose)
-    finally:
-        keras.config.set_dtype_policy(previous_policy)
-
-
-def _train_run(config: RunConfig, output: str, run: str | None, verbose: int) -> dict:
+    strategy = make_strategy(config.strategy)  # first: a cluster must exist before any op
+    replicas = strategy.num_replicas_in_sync if strategy is not None else 1
+    if config.batch_size % replicas:
+        raise ValueError(
+            f"`batch_size` {config.batch_size} is the global batch and must split evenly over "
+            f"{replicas} replicas; use a multiple of {replicas}."
+        )
+    run = run or f"{config.dataset}-{config.kind}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
+    folder = os.path.join(output, run)
     keras.utils.set_random_seed(config.seed)
     facts = dataset_facts(config)
     checkpoint = minilm_checkpoint() if "text" in config.modalities else None
     preprocessor = text_preprocessor_for(config, checkpoint)
-    model = build_run_model(config, facts, checkpoint)
-    split = "train" if config.limit is None else f"train[:{config.limit}]"
-    train_data = _split(config, split, preprocessor, shuffle=True)
-    started = time.perf_counter()
-    model.fit(train_data, epochs=config.epochs, verbose=verbose, shuffle=False)
-    seconds = time.perf_counter() - started
+    train_split, validation_split = training_splits(config)
+    train_data = _split(config, train_split, preprocessor, shuffle=True)
+    validation_data = _split(config, validation_split, preprocessor) if validation_split else None
+    result = train(
+        lambda: build_run_model(config, facts, checkpoint),
+        train_data,
+        TrainingConfig(
+            epochs=config.epochs, precision=config.precision, jit_compile=config.jit_compile,
+            strategy=config.strategy, output_dir=folder, early_stopping_patience=config.early_stopping_patience,
+            verbose=verbose, seed=config.seed,
+        ),
+        validation_data=validation_data,
+    )
+    model = result.model
     accuracy = evaluate_subsets(model, config, preprocessor)
-    run = run or f"{config.dataset}-{config.kind}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
-    folder = os.path.join(output, run)
-    os.makedirs(folder, exist_ok=True)
     model.save(os.path.join(folder, MODEL_FILE))
     metrics = {
         "config": {**dataclasses.asdict(config), "kind": config.kind},
         **facts,
         "text_checkpoint": checkpoint,
         "parameters": model.count_params(),
-        "train_seconds": round(seconds, 1),
+        "epochs_trained": len(result.history.epoch),
+        "train_seconds": round(result.seconds, 1),
+        "precision": result.precision,
+        "jit_compile": result.jit_compile,
+        "strategy": result.strategy,
+        "replicas": result.replicas,
         "test_accuracy": accuracy,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
         "keras": keras.__version__,
@@ -254,6 +284,19 @@ def _train_run(config: RunConfig, output: str, run: str | None, verbose: int) ->
     with open(os.path.join(folder, METRICS_FILE), "w", encoding="utf-8") as metrics_file:
         json.dump(metrics, metrics_file, indent=2, ensure_ascii=False)
     return {**metrics, "folder": folder}
+
+
+def training_splits(config: RunConfig) -> tuple:
+    """TFDS split names for training and validation (None without validation)."""
+    total = prepare(config.dataset, config.data_dir).info.splits["train"].num_examples
+    held_out = int(round(total * config.validation_fraction))
+    if config.validation_fraction and held_out == 0:
+        raise ValueError(f"`validation_fraction` {config.validation_fraction} holds out no example of {total}.")
+    train_count = total - held_out
+    if config.limit is not None:
+        train_count = min(train_count, config.limit)
+    train_split = "train" if train_count == total else f"train[:{train_count}]"
+    return train_split, (f"train[{total - held_out}:]" if held_out else None)
 
 
 def load_run(path: str) -> tuple:

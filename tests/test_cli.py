@@ -76,12 +76,31 @@ def test_single_modality_datasets_train_the_documents_classifier(dataset, extra,
         assert metrics["test_accuracy"]["all"] > 0.5  # 10 classes: chance is 0.1
 
 
+def test_train_with_validation_early_stopping_and_a_strategy(data_dir, tmp_path, capsys):
+    arguments = [
+        "train", "--dataset", "fashion_mnist", "--limit", "1024", "--epochs", "3", "--validation-fraction", "0.02",
+        "--early-stopping-patience", "1", "--strategy", "mirrored", "--quiet", "--data-dir", data_dir,
+        "--output", str(tmp_path), "--run", "r",
+    ]
+    assert main(arguments) == 0
+    run = tmp_path / "r"
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["precision"] == "float32"  # this CPU has no native bfloat16
+    assert metrics["jit_compile"] is False and metrics["strategy"] == "MirroredStrategy"
+    assert 1 <= metrics["epochs_trained"] <= 3
+    assert (run / "best.keras").is_file() and list((run / "logs").glob("validation/events.*"))
+    assert not (run / "backup").exists()  # removed once training finished
+    assert "1 replica(s)" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     "arguments, message",
     [
         (["train", "--modalities", "audio"], "`modalities` must be a non-empty subset"),
         (["train", "--dataset", "fashion_mnist", "--model", "classifier", "--modalities", "image", "--modality-dropout", "1.5"], "`modality_dropout`"),
         (["evaluate", "/nonexistent"], "is not a run folder"),
+        (["train", "--strategy", "multiworker"], "TF_CONFIG"),
+        (["train", "--validation-fraction", "1.0"], "`validation_fraction`"),
     ],
 )
 def test_bad_requests_exit_2_with_the_reason(arguments, message, capsys):
