@@ -25,11 +25,20 @@ from multimodal_tf.models import (  # noqa: E402
     build_multimodal_model,
     build_sequence_encoder,
     build_text_encoder,
-    build_text_preprocessor,
 )
 from multimodal_tf.saving import load_model  # noqa: E402
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    # The in-graph tokeniser needs TensorFlow Text: imported on first use so
+    # that the models also load on JAX.
+    if name == "build_text_preprocessor":
+        from multimodal_tf.models.bert_tokenizer import build_text_preprocessor
+
+        return build_text_preprocessor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "ImageEncoderConfig",

@@ -7,6 +7,7 @@ import os
 import keras
 
 import multimodal_tf.models  # noqa: F401  (registers our layers for deserialisation)
+import multimodal_tf.training  # noqa: F401  (registers the warmup learning-rate schedule)
 
 
 def load_model(path, *, compile: bool = True):
@@ -32,4 +33,6 @@ def load_model(path, *, compile: bool = True):
         raise ValueError(f"`path` must name a .keras file, got {path!r}.")
     if not os.path.isfile(path):
         raise ValueError(f"`path` {path!r} does not exist.")
+    if keras.backend.backend() == "tensorflow":
+        import multimodal_tf.models.bert_tokenizer  # noqa: F401  (registers the tokeniser layer)
     return keras.saving.load_model(path, compile=compile, safe_mode=True)

@@ -214,7 +214,10 @@ def records_to_dataset(
         batch_size: examples per batch.
         shuffle: shuffle with `seed` (training).
         seed: the shuffle seed.
-        cache: cache decoded records in memory.
+        cache: keep the records in memory after the first epoch (compact:
+            images stay uint8 there); `"auto"` does so for datasets under
+            `CACHE_LIMIT_BYTES` on disk and streams larger ones from disk,
+            so memory stays flat however large the data grows.
         on_bad_record: `"raise"` a `BadRecordError` naming the record index
             and field, or `"skip"` the record (counted, with a warning).
         skipped: a list that receives `(index, message)` for each skipped
@@ -422,6 +425,9 @@ def _csv_label(text: str):
 # ------------------------------------------------------------- TFDS sources
 
 
+CACHE_LIMIT_BYTES = 1 << 30  # `cache="auto"` keeps datasets under 1 GiB (on disk) in memory
+
+
 def load_split(
     name: str,
     split: str,
@@ -435,7 +441,7 @@ def load_split(
     missing_rate: float = 0.0,
     shuffle: bool = False,
     seed: int = 0,
-    cache: bool = True,
+    cache: bool | str = "auto",
     mask_value: float = 0.0,
 ):
     """Streams one split of a prepared dataset as model inputs.
@@ -457,7 +463,10 @@ def load_split(
             at random (seeded; never all of them), for robustness curves.
         shuffle: shuffle with `seed`.
         seed: seed of the shuffle and of `missing_rate`.
-        cache: cache decoded records in memory.
+        cache: keep the records in memory after the first epoch (compact:
+            images stay uint8 there); `"auto"` does so for datasets under
+            `CACHE_LIMIT_BYTES` on disk and streams larger ones from disk,
+            so memory stays flat however large the data grows.
         mask_value: the padding value of sequences.
 
     Returns:
@@ -476,23 +485,23 @@ def load_split(
         raise ValueError(f"`absent` names {unknown}, but {name} has only {modalities}.")
     if not presence and (absent or missing_rate):
         raise ValueError("`absent` and `missing_rate` need `presence=True`.")
+    if cache not in ("auto", True, False):
+        raise ValueError(f"`cache` must be 'auto', True or False, got {cache!r}.")
     dataset = tfds.load(name, split=split, data_dir=data_dir, shuffle_files=False)
+    if cache == "auto":
+        cache = tfds.builder(name, data_dir=data_dir).info.dataset_size < CACHE_LIMIT_BYTES
 
-    def decode(record):
-        features = {}
-        if "image" in modalities:
-            features["image"] = tf.cast(record["image"], tf.float32) / 255.0
-        if "sequence" in modalities:
-            features["sequence"] = record["sequence"]
-        if "text" in modalities:
-            features["text"] = record["text"]
+    def select(record):
+        features = {modality: record[modality] for modality in modalities}
         return features, tf.cast(record["label"], tf.int32)
 
-    dataset = dataset.map(decode, num_parallel_calls=AUTOTUNE)
+    dataset = dataset.map(select, num_parallel_calls=AUTOTUNE)
     if cache:
         dataset = dataset.cache()
     if shuffle:
         dataset = dataset.shuffle(10000, seed=seed, reshuffle_each_iteration=True)
+    if "image" in modalities:
+        dataset = dataset.map(_scale_image_feature, num_parallel_calls=AUTOTUNE)
     if presence:
         dataset = dataset.enumerate().map(
             _presence_mapper(modalities, set(absent), missing_rate, seed, mask_value),
@@ -510,6 +519,10 @@ def load_split(
             lambda features, label: (features[modalities[0]], label), num_parallel_calls=AUTOTUNE
         )
     return dataset
+
+
+def _scale_image_feature(features, label):
+    return {**features, "image": tf.cast(features["image"], tf.float32) / 255.0}, label
 
 
 def check_modalities(name: str, modalities=None) -> tuple:

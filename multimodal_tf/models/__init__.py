@@ -4,6 +4,9 @@
 - `lstm`: §4.2 stacked LSTM sequence encoder and classifier.
 - `bert`, `bert_tokenizer`: §4.3 BERT text encoder, classifier and in-graph tokeniser.
 - `fusion`, `multimodal`: §5.1.1 multimodal fusion with missing-modality handling.
+
+The tokeniser (TensorFlow Text, in-graph) is imported on first use, so the
+models themselves load on any Keras backend, JAX included.
 """
 
 from multimodal_tf.models.bert import (
@@ -13,7 +16,6 @@ from multimodal_tf.models.bert import (
     build_text_encoder,
     load_bert_backbone,
 )
-from multimodal_tf.models.bert_tokenizer import WordPieceBertTokenizer, build_text_preprocessor
 from multimodal_tf.models.cnn import ImageEncoderConfig, build_cnn_classifier, build_image_encoder
 from multimodal_tf.models.fusion import ModalityDropout, ModalityFusion
 from multimodal_tf.models.heads import classification_layer, compile_classifier
@@ -23,3 +25,14 @@ from multimodal_tf.models.lstm import (
     build_sequence_encoder,
 )
 from multimodal_tf.models.multimodal import MODALITIES, build_multimodal_model, presence_input_name
+
+
+_TOKENIZER_NAMES = ("WordPieceBertTokenizer", "build_text_preprocessor")
+
+
+def __getattr__(name):
+    if name in _TOKENIZER_NAMES:
+        from multimodal_tf.models import bert_tokenizer
+
+        return getattr(bert_tokenizer, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

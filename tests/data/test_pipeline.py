@@ -190,3 +190,20 @@ def test_corrupt_and_missing_image_files_are_bad_records(tmp_path):
     np.testing.assert_array_equal(labels, [1])
     with pytest.raises(ValueError, match="has no column 'caption'"):
         csv_to_dataset(path, text_column="caption")
+
+
+def test_cached_and_streamed_splits_are_identical(data_dir):
+    prepare("fashion_mnist", data_dir)
+    batches = {
+        cache: first_batch(load_split(
+            "fashion_mnist", "test[:40]", data_dir=data_dir, presence=False, batch_size=40, cache=cache,
+            shuffle=True, seed=3,
+        ))
+        for cache in ("auto", True, False)
+    }
+    for images, labels in batches.values():
+        assert images.dtype == np.float32 and float(np.max(images)) <= 1.0
+        np.testing.assert_array_equal(images, batches["auto"][0])
+        np.testing.assert_array_equal(labels, batches["auto"][1])
+    with pytest.raises(ValueError, match="`cache`"):
+        load_split("fashion_mnist", "test", data_dir=data_dir, cache="disk")

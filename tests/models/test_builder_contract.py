@@ -90,3 +90,17 @@ def test_every_dtype_policy_builds_and_trains_with_float32_output(kind, policy, 
     assert model.predict(take(inputs, slice(0, 4)), verbose=0).dtype == np.float32
     if policy == "mixed_float16":
         assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+
+
+def test_the_models_import_without_the_tokenizer():
+    """The tokeniser (TensorFlow, TensorFlow Text) loads on first use, so the
+    builders also load on JAX where TensorFlow is absent (the GPU path)."""
+    tokenizer = "multimodal_tf.models.bert_tokenizer"
+    script = (
+        "import sys, multimodal_tf, multimodal_tf.models, multimodal_tf.training, multimodal_tf.saving\n"
+        f"assert {tokenizer!r} not in sys.modules, 'the tokeniser was imported eagerly'\n"
+        "assert callable(multimodal_tf.build_text_preprocessor)\n"
+        f"assert {tokenizer!r} in sys.modules\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]

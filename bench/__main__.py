@@ -1,0 +1,51 @@
+"""`python -m bench document|pipeline|precision|gpu [--record]`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("benchmark", choices=("document", "pipeline", "precision", "gpu"))
+    parser.add_argument("--epochs", type=int, default=10, help="document: epochs of each side")
+    parser.add_argument("--limit", type=int, default=None, help="document: first N training images only")
+    parser.add_argument("--repeats", type=int, default=3, help="timed repetitions per figure (median)")
+    parser.add_argument("--kinds", default="cnn,bert,fusion", help="precision/gpu: models to time")
+    parser.add_argument("--data-dir", default=None, help="TFDS data folder")
+    parser.add_argument("--record", action="store_true", help="write the rows into bench/RESULTS.md")
+    args = parser.parse_args(argv)
+
+    if args.benchmark != "gpu":
+        os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from bench.common import Rows
+
+    rows = Rows()
+    kinds = tuple(kind for kind in args.kinds.split(",") if kind)
+    if args.benchmark == "document":
+        from bench import document
+
+        document.run(rows, epochs=args.epochs, limit=args.limit)
+    elif args.benchmark == "pipeline":
+        from bench import pipeline
+
+        pipeline.run(rows, data_dir=args.data_dir, repeats=args.repeats)
+    elif args.benchmark == "precision":
+        from bench import precision
+
+        precision.run(rows, kinds=kinds, repeats=args.repeats)
+    else:
+        from bench import gpu
+
+        rows.device = gpu.device_name()
+        gpu.run(rows, kinds=kinds, repeats=args.repeats)
+    if args.record:
+        rows.record()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""Benchmark 3: float32 vs mixed_bfloat16 vs mixed_float16 step time on this CPU.
+
+The CNN (Fashion-MNIST shapes, batch 64), the BERT classifier (MiniLM's
+shape: 6 layers, hidden 384, 64 tokens, batch 16, random weights: the
+timing does not depend on them) and the fusion model (64x64 images + 32
+tokens through a frozen MiniLM-shaped encoder, batch 32), each trained on a
+batch held in memory. XLA on/off in float32 too, which is how the engine's
+`jit_compile="auto"` was chosen. Median step times; ratios are float32's
+step time over the row's (above 1 is faster).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MINILM_SHAPE = dict(vocabulary_size=30522, num_layers=6, num_heads=12, hidden_dim=384, intermediate_dim=1536)
+BERT_BASE_SHAPE = dict(vocabulary_size=30522, num_layers=12, num_heads=12, hidden_dim=768, intermediate_dim=3072)
+BATCH = {"cnn": 64, "bert": 16, "fusion": 32, "bert-base": 32}
+TOKENS = {"bert": 64, "fusion": 32, "bert-base": 128}
+
+
+def _inputs(kind, batch, rng):
+    if kind == "cnn":
+        return rng.uniform(0, 1, (batch, 28, 28, 1)).astype("float32")
+    tokens = {"token_ids": rng.integers(1000, 30000, (batch, TOKENS[kind])).astype("int32")}
+    tokens["padding_mask"] = np.ones_like(tokens["token_ids"])
+    tokens["segment_ids"] = np.zeros_like(tokens["token_ids"])
+    if kind != "fusion":
+        return tokens
+    return {
+        "image": rng.uniform(0, 1, (batch, 64, 64, 3)).astype("float32"), **tokens,
+        "image_present": np.ones(batch, "float32"), "text_present": np.ones(batch, "float32"),
+    }
+
+
+def _build(kind):
+    from multimodal_tf.models import build_bert_classifier, build_cnn_classifier, build_multimodal_model
+
+    if kind == "cnn":
+        return build_cnn_classifier()
+    if kind in ("bert", "bert-base"):
+        shape = MINILM_SHAPE if kind == "bert" else BERT_BASE_SHAPE
+        return build_bert_classifier(2, sequence_length=TOKENS[kind], **shape)
+    return build_multimodal_model(
+        12, image={"input_shape": (64, 64, 3)},
+        text={**MINILM_SHAPE, "sequence_length": 32, "pooling": "mean", "freeze": True},
+    )
+
+
+def step_seconds(kind, precision, jit_compile, steps, repeats):
+    """Median seconds per training step (any Keras backend: numpy inputs)."""
+    import keras
+
+    from bench.common import median_rate
+    from multimodal_tf.training import TrainingConfig, compile_model, precision_scope
+
+    batch = BATCH[kind]
+    rng = np.random.default_rng(0)
+    inputs = keras.tree.map_structure(lambda x: np.concatenate([x] * steps), _inputs(kind, batch, rng))
+    labels = np.tile(rng.integers(0, 2, batch), steps)
+    config = TrainingConfig(precision=precision, jit_compile=jit_compile, verbose=0)
+    with precision_scope(precision):
+        keras.utils.set_random_seed(0)
+        model = compile_model(_build(kind), config, steps_per_epoch=steps)
+
+    def one_epoch():
+        model.fit(inputs, labels, batch_size=batch, epochs=1, verbose=0, shuffle=False)
+
+    one_epoch()  # traces
+    rate, _ = median_rate(one_epoch, steps, repeats)
+    keras.backend.clear_session()
+    return 1.0 / rate
+
+
+def run(rows, kinds=("cnn", "bert", "fusion"), repeats: int = 3):
+    from multimodal_tf.training import PRECISIONS
+
+    steps = {"cnn": 40, "bert": 3, "fusion": 3}
+    for kind in kinds:
+        baseline = step_seconds(kind, "float32", False, steps[kind], repeats)
+        rows.add(f"precision-{kind}", "float32 step, XLA off", f"{baseline * 1000:.1f} ms", "1.00x")
+        xla = step_seconds(kind, "float32", True, steps[kind], repeats)
+        rows.add(f"precision-{kind}", "float32 step, XLA on", f"{xla * 1000:.1f} ms", f"{baseline / xla:.2f}x")
+        for precision in PRECISIONS[1:]:
+            seconds = step_seconds(kind, precision, False, steps[kind], repeats)
+            rows.add(f"precision-{kind}", f"{precision} step, XLA off", f"{seconds * 1000:.1f} ms", f"{baseline / seconds:.2f}x")
