@@ -13,7 +13,10 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=10, help="document: epochs of each side")
     parser.add_argument("--limit", type=int, default=None, help="document: first N training images only")
     parser.add_argument("--repeats", type=int, default=3, help="timed repetitions per figure (median)")
-    parser.add_argument("--kinds", default="cnn,bert,fusion", help="precision/gpu: models to time")
+    parser.add_argument(
+        "--kinds", default=None,
+        help="models to time (precision: cnn,lstm,bert,fusion; gpu: bert-base,fusion)",
+    )
     parser.add_argument("--data-dir", default=None, help="TFDS data folder")
     parser.add_argument("--record", action="store_true", help="write the rows into bench/RESULTS.md")
     args = parser.parse_args(argv)
@@ -24,7 +27,8 @@ def main(argv=None):
     from bench.common import Rows
 
     rows = Rows()
-    kinds = tuple(kind for kind in args.kinds.split(",") if kind)
+    default_kinds = "bert-base,fusion" if args.benchmark == "gpu" else "cnn,lstm,bert,fusion"
+    kinds = tuple(kind for kind in (args.kinds or default_kinds).split(",") if kind)
     if args.benchmark == "document":
         from bench import document
 

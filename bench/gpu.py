@@ -31,7 +31,6 @@ def run(rows, kinds=("bert-base", "fusion"), repeats: int = 5, steps: int = 20):
     from bench.precision import step_seconds
     from multimodal_tf.training import PRECISIONS
 
-    kinds = tuple("bert-base" if kind == "bert" else kind for kind in kinds if kind != "cnn") or ("bert-base", "fusion")
     for kind in kinds:
         baseline = step_seconds(kind, "float32", "auto", steps, repeats)
         for precision in PRECISIONS:

@@ -1,6 +1,7 @@
 """Benchmark 3: float32 vs mixed_bfloat16 vs mixed_float16 step time on this CPU.
 
-The CNN (Fashion-MNIST shapes, batch 64), the BERT classifier (MiniLM's
+The CNN (Fashion-MNIST shapes, batch 64), the stacked LSTM (JapaneseVowels
+shapes: 29 steps x 12 features, batch 16), the BERT classifier (MiniLM's
 shape: 6 layers, hidden 384, 64 tokens, batch 16, random weights: the
 timing does not depend on them) and the fusion model (64x64 images + 32
 tokens through a frozen MiniLM-shaped encoder, batch 32), each trained on a
@@ -15,13 +16,15 @@ import numpy as np
 
 MINILM_SHAPE = dict(vocabulary_size=30522, num_layers=6, num_heads=12, hidden_dim=384, intermediate_dim=1536)
 BERT_BASE_SHAPE = dict(vocabulary_size=30522, num_layers=12, num_heads=12, hidden_dim=768, intermediate_dim=3072)
-BATCH = {"cnn": 64, "bert": 16, "fusion": 32, "bert-base": 32}
+BATCH = {"cnn": 64, "lstm": 16, "bert": 16, "fusion": 32, "bert-base": 32}
 TOKENS = {"bert": 64, "fusion": 32, "bert-base": 128}
 
 
 def _inputs(kind, batch, rng):
     if kind == "cnn":
         return rng.uniform(0, 1, (batch, 28, 28, 1)).astype("float32")
+    if kind == "lstm":
+        return rng.normal(0, 1, (batch, 29, 12)).astype("float32")
     tokens = {"token_ids": rng.integers(1000, 30000, (batch, TOKENS[kind])).astype("int32")}
     tokens["padding_mask"] = np.ones_like(tokens["token_ids"])
     tokens["segment_ids"] = np.zeros_like(tokens["token_ids"])
@@ -34,10 +37,17 @@ def _inputs(kind, batch, rng):
 
 
 def _build(kind):
-    from multimodal_tf.models import build_bert_classifier, build_cnn_classifier, build_multimodal_model
+    from multimodal_tf.models import (
+        build_bert_classifier,
+        build_cnn_classifier,
+        build_lstm_classifier,
+        build_multimodal_model,
+    )
 
     if kind == "cnn":
         return build_cnn_classifier()
+    if kind == "lstm":
+        return build_lstm_classifier(None, 12, 9)
     if kind in ("bert", "bert-base"):
         shape = MINILM_SHAPE if kind == "bert" else BERT_BASE_SHAPE
         return build_bert_classifier(2, sequence_length=TOKENS[kind], **shape)
@@ -72,10 +82,10 @@ def step_seconds(kind, precision, jit_compile, steps, repeats):
     return 1.0 / rate
 
 
-def run(rows, kinds=("cnn", "bert", "fusion"), repeats: int = 3):
+def run(rows, kinds=("cnn", "lstm", "bert", "fusion"), repeats: int = 3):
     from multimodal_tf.training import PRECISIONS
 
-    steps = {"cnn": 40, "bert": 3, "fusion": 3}
+    steps = {"cnn": 40, "lstm": 20, "bert": 3, "fusion": 3}
     for kind in kinds:
         baseline = step_seconds(kind, "float32", False, steps[kind], repeats)
         rows.add(f"precision-{kind}", "float32 step, XLA off", f"{baseline * 1000:.1f} ms", "1.00x")

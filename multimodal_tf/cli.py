@@ -6,6 +6,9 @@
   and writes `saved_models/<run>/model.keras` and `metrics.json`.
   `--dataset fashion_mnist|rt_snippets|japanese_vowels` trains the
   document's classifier for that dataset's modality instead.
+- `multimodal-tf tune --tuner random|bayesian|hyperband --max-trials N`:
+  searches the same model's hyperparameters with keras-tuner (resumable),
+  prints the leaderboard and saves the best model as a run folder.
 - `multimodal-tf evaluate RUN`: re-evaluates a run on its test split.
 - `multimodal-tf predict RUN INPUT...`: classifies images, `.npy` sequences
   or texts.
@@ -24,10 +27,10 @@ def _print_accuracy(accuracy: dict):
         print(f"test accuracy ({subset}): {value:.4f}")
 
 
-def train(args):
-    from multimodal_tf.runs import RunConfig, train_run
+def _run_config(args):
+    from multimodal_tf.runs import RunConfig
 
-    config = RunConfig(
+    return RunConfig(
         dataset=args.dataset,
         modalities=args.modalities,
         model=args.model,
@@ -47,11 +50,21 @@ def train(args):
         seed=args.seed,
         data_dir=args.data_dir,
     )
+
+
+def _describe(verb, config):
     print(
-        f"training {config.kind} on {config.dataset} ({', '.join(config.modalities)}): "
+        f"{verb} {config.kind} on {config.dataset} ({', '.join(config.modalities)}): "
         f"{config.epochs} epoch(s), batch {config.batch_size}, precision {config.precision}, "
         f"strategy {config.strategy}"
     )
+
+
+def train(args):
+    from multimodal_tf.runs import train_run
+
+    config = _run_config(args)
+    _describe("training", config)
     metrics = train_run(config, output=args.output, run=args.run, verbose=2 if args.quiet else 1)
     _print_accuracy(metrics["test_accuracy"])
     print(
@@ -59,6 +72,26 @@ def train(args):
         f"({metrics['precision']}, XLA {'on' if metrics['jit_compile'] else 'off'}, "
         f"{metrics['replicas']} replica(s)); wrote {metrics['folder']}/model.keras and metrics.json"
     )
+    return 0
+
+
+def tune(args):
+    from multimodal_tf.runs import tune_run
+
+    config = _run_config(args)
+    _describe(f"tuning ({args.tuner} search)", config)
+    metrics = tune_run(
+        config, tuner=args.tuner, max_trials=args.max_trials, output=args.output, run=args.run,
+        verbose=2 if args.quiet else 1,
+    )
+    board = metrics["leaderboard"]
+    names = sorted({name for row in board for name in row} - {"trial", "score"})
+    print("\nleaderboard (validation accuracy, best first):")
+    print(" | ".join(["trial", "score", *names]))
+    for row in board:
+        print(" | ".join([row["trial"], f"{row['score']:.4f}", *(str(row.get(name, "")) for name in names)]))
+    _print_accuracy(metrics["test_accuracy"])
+    print(f"wrote the best model to {metrics['folder']}/model.keras (tuner state in {metrics['folder']}/tuner)")
     return 0
 
 
@@ -92,48 +125,65 @@ def _positive_int(text):
     return value
 
 
-def build_parser():
+def _add_run_arguments(parser):
+    """The arguments `train` and `tune` share (a `RunConfig`, the output folder)."""
     from multimodal_tf.data.pipeline import TFDS_MODALITIES
     from multimodal_tf.training import PRECISIONS, STRATEGIES
 
+    parser.add_argument("--dataset", choices=sorted(TFDS_MODALITIES), default="twemoji_categories")
+    parser.add_argument("--modalities", default=None, help="comma-separated subset, e.g. image,text")
+    parser.add_argument(
+        "--model", choices=("auto", "multimodal", "classifier"), default="auto",
+        help="auto: the multimodal model for two or more modalities, else the document's classifier",
+    )
+    parser.add_argument("--epochs", type=_positive_int, default=None, help="default: per dataset")
+    parser.add_argument("--batch-size", type=_positive_int, default=None, help="default: per dataset")
+    parser.add_argument(
+        "--precision", choices=("auto", *PRECISIONS), default="auto",
+        help="dtype policy (auto: mixed_float16 on a GPU, mixed_bfloat16 on CPUs with native bfloat16, else float32)",
+    )
+    parser.add_argument("--jit-compile", choices=("auto", "on", "off"), default="auto", help="XLA (auto: on GPUs)")
+    parser.add_argument(
+        "--strategy", choices=STRATEGIES, default="default",
+        help="tf.distribute strategy; the batch size is global (multiworker reads TF_CONFIG, see docs/distributed.md)",
+    )
+    parser.add_argument(
+        "--validation-fraction", type=float, default=0.0,
+        help="hold out this fraction of the training split for validation (best checkpoint, early stopping)",
+    )
+    parser.add_argument("--early-stopping-patience", type=_positive_int, default=None)
+    parser.add_argument("--learning-rate", type=float, default=None)
+    parser.add_argument("--fusion", choices=("concat", "gated", "attention"), default="attention")
+    parser.add_argument("--modality-dropout", type=float, default=0.2)
+    parser.add_argument("--text-length", type=_positive_int, default=None, help="tokens per text")
+    parser.add_argument("--fine-tune-text", action="store_true", help="train the pretrained text encoder too")
+    parser.add_argument("--limit", type=_positive_int, default=None, help="use only the first N training examples")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--data-dir", default=None, help="TFDS data folder (default: TFDS' own)")
+    parser.add_argument("--output", default="saved_models", help="folder that receives the run folder")
+    parser.add_argument(
+        "--run", default=None,
+        help="run folder name (default: dataset-model-timestamp); rerun the same name to resume",
+    )
+    parser.add_argument("--quiet", action="store_true", help="one line per epoch instead of a progress bar")
+
+
+def build_parser():
     parser = argparse.ArgumentParser(prog="multimodal-tf", description="Train, evaluate and use multimodal_tf models.")
     commands = parser.add_subparsers(dest="command", required=True)
 
     train_parser = commands.add_parser("train", help="train a model on a real dataset and save the run")
-    train_parser.add_argument("--dataset", choices=sorted(TFDS_MODALITIES), default="twemoji_categories")
-    train_parser.add_argument("--modalities", default=None, help="comma-separated subset, e.g. image,text")
-    train_parser.add_argument("--model", choices=("auto", "multimodal", "classifier"), default="auto")
-    train_parser.add_argument("--epochs", type=_positive_int, default=None, help="default: per dataset")
-    train_parser.add_argument("--batch-size", type=_positive_int, default=None, help="default: per dataset")
-    train_parser.add_argument(
-        "--precision", choices=("auto", *PRECISIONS), default="auto",
-        help="dtype policy (auto: mixed_float16 on a GPU, mixed_bfloat16 on CPUs with native bfloat16, else float32)",
-    )
-    train_parser.add_argument("--jit-compile", choices=("auto", "on", "off"), default="auto", help="XLA (auto: on GPUs)")
-    train_parser.add_argument(
-        "--strategy", choices=STRATEGIES, default="default",
-        help="tf.distribute strategy; the batch size is global (multiworker reads TF_CONFIG, see docs/distributed.md)",
-    )
-    train_parser.add_argument(
-        "--validation-fraction", type=float, default=0.0,
-        help="hold out this fraction of the training split for validation (best checkpoint, early stopping)",
-    )
-    train_parser.add_argument("--early-stopping-patience", type=_positive_int, default=None)
-    train_parser.add_argument("--learning-rate", type=float, default=None)
-    train_parser.add_argument("--fusion", choices=("concat", "gated", "attention"), default="attention")
-    train_parser.add_argument("--modality-dropout", type=float, default=0.2)
-    train_parser.add_argument("--text-length", type=_positive_int, default=None, help="tokens per text")
-    train_parser.add_argument("--fine-tune-text", action="store_true", help="train the pretrained text encoder too")
-    train_parser.add_argument("--limit", type=_positive_int, default=None, help="use only the first N training examples")
-    train_parser.add_argument("--seed", type=int, default=0)
-    train_parser.add_argument("--data-dir", default=None, help="TFDS data folder (default: TFDS' own)")
-    train_parser.add_argument("--output", default="saved_models", help="folder that receives the run folder")
-    train_parser.add_argument(
-        "--run", default=None,
-        help="run folder name (default: dataset-model-timestamp); rerun the same name to resume an interrupted run",
-    )
-    train_parser.add_argument("--quiet", action="store_true", help="one line per epoch instead of a progress bar")
+    _add_run_arguments(train_parser)
     train_parser.set_defaults(handler=train)
+
+    tune_parser = commands.add_parser("tune", help="search hyperparameters with keras-tuner and save the best model")
+    _add_run_arguments(tune_parser)
+    tune_parser.add_argument("--tuner", choices=("random", "bayesian", "hyperband"), default="random")
+    tune_parser.add_argument(
+        "--max-trials", type=_positive_int, default=10,
+        help="trials to run (random, bayesian; hyperband budgets by --epochs instead)",
+    )
+    tune_parser.set_defaults(handler=tune)
 
     evaluate_parser = commands.add_parser("evaluate", help="re-evaluate a saved run on its test split")
     evaluate_parser.add_argument("run_path", metavar="RUN", help="a run folder or its model.keras")

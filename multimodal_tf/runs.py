@@ -170,6 +170,14 @@ def build_run_model(config: RunConfig, facts: dict, text_checkpoint: str | None)
             num_classes, checkpoint=text_checkpoint, sequence_length=config.text_length,
             pooling="mean", freeze_encoder=fine_tune is False, learning_rate=config.learning_rate,
         )
+    return build_multimodal_model(
+        num_classes, fusion=config.fusion, modality_dropout=config.modality_dropout,
+        seed=config.seed, learning_rate=config.learning_rate, **encoder_arguments(config, facts, text_checkpoint),
+    )
+
+
+def encoder_arguments(config: RunConfig, facts: dict, text_checkpoint: str | None) -> dict:
+    """The `image=` / `sequence=` / `text=` arguments of the multimodal model."""
     arguments = {}
     if "image" in config.modalities:
         arguments["image"] = {"input_shape": tuple(facts["image_shape"])}
@@ -181,12 +189,9 @@ def build_run_model(config: RunConfig, facts: dict, text_checkpoint: str | None)
     if "text" in config.modalities:
         arguments["text"] = {
             "checkpoint": text_checkpoint, "sequence_length": config.text_length,
-            "pooling": "mean", "freeze": not fine_tune,
+            "pooling": "mean", "freeze": not config.fine_tune_text,
         }
-    return build_multimodal_model(
-        num_classes, fusion=config.fusion, modality_dropout=config.modality_dropout,
-        seed=config.seed, learning_rate=config.learning_rate, **arguments,
-    )
+    return arguments
 
 
 def _split(config: RunConfig, split: str, preprocessor, **kwargs):
@@ -221,6 +226,62 @@ def text_preprocessor_for(config: RunConfig, checkpoint: str | None):
     return build_text_preprocessor(checkpoint, sequence_length=config.text_length)
 
 
+@dataclasses.dataclass
+class _RunInputs:
+    """What training and tuning a run both need."""
+
+    strategy: object
+    facts: dict
+    checkpoint: str | None
+    preprocessor: object
+    train_data: object
+    validation_data: object
+
+
+def _prepare_run(config: RunConfig) -> _RunInputs:
+    strategy = make_strategy(config.strategy)  # first: a cluster must exist before any op
+    replicas = strategy.num_replicas_in_sync if strategy is not None else 1
+    if config.batch_size % replicas:
+        raise ValueError(
+            f"`batch_size` {config.batch_size} is the global batch and must split evenly over "
+            f"{replicas} replicas; use a multiple of {replicas}."
+        )
+    keras.utils.set_random_seed(config.seed)
+    facts = dataset_facts(config)
+    checkpoint = minilm_checkpoint() if "text" in config.modalities else None
+    preprocessor = text_preprocessor_for(config, checkpoint)
+    train_split, validation_split = training_splits(config)
+    return _RunInputs(
+        strategy, facts, checkpoint, preprocessor,
+        train_data=_split(config, train_split, preprocessor, shuffle=True),
+        validation_data=_split(config, validation_split, preprocessor) if validation_split else None,
+    )
+
+
+def _write_run(folder: str, model, config: RunConfig, inputs: _RunInputs, extra: dict) -> dict:
+    """Evaluates per modality subset, saves model.keras and metrics.json."""
+    accuracy = evaluate_subsets(model, config, inputs.preprocessor)
+    os.makedirs(folder, exist_ok=True)
+    model.save(os.path.join(folder, MODEL_FILE))
+    metrics = {
+        "config": {**dataclasses.asdict(config), "kind": config.kind},
+        **inputs.facts,
+        "text_checkpoint": inputs.checkpoint,
+        "parameters": model.count_params(),
+        **extra,
+        "test_accuracy": accuracy,
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
+        "keras": keras.__version__,
+    }
+    with open(os.path.join(folder, METRICS_FILE), "w", encoding="utf-8") as metrics_file:
+        json.dump(metrics, metrics_file, indent=2, ensure_ascii=False)
+    return {**metrics, "folder": folder}
+
+
+def _run_name(config: RunConfig, run: str | None) -> str:
+    return run or f"{config.dataset}-{config.kind}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
+
+
 def train_run(config: RunConfig, output: str = "saved_models", run: str | None = None, verbose: int = 1) -> dict:
     """Trains with `multimodal_tf.training`, evaluates per modality subset, saves.
 
@@ -237,53 +298,91 @@ def train_run(config: RunConfig, output: str = "saved_models", run: str | None =
     Returns:
         The metrics written to `metrics.json` (with `"folder"` added).
     """
-    strategy = make_strategy(config.strategy)  # first: a cluster must exist before any op
-    replicas = strategy.num_replicas_in_sync if strategy is not None else 1
-    if config.batch_size % replicas:
-        raise ValueError(
-            f"`batch_size` {config.batch_size} is the global batch and must split evenly over "
-            f"{replicas} replicas; use a multiple of {replicas}."
-        )
-    run = run or f"{config.dataset}-{config.kind}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
-    folder = os.path.join(output, run)
-    keras.utils.set_random_seed(config.seed)
-    facts = dataset_facts(config)
-    checkpoint = minilm_checkpoint() if "text" in config.modalities else None
-    preprocessor = text_preprocessor_for(config, checkpoint)
-    train_split, validation_split = training_splits(config)
-    train_data = _split(config, train_split, preprocessor, shuffle=True)
-    validation_data = _split(config, validation_split, preprocessor) if validation_split else None
+    inputs = _prepare_run(config)
+    folder = os.path.join(output, _run_name(config, run))
     result = train(
-        lambda: build_run_model(config, facts, checkpoint),
-        train_data,
+        lambda: build_run_model(config, inputs.facts, inputs.checkpoint),
+        inputs.train_data,
         TrainingConfig(
             epochs=config.epochs, precision=config.precision, jit_compile=config.jit_compile,
             strategy=config.strategy, output_dir=folder, early_stopping_patience=config.early_stopping_patience,
             verbose=verbose, seed=config.seed,
         ),
-        validation_data=validation_data,
+        validation_data=inputs.validation_data,
     )
-    model = result.model
-    accuracy = evaluate_subsets(model, config, preprocessor)
-    model.save(os.path.join(folder, MODEL_FILE))
-    metrics = {
-        "config": {**dataclasses.asdict(config), "kind": config.kind},
-        **facts,
-        "text_checkpoint": checkpoint,
-        "parameters": model.count_params(),
+    return _write_run(folder, result.model, config, inputs, {
         "epochs_trained": len(result.history.epoch),
         "train_seconds": round(result.seconds, 1),
         "precision": result.precision,
         "jit_compile": result.jit_compile,
         "strategy": result.strategy,
         "replicas": result.replicas,
-        "test_accuracy": accuracy,
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
-        "keras": keras.__version__,
-    }
-    with open(os.path.join(folder, METRICS_FILE), "w", encoding="utf-8") as metrics_file:
-        json.dump(metrics, metrics_file, indent=2, ensure_ascii=False)
-    return {**metrics, "folder": folder}
+    })
+
+
+def hypermodel_for_run(config: RunConfig, facts: dict, text_checkpoint: str | None, training: TrainingConfig):
+    """The `multimodal_tf.tuning` hypermodel over the model `config` trains."""
+    from multimodal_tf import tuning
+
+    num_classes = len(facts["class_names"])
+    if config.kind == "multimodal":
+        return tuning.MultimodalHyperModel(
+            num_classes, seed=config.seed, training=training, **encoder_arguments(config, facts, text_checkpoint)
+        )
+    modality = config.modalities[0]
+    if modality == "image":
+        return tuning.CNNHyperModel(tuple(facts["image_shape"]), num_classes, training=training)
+    if modality == "sequence":
+        return tuning.LSTMHyperModel(
+            facts["num_features"], num_classes, feature_mean=facts["feature_mean"],
+            feature_variance=facts["feature_variance"], training=training,
+        )
+    return tuning.BertHyperModel(
+        num_classes, text_checkpoint, config.text_length, encoder={"pooling": "mean"}, training=training
+    )
+
+
+def tune_run(config: RunConfig, tuner: str = "random", max_trials: int = 10, output: str = "saved_models",
+             run: str | None = None, verbose: int = 1) -> dict:
+    """Searches the hyperparameters of the model `config` trains, with keras-tuner.
+
+    Each trial trains `config.epochs` epochs (Hyperband's most) through the
+    training engine on the training split less `config.validation_fraction`
+    (0.1 when 0), scored by validation accuracy. The tuner's state lives in
+    `<output>/<run>/tuner`: rerunning the same command resumes the search,
+    and trials already done are not repeated. The best model is then saved
+    like a trained run (`model.keras`, `metrics.json` with its test accuracy,
+    `leaderboard`), so `evaluate` and `predict` work on it.
+
+    Returns:
+        The metrics written to `metrics.json` (with `"folder"` added).
+    """
+    from multimodal_tf import tuning
+
+    if not config.validation_fraction:
+        config = dataclasses.replace(config, validation_fraction=0.1)
+    inputs = _prepare_run(config)
+    folder = os.path.join(output, _run_name(config, run))
+    training = TrainingConfig(
+        epochs=config.epochs, precision=config.precision, jit_compile=config.jit_compile,
+        early_stopping_patience=config.early_stopping_patience, verbose=verbose, seed=config.seed,
+    )
+    strategy = None if config.strategy == "default" else inputs.strategy
+    search = tuning.make_tuner(
+        tuner, hypermodel_for_run(config, inputs.facts, inputs.checkpoint, training), max_trials=max_trials,
+        directory=folder, project_name="tuner", max_epochs=config.epochs, seed=config.seed,
+        distribution_strategy=strategy,
+    )
+    search.search(inputs.train_data, validation_data=inputs.validation_data, epochs=config.epochs, verbose=verbose)
+    board = tuning.leaderboard(search)
+    if not board:
+        raise RuntimeError(f"no trial of the search in {folder!r} completed; see the trial errors above.")
+    best = search.get_best_models(1)[0]
+    return _write_run(folder, best, config, inputs, {
+        "tuner": tuner,
+        "best_hyperparameters": search.get_best_hyperparameters(1)[0].values,
+        "leaderboard": board,
+    })
 
 
 def training_splits(config: RunConfig) -> tuple:

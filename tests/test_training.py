@@ -65,12 +65,22 @@ def test_train_under_each_precision(precision):
     assert keras.config.dtype_policy().name == "float32"
 
 
-def test_jit_compile_auto_is_off_on_this_cpu_and_can_be_forced():
+def test_jit_compile_auto_follows_the_cpu_measurements():
     data = dataset()
-    assert train(lambda: build_tiny("cnn"), data, quiet(epochs=1)).jit_compile is False
+    assert train(lambda: build_tiny("cnn"), data, quiet(epochs=1)).jit_compile is False  # convolutions
     forced = train(lambda: build_tiny("cnn"), data, quiet(epochs=1, jit_compile=True))
     assert forced.jit_compile is True
     assert np.isfinite(forced.history.history["loss"]).all()
+    assert train(lambda: build_tiny("bert"), dataset("bert"), quiet(epochs=1)).jit_compile is True
+
+
+def test_xla_keeps_lstm_masking_exact():
+    sequences, labels = make_data("lstm", n=32)
+    data = tf.data.Dataset.from_tensor_slices((sequences, labels.astype("int32"))).batch(8)
+    model = train(lambda: build_tiny("lstm"), data, quiet(epochs=1)).model
+    assert model.jit_compile is True
+    padded = np.concatenate([sequences[:4], np.zeros((4, 5, sequences.shape[2]), "float32")], axis=1)
+    np.testing.assert_allclose(model.predict(padded, verbose=0), model.predict(sequences[:4], verbose=0), atol=1e-5)
 
 
 # ----------------------------------------------------------------- optimizer

@@ -79,10 +79,10 @@ def image_dataset(images, labels, *, batch_size: int = 64, shuffle: bool = False
     if len(labels) != len(images):
         raise ValueError(f"`labels` has {len(labels)} rows but `images` has {len(images)}.")
     dataset = tf.data.Dataset.from_tensor_slices((images, labels.astype("int32")))
-    dataset = dataset.map(_scale_image, num_parallel_calls=AUTOTUNE).cache()
     if shuffle:
         dataset = dataset.shuffle(min(len(images), 10000), seed=seed, reshuffle_each_iteration=True)
-    return dataset.batch(batch_size).prefetch(AUTOTUNE)
+    # Scaled a batch at a time: one vectorised op instead of one per image.
+    return dataset.batch(batch_size).map(_scale_image, num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE)
 
 
 # ---------------------------------------------------------------- validation
@@ -500,8 +500,6 @@ def load_split(
         dataset = dataset.cache()
     if shuffle:
         dataset = dataset.shuffle(10000, seed=seed, reshuffle_each_iteration=True)
-    if "image" in modalities:
-        dataset = dataset.map(_scale_image_feature, num_parallel_calls=AUTOTUNE)
     if presence:
         dataset = dataset.enumerate().map(
             _presence_mapper(modalities, set(absent), missing_rate, seed, mask_value),
@@ -513,6 +511,8 @@ def load_split(
         )
     else:
         dataset = dataset.batch(batch_size)
+    if "image" in modalities:  # uint8 up to here: scaled a batch at a time
+        dataset = dataset.map(_scale_image_feature, num_parallel_calls=AUTOTUNE)
     dataset = _finish_batches(dataset, text_preprocessor, mask_value)
     if not presence and len(modalities) == 1 and modalities[0] != "text":
         dataset = dataset.map(
@@ -566,7 +566,7 @@ def _presence_mapper(modalities, absent, missing_rate, seed, mask_value):
             flag = tf.constant(0.0) if modality in absent else flags[position]
             features[f"{modality}_present"] = flag
             if modality == "image":
-                features["image"] = features["image"] * flag
+                features["image"] = features["image"] * tf.cast(flag, features["image"].dtype)
             elif modality == "sequence":
                 blank = tf.fill(tf.shape(features["sequence"][:1]), tf.constant(mask_value, tf.float32))
                 features["sequence"] = tf.cond(flag > 0, lambda: features["sequence"], lambda: blank)

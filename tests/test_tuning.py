@@ -1,0 +1,164 @@
+"""keras-tuner hypermodels trained by the engine: spaces, searches, resuming."""
+
+import json
+
+import keras
+import keras_tuner
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from multimodal_tf import build_cnn_classifier, build_lstm_classifier
+from multimodal_tf.cli import main
+from multimodal_tf.training import TrainingConfig
+from multimodal_tf.tuning import (
+    BertHyperModel,
+    CNNHyperModel,
+    LSTMHyperModel,
+    MultimodalHyperModel,
+    leaderboard,
+    make_tuner,
+)
+from tests.helpers import TINY_IMAGE, TINY_TEXT, make_data
+
+QUIET = TrainingConfig(epochs=1, precision="float32", verbose=0)
+TINY_ENCODER = {k: v for k, v in TINY_TEXT.items() if k not in ("sequence_length", "dropout")}
+
+
+def image_data(n=64, seed=0):
+    """28x28 images whose label is the bright half (the CNN space needs 28x28)."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, n)
+    images = rng.uniform(0, 0.2, (n, 28, 28, 1)).astype("float32")
+    for row, label in enumerate(labels):
+        images[row, :, 14 * label: 14 * (label + 1)] += 0.8
+    return tf.data.Dataset.from_tensor_slices((images, labels.astype("int32"))).batch(16)
+
+
+def as_json(config):
+    """A config as saved (tuples and lists alike), for comparing."""
+    return json.dumps(config, sort_keys=True)
+
+
+def completed(tuner):
+    return [t for t in tuner.oracle.trials.values() if t.status == keras_tuner.engine.trial.TrialStatus.COMPLETED]
+
+
+def test_default_points_are_the_documents_models():
+    hp = keras_tuner.HyperParameters()
+    cnn = CNNHyperModel(training=QUIET).build(hp)
+    assert cnn.count_params() == build_cnn_classifier().count_params() == 93322
+    hp = keras_tuner.HyperParameters()
+    lstm = LSTMHyperModel(num_features=12, num_classes=9, training=QUIET).build(hp)
+    assert lstm.count_params() == build_lstm_classifier(None, 12, 9).count_params()
+    assert (hp.get("units"), hp.get("depth"), hp.get("bidirectional")) == (64, 2, False)
+    hp = keras_tuner.HyperParameters()
+    BertHyperModel(2, encoder=TINY_ENCODER, sequence_length=8, training=QUIET).build(hp)
+    assert (hp.get("freeze_encoder"), hp.get("warmup_fraction"), hp.get("dropout")) == (False, 0.1, 0.1)
+    hp = keras_tuner.HyperParameters()
+    MultimodalHyperModel(2, image=TINY_IMAGE, training=QUIET).build(hp)
+    assert (hp.get("fusion"), hp.get("modality_dropout")) == ("attention", 0.2)
+
+
+def test_random_search_end_to_end_and_the_best_rebuilds(tmp_path):
+    hypermodel = CNNHyperModel(num_classes=2, training=QUIET)
+    tuner = make_tuner("random", hypermodel, max_trials=3, directory=str(tmp_path), project_name="cnn")
+    data = image_data()
+    tuner.search(data, validation_data=data, epochs=1)
+    assert len(completed(tuner)) == 3  # trials really trained (not failed and skipped)
+    board = leaderboard(tuner)
+    assert [row["score"] for row in board] == sorted((row["score"] for row in board), reverse=True)
+    best_model = tuner.get_best_models(1)[0]
+    path = str(tmp_path / "best.keras")
+    best_model.save(path)
+    keras.backend.clear_session()  # as the tuner does before each build: same layer names
+    rebuilt = hypermodel.build(tuner.get_best_hyperparameters(1)[0])
+    assert as_json(rebuilt.get_config()) == as_json(keras.saving.load_model(path).get_config())
+
+
+def test_hyperband_continues_trials_through_the_engine(tmp_path):
+    tuner = make_tuner(
+        "hyperband", CNNHyperModel(num_classes=2, training=QUIET), max_trials=1, max_epochs=3,
+        directory=str(tmp_path), project_name="hb",
+    )
+    data = image_data()
+    tuner.search(data, validation_data=data)
+    trials = completed(tuner)
+    assert len(trials) >= 3
+    assert {t.hyperparameters.get("tuner/epochs") for t in trials} == {1, 3}  # two rungs ran
+
+
+def test_an_interrupted_search_resumes_without_repeating_trials(tmp_path):
+    data = image_data()
+
+    def search(max_trials):
+        tuner = make_tuner(
+            "random", CNNHyperModel(num_classes=2, training=QUIET), max_trials=max_trials,
+            directory=str(tmp_path), project_name="resume",
+        )
+        tuner.search(data, validation_data=data, epochs=1)
+        return tuner
+
+    first = {t.trial_id: t.score for t in completed(search(2))}
+    resumed = {t.trial_id: t.score for t in completed(search(3))}
+    assert len(first) == 2 and len(resumed) == 3
+    assert all(resumed[trial] == score for trial, score in first.items())  # not retrained
+
+
+def test_mixed_precision_and_a_strategy(tmp_path):
+    training = TrainingConfig(epochs=1, precision="mixed_bfloat16", verbose=0)
+    tuner = make_tuner(
+        "random", MultimodalHyperModel(2, image=TINY_IMAGE, training=training), max_trials=1,
+        directory=str(tmp_path), project_name="mixed", distribution_strategy=tf.distribute.MirroredStrategy(["/cpu:0"]),
+    )
+    inputs, labels = make_data("multimodal", n=32)
+    inputs = {k: v for k, v in inputs.items() if k in ("image", "image_present")}
+    data = tf.data.Dataset.from_tensor_slices((inputs, labels.astype("int32"))).batch(8)
+    tuner.search(data, validation_data=data)
+    assert len(completed(tuner)) == 1
+    assert tuner.get_best_models(1)[0].dtype_policy.name == "mixed_bfloat16"
+    assert keras.config.dtype_policy().name == "float32"  # restored
+
+
+def test_bert_trials_fine_tune_with_warmup(tmp_path):
+    tuner = make_tuner(
+        "random", BertHyperModel(2, sequence_length=8, encoder=TINY_ENCODER, training=QUIET), max_trials=1,
+        directory=str(tmp_path), project_name="bert",
+    )
+    inputs, labels = make_data("bert", n=32)
+    data = tf.data.Dataset.from_tensor_slices((inputs, labels.astype("int32"))).batch(8)
+    tuner.search(data, validation_data=data)
+    model = tuner.get_best_models(1)[0]
+    assert isinstance(model.optimizer, keras.optimizers.AdamW)
+    assert len(completed(tuner)) == 1
+
+
+def test_bad_tuner_arguments():
+    with pytest.raises(ValueError, match="`tuner`"):
+        make_tuner("grid", CNNHyperModel(), max_trials=1, directory="x", project_name="y")
+    with pytest.raises(ValueError, match="must not set"):
+        BertHyperModel(2, encoder={"dropout": 0.2})
+    with pytest.raises(ValueError, match="`max_trials`"):
+        make_tuner("random", CNNHyperModel(), max_trials=0, directory="x", project_name="y")
+
+
+def test_cli_tune_prints_the_leaderboard_saves_the_best_and_resumes(data_dir, tmp_path, capsys):
+    arguments = [
+        "tune", "--dataset", "fashion_mnist", "--limit", "512", "--epochs", "1", "--max-trials", "2",
+        "--quiet", "--data-dir", data_dir, "--output", str(tmp_path), "--run", "search",
+    ]
+    assert main(arguments) == 0
+    printed = capsys.readouterr().out
+    assert "leaderboard" in printed and "filters_0" in printed
+    run = tmp_path / "search"
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert len(metrics["leaderboard"]) == 2 and metrics["config"]["validation_fraction"] == 0.1
+    assert set(metrics["best_hyperparameters"]) >= {"filters_0", "dense_units", "dropout", "learning_rate"}
+    assert (run / "model.keras").is_file()
+    assert main(["evaluate", str(run), "--data-dir", data_dir]) == 0  # a run folder like train's
+
+    assert main(arguments[:8] + ["3"] + arguments[9:]) == 0  # one more trial, the first two kept
+    resumed = json.loads((run / "metrics.json").read_text())
+    assert len(resumed["leaderboard"]) == 3
+    before = {row["trial"]: row["score"] for row in metrics["leaderboard"]}
+    assert all(row["score"] == before[row["trial"]] for row in resumed["leaderboard"] if row["trial"] in before)
