@@ -1,4 +1,4 @@
-"""`python -m bench document|pipeline|precision|gpu [--record]`."""
+"""`python -m bench document|document-lstm|pipeline|precision|tuner|gpu [--record]`."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import sys
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("benchmark", choices=("document", "pipeline", "precision", "gpu"))
-    parser.add_argument("--epochs", type=int, default=10, help="document: epochs of each side")
+    parser.add_argument("benchmark", choices=("document", "document-lstm", "pipeline", "precision", "tuner", "gpu"))
+    parser.add_argument("--epochs", type=int, default=10, help="document, document-lstm: epochs of each side")
     parser.add_argument("--limit", type=int, default=None, help="document: first N training images only")
     parser.add_argument("--repeats", type=int, default=3, help="timed repetitions per figure (median)")
     parser.add_argument(
@@ -33,6 +33,10 @@ def main(argv=None):
         from bench import document
 
         document.run(rows, epochs=args.epochs, limit=args.limit)
+    elif args.benchmark == "document-lstm":
+        from bench import document
+
+        document.run_lstm(rows, epochs=args.epochs)
     elif args.benchmark == "pipeline":
         from bench import pipeline
 
@@ -41,6 +45,10 @@ def main(argv=None):
         from bench import precision
 
         precision.run(rows, kinds=kinds, repeats=args.repeats)
+    elif args.benchmark == "tuner":
+        from bench import tuner
+
+        tuner.run(rows)
     else:
         from bench import gpu
 

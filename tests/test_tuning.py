@@ -77,15 +77,20 @@ def test_random_search_end_to_end_and_the_best_rebuilds(tmp_path):
 
 
 def test_hyperband_continues_trials_through_the_engine(tmp_path):
+    hypermodel = CNNHyperModel(num_classes=2, training=QUIET)
     tuner = make_tuner(
-        "hyperband", CNNHyperModel(num_classes=2, training=QUIET), max_trials=1, max_epochs=3,
-        directory=str(tmp_path), project_name="hb",
+        "hyperband", hypermodel, max_trials=1, max_epochs=3, directory=str(tmp_path), project_name="hb",
     )
     data = image_data()
     tuner.search(data, validation_data=data)
     trials = completed(tuner)
     assert len(trials) >= 3
     assert {t.hyperparameters.get("tuner/epochs") for t in trials} == {1, 3}  # two rungs ran
+    path = str(tmp_path / "best.keras")
+    tuner.get_best_models(1)[0].save(path)
+    keras.backend.clear_session()
+    rebuilt = hypermodel.build(tuner.get_best_hyperparameters(1)[0])
+    assert as_json(rebuilt.get_config()) == as_json(keras.saving.load_model(path).get_config())
 
 
 def test_an_interrupted_search_resumes_without_repeating_trials(tmp_path):

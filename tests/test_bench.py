@@ -1,0 +1,25 @@
+"""The benchmarks run (tiny sizes here) and write the results table as documented."""
+
+import re
+
+from bench import common, document, precision
+
+
+def test_document_vs_us_row_and_the_results_table(tmp_path):
+    rows = common.Rows(command="python -m bench document --epochs 2 --limit 512", device="test machine")
+    rate, accuracy = document.run(rows, epochs=2, limit=512)
+    assert set(rate) == set(accuracy) == {"document", "ours"} and all(value > 0 for value in rate.values())
+    results = tmp_path / "RESULTS.md"
+    results.write_text("# Benchmark results\n\nnotes kept\n\n" + common.HEADER + "| other | kept | 1 | 1.00x | `x` | m | d |\n")
+    rows.record(str(results))
+    rows.record(str(results))  # the same figure again replaces its row
+    text = results.read_text()
+    assert "notes kept" in text and "| other | kept |" in text
+    lines = [line for line in text.splitlines() if line.startswith("| document-vs-us |")]
+    assert len(lines) == 1
+    assert re.search(r"\| \d+\.\d\dx \|", lines[0])
+
+
+def test_precision_step_time_on_any_policy():
+    for policy in ("float32", "mixed_bfloat16"):
+        assert precision.step_seconds("cnn", policy, False, steps=2, repeats=1) > 0
