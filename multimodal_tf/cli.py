@@ -82,7 +82,7 @@ def tune(args):
     _describe(f"tuning ({args.tuner} search)", config)
     metrics = tune_run(
         config, tuner=args.tuner, max_trials=args.max_trials, output=args.output, run=args.run,
-        verbose=2 if args.quiet else 1,
+        verbose=2 if args.quiet else 1, trials_per_process=args.trials_per_process,
     )
     board = metrics["leaderboard"]
     names = sorted({name for row in board for name in row} - {"trial", "score"})
@@ -182,6 +182,10 @@ def build_parser():
     tune_parser.add_argument(
         "--max-trials", type=_positive_int, default=10,
         help="trials to run (random, bayesian; hyperband budgets by --epochs instead)",
+    )
+    tune_parser.add_argument(
+        "--trials-per-process", type=_positive_int, default=None,
+        help="run trials in fresh processes, N each, so memory does not grow over a long search",
     )
     tune_parser.set_defaults(handler=tune)
 

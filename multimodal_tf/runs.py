@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import glob
 import json
+import multiprocessing
 import os
 import platform
 
@@ -343,7 +345,7 @@ def hypermodel_for_run(config: RunConfig, facts: dict, text_checkpoint: str | No
 
 
 def tune_run(config: RunConfig, tuner: str = "random", max_trials: int = 10, output: str = "saved_models",
-             run: str | None = None, verbose: int = 1) -> dict:
+             run: str | None = None, verbose: int = 1, trials_per_process: int | None = None) -> dict:
     """Searches the hyperparameters of the model `config` trains, with keras-tuner.
 
     Each trial trains `config.epochs` epochs (Hyperband's most) through the
@@ -354,6 +356,15 @@ def tune_run(config: RunConfig, tuner: str = "random", max_trials: int = 10, out
     like a trained run (`model.keras`, `metrics.json` with its test accuracy,
     `leaderboard`), so `evaluate` and `predict` work on it.
 
+    Args:
+        trials_per_process: run the trials in fresh processes, this many
+            each (random and bayesian searches). TensorFlow keeps some memory
+            of every model trained in a process even after
+            `keras.backend.clear_session()` (tensorflow#61791), about 15-20
+            MiB a trial for the fusion model (bench/RESULTS.md); fresh
+            processes hand it back, so a long search's memory stays that of
+            `trials_per_process` trials.
+
     Returns:
         The metrics written to `metrics.json` (with `"folder"` added).
     """
@@ -361,19 +372,17 @@ def tune_run(config: RunConfig, tuner: str = "random", max_trials: int = 10, out
 
     if not config.validation_fraction:
         config = dataclasses.replace(config, validation_fraction=0.1)
-    inputs = _prepare_run(config)
     folder = os.path.join(output, _run_name(config, run))
-    training = TrainingConfig(
-        epochs=config.epochs, precision=config.precision, jit_compile=config.jit_compile,
-        early_stopping_patience=config.early_stopping_patience, verbose=verbose, seed=config.seed,
-    )
-    strategy = None if config.strategy == "default" else inputs.strategy
-    search = tuning.make_tuner(
-        tuner, hypermodel_for_run(config, inputs.facts, inputs.checkpoint, training), max_trials=max_trials,
-        directory=folder, project_name="tuner", max_epochs=config.epochs, seed=config.seed,
-        distribution_strategy=strategy,
-    )
-    search.search(inputs.train_data, validation_data=inputs.validation_data, epochs=config.epochs, verbose=verbose)
+    check_positive_int("max_trials", max_trials)
+    if trials_per_process is not None:
+        check_positive_int("trials_per_process", trials_per_process)
+        if tuner == "hyperband" or config.strategy == "multiworker":
+            raise ValueError("`trials_per_process` works with random and bayesian searches on one machine.")
+        _search_in_processes(config, tuner, max_trials, folder, verbose, trials_per_process)
+    inputs = _prepare_run(config)
+    search = _run_tuner(config, inputs, tuner, max_trials, folder, verbose)
+    if trials_per_process is None:
+        search.search(inputs.train_data, validation_data=inputs.validation_data, epochs=config.epochs, verbose=verbose)
     board = tuning.leaderboard(search)
     if not board:
         raise RuntimeError(f"no trial of the search in {folder!r} completed; see the trial errors above.")
@@ -383,6 +392,49 @@ def tune_run(config: RunConfig, tuner: str = "random", max_trials: int = 10, out
         "best_hyperparameters": search.get_best_hyperparameters(1)[0].values,
         "leaderboard": board,
     })
+
+
+def _run_tuner(config: RunConfig, inputs: _RunInputs, tuner: str, max_trials: int, folder: str, verbose: int):
+    from multimodal_tf import tuning
+
+    training = TrainingConfig(
+        epochs=config.epochs, precision=config.precision, jit_compile=config.jit_compile,
+        early_stopping_patience=config.early_stopping_patience, verbose=verbose, seed=config.seed,
+    )
+    return tuning.make_tuner(
+        tuner, hypermodel_for_run(config, inputs.facts, inputs.checkpoint, training), max_trials=max_trials,
+        directory=folder, project_name="tuner", max_epochs=config.epochs, seed=config.seed,
+        distribution_strategy=None if config.strategy == "default" else inputs.strategy,
+    )
+
+
+def _search_in_child(config: RunConfig, tuner: str, max_trials: int, folder: str, verbose: int):
+    inputs = _prepare_run(config)
+    search = _run_tuner(config, inputs, tuner, max_trials, folder, verbose)
+    search.search(inputs.train_data, validation_data=inputs.validation_data, epochs=config.epochs, verbose=verbose)
+
+
+def _finished_trials(folder: str) -> int:
+    count = 0
+    for path in glob.glob(os.path.join(folder, "tuner", "trial_*", "trial.json")):
+        with open(path, encoding="utf-8") as trial_file:
+            count += json.load(trial_file).get("status") == "COMPLETED"
+    return count
+
+
+def _search_in_processes(config, tuner, max_trials, folder, verbose, trials_per_process):
+    """Runs the search's remaining trials, `trials_per_process` per fresh process."""
+    context = multiprocessing.get_context("spawn")
+    while (done := _finished_trials(folder)) < max_trials:
+        target = min(done + trials_per_process, max_trials)
+        child = context.Process(target=_search_in_child, args=(config, tuner, target, folder, verbose))
+        child.start()
+        child.join()
+        if child.exitcode != 0 or _finished_trials(folder) <= done:
+            raise RuntimeError(
+                f"the search process for trials {done + 1}-{target} failed (exit code {child.exitcode}); "
+                "its error is printed above. Rerun to resume."
+            )
 
 
 def training_splits(config: RunConfig) -> tuple:

@@ -167,3 +167,15 @@ def test_cli_tune_prints_the_leaderboard_saves_the_best_and_resumes(data_dir, tm
     assert len(resumed["leaderboard"]) == 3
     before = {row["trial"]: row["score"] for row in metrics["leaderboard"]}
     assert all(row["score"] == before[row["trial"]] for row in resumed["leaderboard"] if row["trial"] in before)
+
+
+def test_cli_tune_in_fresh_processes(data_dir, tmp_path, capsys):
+    arguments = [
+        "tune", "--dataset", "fashion_mnist", "--limit", "256", "--epochs", "1", "--max-trials", "2",
+        "--trials-per-process", "1", "--quiet", "--data-dir", data_dir, "--output", str(tmp_path), "--run", "chunks",
+    ]
+    assert main(arguments) == 0
+    metrics = json.loads((tmp_path / "chunks" / "metrics.json").read_text())
+    assert len(metrics["leaderboard"]) == 2 and (tmp_path / "chunks" / "model.keras").is_file()
+    assert main(arguments[:-4] + ["--tuner", "hyperband", "--output", str(tmp_path), "--run", "hb"]) == 2
+    assert "`trials_per_process`" in capsys.readouterr().err
