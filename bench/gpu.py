@@ -6,6 +6,8 @@ the ratio is the policy's steps/s over float32's. Run on the GPU machine:
 
     KERAS_BACKEND=jax python -m bench gpu --record
 
+(`bench/gpu_device.sh` does that on the lent GPU machine, from carried wheels.)
+
 (TensorFlow is not needed there: the models use keras.layers/keras.ops
 only, and the tokeniser, which needs TensorFlow Text, is not imported.)
 """
