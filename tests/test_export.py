@@ -1,0 +1,79 @@
+"""SavedModel export: raw inputs in, the Keras model's predictions out, in a fresh process."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow_datasets as tfds
+
+from multimodal_tf.cli import main
+from multimodal_tf.data.pipeline import load_split
+from multimodal_tf.runs import load_run, text_preprocessor_for
+
+SERVE = """
+import sys, numpy as np, tensorflow as tf
+import tensorflow_text  # registers the WordPiece ops the text models use (not this library)
+serve = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
+raw = dict(np.load(sys.argv[2]))
+outputs = serve(**{name: tf.constant(value) for name, value in raw.items()})
+np.savez(sys.argv[3], **{name: value.numpy() for name, value in outputs.items()})
+"""
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, data_dir):
+    output = tmp_path_factory.mktemp("runs")
+    common = ["--epochs", "1", "--quiet", "--data-dir", data_dir, "--output", str(output)]
+    assert main(["train", "--limit", "96", "--text-length", "16", "--run", "fusion", *common]) == 0
+    assert main(["train", "--dataset", "fashion_mnist", "--limit", "256", "--run", "cnn", *common]) == 0
+    return output
+
+
+def raw_and_expected(run, data_dir, count=16):
+    """Raw test records as a client has them, and the Keras model's probabilities."""
+    model, metrics, config = load_run(str(run))
+    split = f"test[:{count}]"
+    records = list(tfds.as_numpy(tfds.load(config.dataset, split=split, data_dir=data_dir)))
+    raw = {}
+    if "image" in config.modalities:
+        raw["image"] = np.stack([record["image"] for record in records])
+    if "text" in config.modalities:
+        raw["text"] = np.array([record["text"] for record in records], dtype=bytes)
+    if config.kind == "multimodal":
+        raw.update({f"{m}_present": np.ones(count, np.float32) for m in config.modalities})
+        raw["image_present"][::3] = 0.0  # some rows without their image
+        raw["image"][::3] = 0
+    preprocessor = text_preprocessor_for(config, metrics.get("text_checkpoint"))
+    features, _ = next(iter(load_split(
+        config.dataset, split, batch_size=count, text_preprocessor=preprocessor, data_dir=data_dir,
+        modalities=config.modalities, presence=config.kind == "multimodal",
+    )))
+    if config.kind == "multimodal":
+        features = {**features, "image_present": raw["image_present"], "image": features["image"] * raw["image_present"][:, None, None, None]}
+    return raw, model.predict(features, verbose=0), metrics["class_names"]
+
+
+@pytest.mark.parametrize("name", ["fusion", "cnn"])
+def test_savedmodel_serves_raw_inputs_like_the_keras_model(runs, name, data_dir, tmp_path, capsys):
+    exported = tmp_path / "exported" / "1"
+    assert main(["export", str(runs / name), "--output", str(exported)]) == 0
+    raw, expected, class_names = raw_and_expected(runs / name, data_dir)
+    np.savez(tmp_path / "raw.npz", **raw)
+    result = subprocess.run(
+        [sys.executable, "-c", SERVE, str(exported), str(tmp_path / "raw.npz"), str(tmp_path / "out.npz")],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    served = np.load(tmp_path / "out.npz", allow_pickle=True)
+    np.testing.assert_allclose(served["probabilities"], expected, atol=1e-5)
+    np.testing.assert_array_equal(served["class_id"], expected.argmax(axis=1))
+    assert [name.decode() for name in served["class_name"]] == [class_names[i] for i in expected.argmax(axis=1)]
+
+
+def test_export_refuses_a_non_empty_folder(runs, tmp_path, capsys):
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "file").write_text("x")
+    assert main(["export", str(runs / "cnn"), "--output", str(tmp_path / "taken")]) == 2
+    assert "not empty" in capsys.readouterr().err
