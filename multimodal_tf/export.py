@@ -1,4 +1,4 @@
-"""Export a trained run for serving: a SavedModel that takes raw inputs.
+"""Export a trained run: for serving (SavedModel) and for mobile (TFLite).
 
 `export_savedmodel(run, path)` writes a TensorFlow SavedModel whose
 `serving_default` signature takes what a client has, not what the model
@@ -9,6 +9,10 @@ scaling and the WordPiece tokenisation run inside the graph, so TF Serving
 use TensorFlow Text's ops: `import tensorflow_text` before
 `tf.saved_model.load`, and serve them with a TF Serving build that has those
 ops.
+
+`export_tflite(run, path, quantize=...)` writes the document's CNN or LSTM
+as a TFLite model, float or post-training int8 (§5.1.4's compression), and
+`tflite_accuracy` scores it on the real test split.
 
 Example:
 >>> export_savedmodel("saved_models/twemoji", "exported/twemoji/1")
@@ -21,10 +25,12 @@ Example:
 from __future__ import annotations
 
 import os
+import tempfile
 
 import keras
 import tensorflow as tf
 
+from multimodal_tf.data.pipeline import load_split
 from multimodal_tf.runs import load_run, text_preprocessor_for
 
 
@@ -98,3 +104,123 @@ def export_savedmodel(run_path: str, path: str) -> str:
     archive.add_endpoint("serve", serve, input_signature=[raw_input_specs(config, metrics)])
     archive.write_out(path, verbose=False)
     return path
+
+
+TFLITE_FORMATS = ("tflite", "tflite-int8")
+
+
+def _tflite_input(config, metrics, sequence_length):
+    modality = config.modalities[0]
+    if config.kind != "classifier" or modality == "text":
+        raise ValueError(
+            "TFLite export takes the document's CNN or LSTM classifier runs (image or sequence); "
+            f"this run is a {config.kind} over {', '.join(config.modalities)}: export it as a SavedModel."
+        )
+    if modality == "image":
+        return tf.TensorSpec([1, *metrics["image_shape"]], tf.float32, name="image")
+    if sequence_length is None:
+        raise ValueError("`sequence_length` (time steps, shorter sequences padded) is needed for a sequence model.")
+    return tf.TensorSpec([1, sequence_length, metrics["num_features"]], tf.float32, name="sequence")
+
+
+def tflite_examples(config, split: str, sequence_length: int | None, data_dir=None):
+    """One-example float inputs of a split, shaped as the TFLite model takes them."""
+    dataset = load_split(config.dataset, split, batch_size=1, data_dir=data_dir, presence=False)
+    for inputs, label in dataset:
+        if config.modalities[0] == "sequence":
+            steps = int(inputs.shape[1])
+            if steps > sequence_length:
+                raise ValueError(f"a {split} sequence has {steps} steps, more than `sequence_length` {sequence_length}.")
+            # Padded with 0.0, the mask value every run of this library trains with.
+            inputs = tf.pad(inputs, [[0, 0], [0, sequence_length - steps], [0, 0]])
+        yield tf.cast(inputs, tf.float32), int(label[0])
+
+
+def longest_sequence(config, data_dir=None) -> int:
+    """The most time steps of any sequence of the dataset (all its splits)."""
+    dataset = load_split(config.dataset, "train+test", batch_size=1, data_dir=data_dir, presence=False)
+    return max(int(inputs.shape[1]) for inputs, _ in dataset)
+
+
+def export_tflite(run_path: str, path: str, *, quantize: bool = False, sequence_length: int | None = None,
+                  data_dir: str | None = None, representative_examples: int = 300) -> dict:
+    """Writes a CNN or LSTM run as a TFLite model, float or int8-quantised.
+
+    Args:
+        run_path: a run folder of an image or sequence classifier.
+        path: the `.tflite` file to write.
+        quantize: post-training int8 quantisation of weights and
+            activations (float input and output), calibrated on
+            `representative_examples` training examples from the pipeline.
+        sequence_length: time steps of the sequence model's input (TFLite
+            needs them fixed; None: the dataset's longest sequence). Shorter
+            sequences are padded with the mask value, which the model masks.
+        data_dir: the TFDS data folder.
+        representative_examples: calibration examples for `quantize`.
+
+    Returns:
+        `{"path", "bytes", "sequence_length"}`.
+    """
+    if not path.endswith(".tflite"):
+        raise ValueError(f"`path` must end with .tflite, got {path!r}.")
+    model, metrics, config = load_run(run_path)
+    if config.modalities == ("sequence",) and sequence_length is None:
+        sequence_length = longest_sequence(config, data_dir)
+    spec = _tflite_input(config, metrics, sequence_length)
+    if sequence_length is not None:
+        model = _unrolled(model, sequence_length)
+    with tempfile.TemporaryDirectory() as folder:
+        # Through a SavedModel: the converter then freezes the weights into the file.
+        archive = keras.export.ExportArchive()
+        archive.track(model)
+        archive.add_endpoint("serve", lambda inputs: model(inputs, training=False), input_signature=[spec])
+        archive.write_out(folder, verbose=False)
+        converter = tf.lite.TFLiteConverter.from_saved_model(folder)
+        if quantize:
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+            examples = tflite_examples(config, "train", sequence_length, data_dir)
+
+            def representative():
+                for _, (inputs, _) in zip(range(representative_examples), examples):
+                    yield [inputs]
+
+            converter.representative_dataset = representative
+        blob = converter.convert()
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "wb") as model_file:
+        model_file.write(blob)
+    return {"path": path, "bytes": len(blob), "sequence_length": sequence_length}
+
+
+def _unrolled(model, sequence_length: int):
+    """The same model with its recurrent layers unrolled over the fixed time steps.
+
+    TFLite cannot run a Keras LSTM's while loop over resource variables;
+    unrolled, the fixed-length model is plain TFLite builtins.
+    """
+
+    def clone(layer):
+        if isinstance(layer, keras.layers.RNN):
+            return layer.__class__.from_config({**layer.get_config(), "unroll": True})
+        return layer.__class__.from_config(layer.get_config())
+
+    inputs = keras.Input((sequence_length, model.input_shape[-1]))
+    unrolled = keras.models.clone_model(model, input_tensors=inputs, clone_function=clone)
+    unrolled.set_weights(model.get_weights())
+    return unrolled
+
+
+def tflite_accuracy(tflite_path: str, run_path: str, split: str = "test", sequence_length=None, data_dir=None) -> float:
+    """Accuracy of a `.tflite` model on a run's dataset split, one example at a time."""
+    _, _, config = load_run(run_path)
+    interpreter = tf.lite.Interpreter(model_path=tflite_path)
+    interpreter.allocate_tensors()
+    input_index = interpreter.get_input_details()[0]["index"]
+    output_index = interpreter.get_output_details()[0]["index"]
+    correct = total = 0
+    for inputs, label in tflite_examples(config, split, sequence_length, data_dir):
+        interpreter.set_tensor(input_index, inputs.numpy())
+        interpreter.invoke()
+        correct += int(interpreter.get_tensor(output_index)[0].argmax() == label)
+        total += 1
+    return correct / total

@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from multimodal_tf.cli import main
@@ -28,6 +29,7 @@ def runs(tmp_path_factory, data_dir):
     common = ["--epochs", "1", "--quiet", "--data-dir", data_dir, "--output", str(output)]
     assert main(["train", "--limit", "96", "--text-length", "16", "--run", "fusion", *common]) == 0
     assert main(["train", "--dataset", "fashion_mnist", "--limit", "256", "--run", "cnn", *common]) == 0
+    assert main(["train", "--dataset", "japanese_vowels", "--run", "lstm", *common]) == 0
     return output
 
 
@@ -77,3 +79,32 @@ def test_export_refuses_a_non_empty_folder(runs, tmp_path, capsys):
     (tmp_path / "taken" / "file").write_text("x")
     assert main(["export", str(runs / "cnn"), "--output", str(tmp_path / "taken")]) == 2
     assert "not empty" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["cnn", "lstm"])
+def test_tflite_float_matches_keras_and_int8_stays_close(runs, name, data_dir, tmp_path, capsys):
+    from multimodal_tf.export import export_tflite, tflite_examples
+
+    model, _, config = load_run(str(runs / name))
+    paths = {}
+    for quantize in (False, True):
+        result = export_tflite(str(runs / name), str(tmp_path / f"{name}-{quantize}.tflite"), quantize=quantize,
+                               data_dir=data_dir, representative_examples=50)
+        paths[quantize] = result["path"]
+    examples = list(zip(range(20), tflite_examples(config, "test", result["sequence_length"], data_dir)))
+    inputs = np.concatenate([example.numpy() for _, (example, _) in examples])
+    expected = model.predict(inputs, verbose=0)
+    for quantize, tolerance in ((False, 1e-4), (True, 0.1)):
+        interpreter = tf.lite.Interpreter(model_path=paths[quantize])
+        interpreter.allocate_tensors()
+        outputs = []
+        for row in inputs:
+            interpreter.set_tensor(interpreter.get_input_details()[0]["index"], row[None])
+            interpreter.invoke()
+            outputs.append(interpreter.get_tensor(interpreter.get_output_details()[0]["index"])[0])
+        np.testing.assert_allclose(np.array(outputs), expected, atol=tolerance)
+
+
+def test_tflite_refuses_a_multimodal_run(runs, tmp_path, capsys):
+    assert main(["export", str(runs / "fusion"), "--format", "tflite", "--output", str(tmp_path / "m.tflite")]) == 2
+    assert "SavedModel" in capsys.readouterr().err
