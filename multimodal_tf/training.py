@@ -366,12 +366,18 @@ def adamw_with_warmup(
     return optimizer
 
 
-def _compiled_learning_rate(model) -> float | None:
+def _compiled_optimizer(model):
+    """The optimizer the model was compiled with, unwrapped from loss scaling (or None)."""
     optimizer = getattr(model, "optimizer", None)
-    if optimizer is None:
-        return None
     if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
         optimizer = optimizer.inner_optimizer
+    return optimizer
+
+
+def _compiled_learning_rate(model) -> float | None:
+    optimizer = _compiled_optimizer(model)
+    if optimizer is None:
+        return None
     rate = optimizer._learning_rate
     if isinstance(rate, WarmupLinearDecay):
         return rate.peak_learning_rate
@@ -382,10 +388,7 @@ def _compiled_learning_rate(model) -> float | None:
 
 
 def _compiled_optimizer_name(model) -> str:
-    optimizer = getattr(model, "optimizer", None)
-    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-        optimizer = optimizer.inner_optimizer
-    return "adamw" if isinstance(optimizer, keras.optimizers.AdamW) else "adam"
+    return "adamw" if isinstance(_compiled_optimizer(model), keras.optimizers.AdamW) else "adam"
 
 
 def make_optimizer(model, config: TrainingConfig, steps_per_epoch: int | None = None):
