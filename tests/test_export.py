@@ -1,6 +1,5 @@
 """SavedModel export: raw inputs in, the Keras model's predictions out, in a fresh process."""
 
-import json
 import subprocess
 import sys
 
