@@ -12,6 +12,8 @@ def main(argv=None):
     parser.add_argument("benchmark", choices=("document", "document-lstm", "pipeline", "precision", "tuner", "gpu"))
     parser.add_argument("--epochs", type=int, default=10, help="document, document-lstm: epochs of each side")
     parser.add_argument("--limit", type=int, default=None, help="document: first N training images only")
+    parser.add_argument("--steps", type=int, default=50, help="gpu: training steps per timed epoch")
+    parser.add_argument("--steps-per-execution", type=int, default=1, help="gpu: batches per compiled call")
     parser.add_argument("--repeats", type=int, default=3, help="timed repetitions per figure (median)")
     parser.add_argument(
         "--kinds", default=None,
@@ -53,7 +55,7 @@ def main(argv=None):
         from bench import gpu
 
         rows.device = gpu.device_name()
-        gpu.run(rows, kinds=kinds, repeats=args.repeats)
+        gpu.run(rows, kinds=kinds, repeats=args.repeats, steps=args.steps, steps_per_execution=args.steps_per_execution)
     if args.record:
         rows.record()
     return 0

@@ -29,12 +29,40 @@ def device_name() -> str:
     return machine()
 
 
-def run(rows, kinds=("bert-base", "fusion"), repeats: int = 5, steps: int = 20):
+def matmul_precision() -> str:
+    """JAX's float32 matmul precision (its default lets XLA use TF32 on GPUs)."""
+    import keras
+
+    if keras.backend.backend() != "jax":
+        return "n/a"
+    import jax
+
+    return str(jax.config.jax_default_matmul_precision or "default")
+
+
+def run(rows, kinds=("bert-base", "fusion"), repeats: int = 5, steps: int = 50, steps_per_execution: int = 1):
+    """Times each model under every precision policy; one row per policy.
+
+    Args:
+        rows: the `bench.common.Rows` to add to.
+        kinds: models from `bench.precision` ("bert-base", "fusion", ...).
+        repeats: timed epochs per figure (the median is kept).
+        steps: training steps per timed epoch: enough that Keras' per-epoch
+            overhead is small beside them on a fast GPU.
+        steps_per_execution: batches per compiled call (above 1 takes
+            Python's per-step dispatch out of small models' step time).
+    """
     from bench.precision import step_seconds
     from multimodal_tf.training import PRECISIONS
 
+    setting = f"XLA auto, f32 matmul {matmul_precision()}"
+    if steps_per_execution > 1:
+        setting += f", {steps_per_execution} steps per execution"
     for kind in kinds:
-        baseline = step_seconds(kind, "float32", "auto", steps, repeats)
+        def seconds_per_step(precision):
+            return step_seconds(kind, precision, "auto", steps, repeats, steps_per_execution)
+
+        baseline = seconds_per_step("float32")
         for precision in PRECISIONS:
-            seconds = baseline if precision == "float32" else step_seconds(kind, precision, "auto", steps, repeats)
-            rows.add(f"gpu-{kind}", f"{precision} steps/s (XLA auto)", f"{1 / seconds:.2f} steps/s", f"{baseline / seconds:.2f}x")
+            seconds = baseline if precision == "float32" else seconds_per_step(precision)
+            rows.add(f"gpu-{kind}", f"{precision} steps/s ({setting})", f"{1 / seconds:.2f} steps/s", f"{baseline / seconds:.2f}x")

@@ -57,7 +57,7 @@ def _build(kind):
     )
 
 
-def step_seconds(kind, precision, jit_compile, steps, repeats):
+def step_seconds(kind, precision, jit_compile, steps, repeats, steps_per_execution=1):
     """Median seconds per training step (any Keras backend: numpy inputs)."""
     import keras
 
@@ -68,7 +68,9 @@ def step_seconds(kind, precision, jit_compile, steps, repeats):
     rng = np.random.default_rng(0)
     inputs = keras.tree.map_structure(lambda x: np.concatenate([x] * steps), _inputs(kind, batch, rng))
     labels = np.tile(rng.integers(0, 2, batch), steps)
-    config = TrainingConfig(precision=precision, jit_compile=jit_compile, verbose=0)
+    config = TrainingConfig(
+        precision=precision, jit_compile=jit_compile, steps_per_execution=steps_per_execution, verbose=0
+    )
     with precision_scope(precision):
         keras.utils.set_random_seed(0)
         model = compile_model(_build(kind), config, steps_per_epoch=steps)
