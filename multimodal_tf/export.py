@@ -59,8 +59,13 @@ def raw_to_model_inputs(raw: dict, config, preprocessor):
         elif name == "text":
             tokens = preprocessor(value)
             features.update({key: tf.cast(tensor, tf.int32) for key, tensor in tokens.items()})
+        elif name == "sequence":  # garbage is refused, not turned into a prediction
+            features[name] = tf.debugging.assert_all_finite(value, "`sequence` contains NaN or infinity")
         else:
-            features[name] = value
+            with tf.control_dependencies([tf.debugging.Assert(
+                tf.reduce_all((value == 0.0) | (value == 1.0)), [f"`{name}` must be 0 or 1; got", value],
+            )]):
+                features[name] = tf.identity(value)
     if config.kind == "classifier" and config.modalities[0] != "text":
         return features[config.modalities[0]]
     return features

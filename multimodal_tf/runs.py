@@ -21,6 +21,8 @@ import numpy as np
 
 from multimodal_tf.data.pipeline import (
     TFDS_MODALITIES,
+    BadRecordError,
+    check_sequence,
     check_modalities,
     load_split,
     prepare,
@@ -482,12 +484,58 @@ def evaluate_run(path: str, data_dir: str | None = None) -> dict:
     return evaluate_subsets(model, config, text_preprocessor_for(config, metrics.get("text_checkpoint")))
 
 
+def evaluate_missing(path: str, rates, data_dir: str | None = None, seed: int = 0) -> dict:
+    """Test accuracy as a growing fraction of rows loses one modality.
+
+    Each test row loses one of its modalities, picked at random, with
+    probability `rate` (seeded, so every model sees the same rows missing
+    the same modality); the rest stay whole.
+
+    Args:
+        path: a run folder of a multimodal model.
+        rates: fractions in [0, 1), e.g. `(0, 0.1, 0.2, 0.3, 0.4, 0.5)`.
+        data_dir: the TFDS data folder.
+        seed: which rows lose which modality.
+
+    Returns:
+        `{rate: accuracy}`.
+    """
+    model, metrics, config = load_run(path)
+    if config.kind != "multimodal" or len(config.modalities) < 2:
+        raise ValueError(f"{path!r} is not a multimodal run: missing modalities need two or more.")
+    if data_dir is not None:
+        config = dataclasses.replace(config, data_dir=data_dir)
+    prepare(config.dataset, config.data_dir)
+    preprocessor = text_preprocessor_for(config, metrics.get("text_checkpoint"))
+    results = {}
+    for rate in rates:
+        rate = check_rate("missing rate", rate)
+        dataset = load_split(
+            config.dataset, "test", batch_size=config.batch_size, text_preprocessor=preprocessor,
+            data_dir=config.data_dir, modalities=config.modalities, missing_rate=rate, seed=seed,
+        )
+        results[rate] = round(float(model.evaluate(dataset, verbose=0, return_dict=True)["accuracy"]), 4)
+    return results
+
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp")
 
 
 def _read_image(path: str, shape) -> np.ndarray:
     height, width, channels = shape
     return read_image_file(path, channels, size=(height, width)).astype(np.float32) / 255.0
+
+
+def _read_sequence(path: str, num_features) -> np.ndarray:
+    """A `.npy` sequence `(time, features)`, checked like a pipeline record."""
+    try:
+        value = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as error:  # pickled objects are refused, not executed
+        raise ValueError(f"input {path!r} is not a readable numeric .npy array: {error}") from None
+    try:
+        return check_sequence(repr(path), value, num_features, 0.0)
+    except BadRecordError as error:
+        raise ValueError(f"input {str(error)[len('record '):]}") from None
 
 
 def predict_run(path: str, inputs) -> list:
@@ -511,7 +559,7 @@ def predict_run(path: str, inputs) -> list:
         if lower.endswith(IMAGE_SUFFIXES):
             modality, value = "image", _read_image(item, metrics["image_shape"])[None]
         elif lower.endswith(".npy"):
-            modality, value = "sequence", np.load(item).astype(np.float32)[None]
+            modality, value = "sequence", _read_sequence(item, metrics.get("num_features"))[None]
         else:
             modality, value = "text", None
         if modality not in config.modalities:

@@ -124,7 +124,8 @@ def _check_image(index, value, image_shape):
     return image.astype(np.float32)
 
 
-def _check_sequence(index, value, num_features, mask_value):
+def check_sequence(index, value, num_features, mask_value):
+    """A sequence record as float32 `(time, features)`, or BadRecordError naming `index`."""
     try:
         sequence = np.asarray(value, dtype=np.float32)
     except (TypeError, ValueError):
@@ -268,7 +269,7 @@ def records_to_dataset(
                     values[name] = _check_image(index, value, image_shape)
                     image_shape = values[name].shape
                 elif name == "sequence":
-                    values[name] = _check_sequence(index, value, num_features, mask_value)
+                    values[name] = check_sequence(index, value, num_features, mask_value)
                     num_features = values[name].shape[1]
                 else:
                     values[name] = _check_text(index, value)
