@@ -395,7 +395,10 @@ def grad_cam(model, inputs, *, target: int | None = None, layer_name: str | None
         layer_name: the convolution to use (default: the last `Conv2D`).
 
     Returns:
-        `(height, width)` float32 in [0, 1], at the input image's size.
+        `(height, width)` float32 in [0, 1], at the input image's size. All
+        zeros means no location's activations raise the class's logit
+        (Grad-CAM keeps only positive evidence); integrated gradients then
+        still show what moved it.
     """
     import tensorflow as tf
 
@@ -442,20 +445,25 @@ def _axis(ax, figsize):
     return ax
 
 
-def plot_image_attribution(image, heatmap, *, ax=None, alpha: float = 0.5, title: str | None = None):
+def plot_image_attribution(image, heatmap, *, ax=None, alpha: float = 0.7, title: str | None = None):
     """The image with a heat map over it (Grad-CAM, or |IG| summed over channels).
+
+    The heat map is scaled to its 99th percentile and drawn more opaque where
+    it is higher, so the image stays visible where nothing is attributed.
 
     Args:
         image: `(height, width, channels)` in [0, 1] or uint8.
         heatmap: `(height, width)`, or `(height, width, channels)`
             attributions (their absolute values are summed over channels).
         ax: a matplotlib axis (default: a new figure).
-        alpha: opacity of the heat map.
+        alpha: opacity of the heat map at its highest.
         title: the axis title.
 
     Returns:
         The axis.
     """
+    import matplotlib.pyplot as plt
+
     ax = _axis(ax, (3, 3))
     image = np.asarray(image)
     heatmap = np.asarray(heatmap, dtype="float32")
@@ -465,21 +473,28 @@ def plot_image_attribution(image, heatmap, *, ax=None, alpha: float = 0.5, title
         raise ValueError(f"`heatmap` must be {image.shape[:2]} like the image, got {heatmap.shape}.")
     shown = image.astype("float32") / (255.0 if image.dtype == np.uint8 else 1.0)
     ax.imshow(shown[..., 0] if shown.shape[-1] == 1 else shown, cmap="gray" if shown.shape[-1] == 1 else None)
-    ax.imshow(heatmap, cmap="jet", alpha=alpha)
+    top = float(np.percentile(heatmap, 99)) or float(heatmap.max()) or 1.0
+    scaled = np.clip(heatmap / top, 0.0, 1.0)
+    overlay = plt.get_cmap("jet")(scaled)
+    overlay[..., 3] = alpha * scaled
+    ax.imshow(overlay)
     ax.axis("off")
     if title:
         ax.set_title(title, fontsize=8)
     return ax
 
 
-def plot_token_attribution(tokens, scores, *, ax=None, title: str | None = None):
+def plot_token_attribution(tokens, scores, *, ax=None, title: str | None = None, fontsize: int = 10):
     """Tokens highlighted by attribution: red for the target, blue against.
+
+    Tokens flow left to right and wrap at the axis' width.
 
     Args:
         tokens: the token strings (padding left out).
         scores: one attribution per token.
         ax: a matplotlib axis (default: a new figure).
         title: the axis title.
+        fontsize: the tokens' font size.
 
     Returns:
         The axis.
@@ -489,16 +504,22 @@ def plot_token_attribution(tokens, scores, *, ax=None, title: str | None = None)
     scores = np.asarray(scores, dtype="float32")[: len(tokens)]
     if len(scores) != len(tokens):
         raise ValueError(f"`scores` has {len(scores)} values for {len(tokens)} tokens.")
-    ax = _axis(ax, (max(4, 0.6 * len(tokens)), 0.8))
+    ax = _axis(ax, (6, 1.2))
+    ax.axis("off")
+    renderer = ax.figure.canvas.get_renderer()
+    axis_width = ax.get_window_extent(renderer).width
+    line_height = 1.8 * fontsize / 72 * ax.figure.dpi / ax.get_window_extent(renderer).height
     scale = float(np.abs(scores).max()) or 1.0
     colours = plt.get_cmap("bwr")
-    x = 0.0
+    x, y = 0.0, 1.0 - line_height / 2
     for token, score in zip(tokens, scores):
-        ax.text(x, 0.5, token, fontsize=10, va="center", ha="left",
-                bbox={"facecolor": colours(0.5 + 0.5 * score / scale), "edgecolor": "none", "pad": 2})
-        x += 0.012 * (len(token) + 2)
-    ax.set_xlim(0, max(x, 1.0))
-    ax.axis("off")
+        text = ax.text(x, y, token, fontsize=fontsize, va="center", ha="left", transform=ax.transAxes,
+                       bbox={"facecolor": colours(0.5 + 0.5 * score / scale), "edgecolor": "none", "pad": 1.5})
+        width = text.get_window_extent(renderer).width / axis_width
+        if x > 0 and x + width > 1.0:  # wrap: move the token to the next line
+            x, y = 0.0, y - line_height
+            text.set_position((x, y))
+        x += width + 0.6 * fontsize / 72 * ax.figure.dpi / axis_width
     if title:
         ax.set_title(title, fontsize=8)
     return ax
