@@ -99,9 +99,17 @@ def tune(args):
 
 
 def evaluate(args):
-    from multimodal_tf.runs import evaluate_run
+    from multimodal_tf.runs import evaluate_missing, evaluate_run
 
-    _print_accuracy(evaluate_run(args.run_path, data_dir=args.data_dir))
+    if args.missing_rates is None:
+        _print_accuracy(evaluate_run(args.run_path, data_dir=args.data_dir))
+        return 0
+    try:
+        rates = [float(rate) for rate in args.missing_rates.split(",") if rate.strip()]
+    except ValueError:
+        raise ValueError(f"`--missing-rates` must be comma-separated numbers, got {args.missing_rates!r}.") from None
+    for rate, accuracy in evaluate_missing(args.run_path, rates, data_dir=args.data_dir).items():
+        print(f"test accuracy (rows missing a modality: {rate:.0%}): {accuracy:.4f}")
     return 0
 
 
@@ -214,6 +222,10 @@ def build_parser():
     evaluate_parser = commands.add_parser("evaluate", help="re-evaluate a saved run on its test split")
     evaluate_parser.add_argument("run_path", metavar="RUN", help="a run folder or its model.keras")
     evaluate_parser.add_argument("--data-dir", default=None)
+    evaluate_parser.add_argument(
+        "--missing-rates", default=None,
+        help="e.g. 0,0.25,0.5: accuracy as that fraction of test rows loses one modality at random",
+    )
     evaluate_parser.set_defaults(handler=evaluate)
 
     predict_parser = commands.add_parser("predict", help="classify images, .npy sequences or texts")

@@ -41,6 +41,17 @@ def test_evaluate_reproduces_the_runs_numbers(twemoji_run, data_dir, capsys):
         assert f"test accuracy ({subset}): {value:.4f}" in printed
 
 
+def test_evaluate_with_rows_missing_a_modality(twemoji_run, data_dir, capsys):
+    capsys.readouterr()
+    assert main(["evaluate", str(twemoji_run), "--data-dir", data_dir, "--missing-rates", "0,0.5"]) == 0
+    printed = capsys.readouterr().out
+    metrics = json.loads((twemoji_run / "metrics.json").read_text())
+    assert f"test accuracy (rows missing a modality: 0%): {metrics['test_accuracy']['all']:.4f}" in printed
+    assert "rows missing a modality: 50%" in printed
+    assert main(["evaluate", str(twemoji_run), "--missing-rates", "0,half"]) == 2
+    assert "--missing-rates" in capsys.readouterr().err
+
+
 def test_predict_images_and_texts(twemoji_run, data_dir, tmp_path, capsys):
     record = next(iter(tfds.as_numpy(tfds.load("twemoji_categories", split="test", data_dir=data_dir))))
     Image.fromarray(record["image"]).save(tmp_path / "emoji.png")
