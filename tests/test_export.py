@@ -107,3 +107,14 @@ def test_tflite_float_matches_keras_and_int8_stays_close(runs, name, data_dir, t
 def test_tflite_refuses_a_multimodal_run(runs, tmp_path, capsys):
     assert main(["export", str(runs / "fusion"), "--format", "tflite", "--output", str(tmp_path / "m.tflite")]) == 2
     assert "SavedModel" in capsys.readouterr().err
+
+
+def test_the_serving_signature_refuses_presence_flags_other_than_0_or_1(runs, tmp_path, capsys):
+    exported = tmp_path / "exported"
+    assert main(["export", str(runs / "fusion"), "--output", str(exported)]) == 0
+    serve = tf.saved_model.load(str(exported)).signatures["serving_default"]
+    raw = dict(image=tf.zeros([1, 64, 64, 3], tf.uint8), text=tf.constant(["red apple"]),
+               image_present=tf.constant([1.0]), text_present=tf.constant([1.0]))
+    assert serve(**raw)["class_name"].shape == (1,)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="`image_present` must be 0 or 1"):
+        serve(**{**raw, "image_present": tf.constant([0.5])})
