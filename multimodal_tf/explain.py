@@ -168,6 +168,7 @@ def _as_batch_of_one(model, inputs):
                 f"`inputs` must be one example of shape {expected} (no batch axis), got {array.shape}."
             )
         name = "image" if array.ndim == 3 else "sequence"
+        _check_finite(name, array)
         return {name: array}, name
     if not isinstance(inputs, dict):
         raise ValueError(f"`inputs` must be a dict with the keys {sorted(named)} for this model.")
@@ -186,7 +187,13 @@ def _as_batch_of_one(model, inputs):
                 f"got {value.shape}."
             )
         example[name] = value.astype(tensor.dtype)
+        _check_finite(name, example[name])
     return example, None
+
+
+def _check_finite(name: str, value: np.ndarray):
+    if np.issubdtype(value.dtype, np.floating) and not np.all(np.isfinite(value)):
+        raise ValueError(f"`inputs['{name}']` contains NaN or infinity; explanations of garbage mean nothing.")
 
 
 def default_baseline(example: dict) -> dict:

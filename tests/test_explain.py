@@ -113,6 +113,8 @@ def test_bad_inputs_get_clear_errors(multimodal):
     example = take(inputs, 0)
     with pytest.raises(ValueError, match=r"inputs\['image'\].*\(12, 12, 1\)"):
         explain.integrated_gradients(multimodal, {**example, "image": np.zeros((10, 10, 1))})
+    with pytest.raises(ValueError, match=r"inputs\['sequence'\]` contains NaN"):
+        explain.integrated_gradients(multimodal, {**example, "sequence": np.full((6, 3), np.nan)})
     with pytest.raises(ValueError, match="lacks"):
         explain.integrated_gradients(multimodal, {"image": example["image"]})
     with pytest.raises(ValueError, match="target"):
