@@ -374,7 +374,8 @@ def modality_contributions(model, inputs, *, target: int | None = None, output: 
             batch[f"{modality}_present"][row] = 1.0 if modality in subset else 0.0
     with _output_kind(model, output):
         values = np.asarray(model(batch, training=False), dtype="float64")
-    target = _target_class(model, {name: rows[-1:] for name, rows in batch.items()}, None, target)
+    # The last subset is all modalities: its argmax is the prediction (logits and probabilities agree).
+    target = int(np.argmax(values[-1])) if target is None else _target_class(model, None, None, target)
     value = {frozenset(subset): values[row, target] for row, subset in enumerate(subsets)}
     count = len(modalities)
     contributions = {}

@@ -124,27 +124,27 @@ def _check_image(index, value, image_shape):
     return image.astype(np.float32)
 
 
-def check_sequence(index, value, num_features, mask_value):
-    """A sequence record as float32 `(time, features)`, or BadRecordError naming `index`."""
+def check_sequence(where: str, value, num_features, mask_value):
+    """A sequence as float32 `(time, features)`, or BadRecordError naming `where` ("record 3")."""
     try:
         sequence = np.asarray(value, dtype=np.float32)
     except (TypeError, ValueError):
-        raise BadRecordError(f"record {index}, field 'sequence': not numeric.") from None
+        raise BadRecordError(f"{where}, field 'sequence': not numeric.") from None
     if sequence.ndim != 2 or sequence.shape[0] == 0:
         raise BadRecordError(
-            f"record {index}, field 'sequence': shape {sequence.shape}, expected (time >= 1, features)."
+            f"{where}, field 'sequence': shape {sequence.shape}, expected (time >= 1, features)."
         )
     if num_features is not None and sequence.shape[1] != num_features:
         raise BadRecordError(
-            f"record {index}, field 'sequence': {sequence.shape[1]} features, expected {num_features}."
+            f"{where}, field 'sequence': {sequence.shape[1]} features, expected {num_features}."
         )
     if not np.all(np.isfinite(sequence)):
         step = int(np.argwhere(~np.isfinite(sequence))[0][0])
-        raise BadRecordError(f"record {index}, field 'sequence': NaN or infinity at time step {step}.")
+        raise BadRecordError(f"{where}, field 'sequence': NaN or infinity at time step {step}.")
     masked = np.all(sequence == mask_value, axis=1)
     if np.any(masked):
         raise BadRecordError(
-            f"record {index}, field 'sequence': time step {int(np.argmax(masked))} equals mask_value "
+            f"{where}, field 'sequence': time step {int(np.argmax(masked))} equals mask_value "
             f"({mask_value}) in every feature and would be skipped as padding; use another mask_value."
         )
     return sequence
@@ -269,7 +269,7 @@ def records_to_dataset(
                     values[name] = _check_image(index, value, image_shape)
                     image_shape = values[name].shape
                 elif name == "sequence":
-                    values[name] = check_sequence(index, value, num_features, mask_value)
+                    values[name] = check_sequence(f"record {index}", value, num_features, mask_value)
                     num_features = values[name].shape[1]
                 else:
                     values[name] = _check_text(index, value)
