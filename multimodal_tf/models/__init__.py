@@ -4,6 +4,7 @@
 - `lstm`: §4.2 stacked LSTM sequence encoder and classifier.
 - `bert`, `bert_tokenizer`: §4.3 BERT text encoder, classifier and in-graph tokeniser.
 - `fusion`, `multimodal`: §5.1.1 multimodal fusion with missing-modality handling.
+- `guards`: §5.2.1 the input guard that refuses NaN or infinity and blanks absent modalities.
 
 The tokeniser (TensorFlow Text, in-graph) is imported on first use, so the
 models themselves load on any Keras backend, JAX included.
@@ -18,6 +19,7 @@ from multimodal_tf.models.bert import (
 )
 from multimodal_tf.models.cnn import ImageEncoderConfig, build_cnn_classifier, build_image_encoder
 from multimodal_tf.models.fusion import ModalityDropout, ModalityFusion
+from multimodal_tf.models.guards import InputGuard
 from multimodal_tf.models.heads import classification_layer, compile_classifier
 from multimodal_tf.models.lstm import (
     SequenceEncoderConfig,

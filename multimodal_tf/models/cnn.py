@@ -1,10 +1,13 @@
 """Convolutional image encoder and classifier (the document's §4.1).
 
-With default arguments :func:`build_cnn_classifier` is exactly the document's
-Sequential model: ``Conv2D(32, 3, relu) → MaxPooling2D(2) → Conv2D(64, 3, relu)
+With default arguments :func:`build_cnn_classifier` is the document's
+Sequential model, ``Conv2D(32, 3, relu) → MaxPooling2D(2) → Conv2D(64, 3, relu)
 → MaxPooling2D(2) → Conv2D(64, 3, relu) → Flatten → Dense(64, relu) →
 Dense(10, softmax)``, 93,322 parameters, compiled with adam /
-sparse_categorical_crossentropy / accuracy.
+sparse_categorical_crossentropy / accuracy, behind one weightless layer the
+document lacks: an `InputGuard` that refuses NaN or infinity. Without it
+TensorFlow's max pooling skips a NaN pixel and the model predicts a
+confident class from a broken image.
 
 The layers up to ``Dense(64)`` are the *image encoder*. They come from one
 function, :func:`image_encoder_layers`, which the classifier, the multimodal
@@ -17,6 +20,7 @@ import dataclasses
 
 import keras
 
+from multimodal_tf.models.guards import InputGuard
 from multimodal_tf.models.heads import finish_sequential_classifier
 from multimodal_tf.validation import (
     check_positive_int,
@@ -116,12 +120,17 @@ def image_encoder_layers(config: ImageEncoderConfig) -> list:
     return layers
 
 
-def build_image_encoder(config: ImageEncoderConfig | None = None, name: str = "image_encoder"):
+def build_image_encoder(
+    config: ImageEncoderConfig | None = None, name: str = "image_encoder", *, guard: bool = False
+):
     """Builds the image encoder as a Sequential model: image → features.
 
     Args:
         config: the encoder's hyperparameters (defaults: the document's CNN).
         name: the model's name.
+        guard: put an `InputGuard` first, which refuses NaN or infinity
+            (the classifiers do; the multimodal model guards its inputs
+            itself, presence-aware).
 
     Returns:
         A `keras.Sequential` mapping `(batch, *input_shape)` floats to
@@ -129,7 +138,11 @@ def build_image_encoder(config: ImageEncoderConfig | None = None, name: str = "i
     """
     config = config or ImageEncoderConfig()
     return keras.Sequential(
-        [keras.Input(shape=config.input_shape, name="image"), *image_encoder_layers(config)],
+        [
+            keras.Input(shape=config.input_shape, name="image"),
+            *([InputGuard("image", name="input_guard")] if guard else []),
+            *image_encoder_layers(config),
+        ],
         name=name,
     )
 
@@ -180,5 +193,5 @@ def build_cnn_classifier(
     )
     num_classes = check_positive_int("num_classes", num_classes)
     return finish_sequential_classifier(
-        build_image_encoder(config, name="cnn_classifier"), num_classes, learning_rate=learning_rate, compile=compile
+        build_image_encoder(config, name="cnn_classifier", guard=True), num_classes, learning_rate=learning_rate, compile=compile
     )

@@ -3,7 +3,8 @@
 With default arguments :func:`build_lstm_classifier` is the document's model,
 ``LSTM(64, return_sequences=True) → LSTM(64) → Dense(10, softmax)``, with a
 `Masking` layer in front so that variable-length sequences padded with
-`mask_value` give the same prediction as the unpadded sequence.
+`mask_value` give the same prediction as the unpadded sequence, and before
+it an `InputGuard` that refuses NaN or infinity.
 
 Padding convention: pad *after* the real time steps (post-padding) with
 time steps whose features all equal `mask_value` (0.0 by default). A real
@@ -18,6 +19,7 @@ import math
 
 import keras
 
+from multimodal_tf.models.guards import InputGuard
 from multimodal_tf.models.heads import finish_sequential_classifier
 from multimodal_tf.validation import (
     check_positive_int,
@@ -119,13 +121,16 @@ def sequence_encoder_layers(config: SequenceEncoderConfig) -> list:
 
 
 def build_sequence_encoder(
-    config: SequenceEncoderConfig | None = None, name: str = "sequence_encoder"
+    config: SequenceEncoderConfig | None = None, name: str = "sequence_encoder", *, guard: bool = False
 ):
     """Builds the sequence encoder as a Sequential model: sequence → features.
 
     Args:
         config: the encoder's hyperparameters.
         name: the model's name.
+        guard: put an `InputGuard` first, which refuses NaN or infinity
+            (the classifiers do; the multimodal model guards its inputs
+            itself, presence-aware).
 
     Returns:
         A `keras.Sequential` mapping `(batch, time, num_features)` floats to
@@ -133,7 +138,11 @@ def build_sequence_encoder(
     """
     config = config or SequenceEncoderConfig()
     return keras.Sequential(
-        [keras.Input(shape=config.input_shape, name="sequence"), *sequence_encoder_layers(config)],
+        [
+            keras.Input(shape=config.input_shape, name="sequence"),
+            *([InputGuard("sequence", name="input_guard")] if guard else []),
+            *sequence_encoder_layers(config),
+        ],
         name=name,
     )
 
@@ -188,5 +197,5 @@ def build_lstm_classifier(
     )
     num_classes = check_positive_int("num_classes", num_classes)
     return finish_sequential_classifier(
-        build_sequence_encoder(config, name="lstm_classifier"), num_classes, learning_rate=learning_rate, compile=compile
+        build_sequence_encoder(config, name="lstm_classifier", guard=True), num_classes, learning_rate=learning_rate, compile=compile
     )

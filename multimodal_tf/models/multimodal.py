@@ -13,7 +13,10 @@ the command line use):
 plus one presence flag per modality, `<modality>_present` (float,
 `(batch,)`, 1 present / 0 absent). Each modality is encoded by the same
 builder its single-modality classifier uses (`build_image_encoder`,
-`build_sequence_encoder`, `build_text_encoder`).
+`build_sequence_encoder`, `build_text_encoder`). An `InputGuard` in front of
+the image and sequence encoders refuses NaN or infinity in present examples
+and feeds zeros for absent ones, so garbage in an absent modality is never
+read, in prediction or in training.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import keras
 from multimodal_tf.models.bert import TextEncoderConfig, build_text_encoder, text_inputs
 from multimodal_tf.models.cnn import ImageEncoderConfig, build_image_encoder
 from multimodal_tf.models.fusion import ModalityDropout, ModalityFusion
+from multimodal_tf.models.guards import InputGuard
 from multimodal_tf.models.heads import classification_layer, compile_classifier
 from multimodal_tf.models.lstm import SequenceEncoderConfig, build_sequence_encoder
 from multimodal_tf.validation import check_positive_int, check_rate
@@ -146,7 +150,10 @@ def build_multimodal_model(
         presence = keras.Input(shape=(), name=presence_input_name(modality))
         inputs.update(modality_inputs)
         inputs[presence.name] = presence
-        encoder_input = modality_inputs if modality == "text" else modality_inputs[modality]
+        if modality == "text":
+            encoder_input = modality_inputs
+        else:  # refuses NaN in present examples, zeroes absent ones
+            encoder_input = InputGuard(modality, name=f"{modality}_guard")(modality_inputs[modality], presence)
         features.append(_ENCODER_BUILDERS[modality](config, name=f"{modality}_encoder")(encoder_input))
         flags.append(presence)
 

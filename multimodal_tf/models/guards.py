@@ -1,0 +1,95 @@
+"""The input guard: a model refuses NaN or infinity instead of predicting from it.
+
+Keras does not look at what it is fed, and the CNN hides garbage: TensorFlow's
+max pooling skips NaN (an all-NaN window gives -3.4e38), so an image with a
+NaN pixel gets a confident, normal-looking prediction. :class:`InputGuard` is
+the first layer of the image and sequence classifiers and sits in front of
+the multimodal model's image and sequence encoders:
+
+- On TensorFlow outside XLA (the default on CPU) a present example with NaN
+  or infinity stops the call with `InvalidArgumentError` naming the input
+  and the examples' batch indices; `model.predict` returns nothing.
+- Under XLA (`jit_compile=True`) and on JAX a graph cannot raise; there the
+  check compiles to nothing. Instead the layer turns a whole example with
+  any NaN or infinity into NaN, which XLA's max and max pooling propagate,
+  so its probabilities come out NaN, not a plausible class.
+- With a presence flag, absent examples' content is replaced by zeros
+  before the encoder, whatever it holds: NaN is a common "missing" marker,
+  and NaN in an unused branch would otherwise turn every gradient into NaN
+  during training (`where` zeroes the value, not the NaN in its backward
+  pass).
+"""
+
+from __future__ import annotations
+
+import keras
+
+
+@keras.saving.register_keras_serializable(package="multimodal_tf")
+class InputGuard(keras.layers.Layer):
+    """Refuses non-finite content and blanks absent examples.
+
+    The layer computes in float32 whatever the dtype policy, so a large but
+    finite sequence value is not mistaken for infinity by a float16 cast.
+
+    Args:
+        field: the input's name, used in the error message (e.g. `"image"`).
+
+    Call arguments:
+        content: float tensor `(batch, ...)`.
+        presence: optional float `(batch,)` flags, 1 present / 0 absent. Only
+            present examples are checked; absent ones come out as zeros.
+
+    Returns:
+        `content`, with absent examples zeroed.
+
+    Example:
+    >>> guard = InputGuard("image")
+    >>> guard(np.array([[0.5, np.nan]]))  # raises InvalidArgumentError
+    >>> guard(np.array([[0.5, np.nan]]), np.array([0.0]))  # [[0., 0.]]
+    """
+
+    def __init__(self, field: str, **kwargs):
+        kwargs.setdefault("dtype", "float32")
+        super().__init__(**kwargs)
+        if not isinstance(field, str) or not field:
+            raise ValueError(f"`field` must be a non-empty string naming the input, got {field!r}.")
+        self.field = field
+
+    def call(self, content, presence=None):
+        content = keras.ops.convert_to_tensor(content, self.compute_dtype)
+        if presence is not None:
+            present = keras.ops.reshape(
+                keras.ops.cast(presence, "bool"),
+                (-1,) + (1,) * (len(content.shape) - 1),
+            )
+            content = keras.ops.where(present, content, keras.ops.zeros_like(content))
+        # A graph under XLA or on JAX cannot raise. Spreading any NaN or
+        # infinity over the whole example (x·0 is NaN for both) makes every
+        # pooling window NaN, and XLA's max propagates NaN to the output.
+        axes = tuple(range(1, len(content.shape)))
+        content = content + keras.ops.sum(content * 0.0, axis=axes, keepdims=True)
+        if keras.backend.backend() == "tensorflow":
+            content = self._assert_finite(content)
+        return content
+
+    def _assert_finite(self, content):
+        import tensorflow as tf
+
+        # Zeroed absent rows are finite, so only present rows can fail here.
+        bad = tf.logical_not(tf.reduce_all(
+            tf.math.is_finite(tf.reshape(content, [tf.shape(content)[0], -1])), axis=1
+        ))
+        message = (
+            f"`{self.field}` holds NaN or infinity; the model takes finite floats only. "
+            "Batch indices of the offending examples:"
+        )
+        check = tf.debugging.Assert(tf.logical_not(tf.reduce_any(bad)), [message, tf.where(bad)[:, 0]])
+        with tf.control_dependencies([check]):
+            return tf.identity(content)
+
+    def compute_output_shape(self, content_shape, presence_shape=None):
+        return content_shape
+
+    def get_config(self):
+        return {**super().get_config(), "field": self.field}
