@@ -1,4 +1,4 @@
-"""`python -m bench document|document-lstm|pipeline|precision|tuner|gpu [--record]`."""
+"""`python -m bench document|document-lstm|pipeline|precision|guard|tuner|gpu [--record]`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("benchmark", choices=("document", "document-lstm", "pipeline", "precision", "tuner", "gpu"))
+    parser.add_argument("benchmark", choices=("document", "document-lstm", "pipeline", "precision", "guard", "tuner", "gpu"))
     parser.add_argument("--epochs", type=int, default=10, help="document, document-lstm: epochs of each side")
     parser.add_argument("--limit", type=int, default=None, help="document: first N training images only")
     parser.add_argument("--steps", type=int, default=50, help="gpu: training steps per timed epoch")
@@ -17,7 +17,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3, help="timed repetitions per figure (median)")
     parser.add_argument(
         "--kinds", default=None,
-        help="models to time (precision: cnn,lstm,bert,fusion; gpu: bert-base,fusion)",
+        help="models to time (precision: cnn,lstm,bert,fusion; guard: cnn,lstm; gpu: bert-base,fusion)",
     )
     parser.add_argument("--data-dir", default=None, help="TFDS data folder")
     parser.add_argument("--record", action="store_true", help="write the rows into bench/RESULTS.md")
@@ -29,7 +29,7 @@ def main(argv=None):
     from bench.common import Rows
 
     rows = Rows()
-    default_kinds = "bert-base,fusion" if args.benchmark == "gpu" else "cnn,lstm,bert,fusion"
+    default_kinds = {"gpu": "bert-base,fusion", "guard": "cnn,lstm"}.get(args.benchmark, "cnn,lstm,bert,fusion")
     kinds = tuple(kind for kind in (args.kinds or default_kinds).split(",") if kind)
     if args.benchmark == "document":
         from bench import document
@@ -47,6 +47,10 @@ def main(argv=None):
         from bench import precision
 
         precision.run(rows, kinds=kinds, repeats=args.repeats)
+    elif args.benchmark == "guard":
+        from bench import guard
+
+        guard.run(rows, kinds=kinds, repeats=args.repeats)
     elif args.benchmark == "tuner":
         from bench import tuner
 

@@ -2,7 +2,9 @@
 
 import re
 
-from bench import common, document, precision
+import pytest
+
+from bench import common, document, guard, precision
 
 
 def test_document_vs_us_row_and_the_results_table(tmp_path):
@@ -23,3 +25,12 @@ def test_document_vs_us_row_and_the_results_table(tmp_path):
 def test_precision_step_time_on_any_policy():
     for policy in ("float32", "mixed_bfloat16"):
         assert precision.step_seconds("cnn", policy, False, steps=2, repeats=1) > 0
+
+
+def test_guard_row_compares_the_model_with_and_without_its_guard():
+    rows = common.Rows(command="python -m bench guard", device="test machine")
+    guard.run(rows, kinds=("cnn",), repeats=1, steps=2)
+    [row] = rows.rows
+    assert row[0] == "guard-cnn" and re.fullmatch(r"guarded \d+/s vs unguarded \d+/s", row[2])
+    with pytest.raises(ValueError, match="cnn and/or lstm"):
+        guard.run(rows, kinds=("bert",))

@@ -1,0 +1,63 @@
+"""Benchmark 6: what the `InputGuard` costs a training step.
+
+The CNN and the stacked LSTM of benchmark 3 (same shapes and batches), each
+built twice from the same builder: as built, and with the guard taken out
+(the same layers after it). Epochs of the two alternate, so both see the
+same machine noise; the ratio is the median, over the repeats, of the
+guarded epoch's samples/s over the unguarded one's next to it (1.00x: free).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bench.precision import BATCH, _build, _inputs
+
+
+def _without_guard(model):
+    import keras
+
+    from multimodal_tf.models.guards import InputGuard
+
+    if not isinstance(model.layers[0], InputGuard):
+        raise ValueError(f"expected an InputGuard first, got {type(model.layers[0]).__name__}")
+    unguarded = keras.Sequential([keras.Input(model.input_shape[1:]), *model.layers[1:]])
+    unguarded.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    return unguarded
+
+
+def run(rows, kinds=("cnn", "lstm"), repeats: int = 3, steps: int = 100):
+    import keras
+
+    from bench.common import median_rate
+
+    for kind in kinds:
+        if kind not in ("cnn", "lstm"):
+            raise ValueError(f"`kinds` of the guard benchmark must be cnn and/or lstm, got {kind!r}.")
+        batch = BATCH[kind]
+        rng = np.random.default_rng(0)
+        inputs = np.concatenate([_inputs(kind, batch, rng) for _ in range(steps)])
+        labels = rng.integers(0, 2, len(inputs))
+        keras.utils.set_random_seed(0)
+        models = {"guarded": _build(kind), "unguarded": _without_guard(_build(kind))}
+
+        def one_epoch(model):
+            model.fit(inputs, labels, batch_size=batch, epochs=1, verbose=0, shuffle=False)
+
+        for model in models.values():
+            one_epoch(model)  # traces: not timed
+        rates = {name: [] for name in models}
+        for _ in range(repeats):
+            for name, model in models.items():
+                rates[name] += median_rate(lambda: one_epoch(model), len(inputs), 1)[1]
+        median = {name: float(np.median(values)) for name, values in rates.items()}
+        # The two epochs of a repeat run back to back: their ratio cancels most machine noise.
+        paired = float(np.median(np.array(rates["guarded"]) / np.array(rates["unguarded"])))
+        rows.add(
+            f"guard-{kind}",
+            f"training samples/s with vs without the InputGuard ({steps} batches of {batch}, "
+            f"{repeats} alternating epochs; ratio: median of the paired epochs' ratios)",
+            f"guarded {median['guarded']:.0f}/s vs unguarded {median['unguarded']:.0f}/s",
+            f"{paired:.2f}x",
+        )
+        keras.backend.clear_session()
