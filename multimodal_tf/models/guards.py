@@ -84,7 +84,9 @@ class InputGuard(keras.layers.Layer):
             f"`{self.field}` holds NaN or infinity; the model takes finite floats only. "
             "Batch indices of the offending examples:"
         )
-        check = tf.debugging.Assert(tf.logical_not(tf.reduce_any(bad)), [message, tf.where(bad)[:, 0]])
+        check = tf.debugging.Assert(
+            tf.logical_not(tf.reduce_any(bad)), [message, tf.where(bad)[:, 0]], summarize=20
+        )
         with tf.control_dependencies([check]):
             return tf.identity(content)
 
