@@ -159,14 +159,7 @@ def _as_batch_of_one(model, inputs):
     """Validates one example (no batch axis): (dict of arrays, the single input's name or None)."""
     named = _named_inputs(model)
     if named is None:
-        array = np.asarray(inputs, dtype="float32")
-        expected = tuple(model.inputs[0].shape[1:])
-        if array.ndim != len(expected) or any(
-            want is not None and want != got for want, got in zip(expected, array.shape)
-        ):
-            raise ValueError(
-                f"`inputs` must be one example of shape {expected} (no batch axis), got {array.shape}."
-            )
+        array = _one_example("`inputs`", np.asarray(inputs, dtype="float32"), model.inputs[0].shape)
         name = "image" if array.ndim == 3 else "sequence"
         _check_finite(name, array)
         return {name: array}, name
@@ -177,18 +170,20 @@ def _as_batch_of_one(model, inputs):
         raise ValueError(f"`inputs` lacks {missing}; this model takes {sorted(named)}.")
     example = {}
     for name, tensor in named.items():
-        value = np.asarray(inputs[name])
-        expected = tuple(tensor.shape[1:])
-        if value.ndim != len(expected) or any(
-            want is not None and want != got for want, got in zip(expected, value.shape)
-        ):
-            raise ValueError(
-                f"`inputs['{name}']` must be one example of shape {expected} (no batch axis), "
-                f"got {value.shape}."
-            )
+        value = _one_example(f"`inputs['{name}']`", np.asarray(inputs[name]), tensor.shape)
         example[name] = value.astype(tensor.dtype)
         _check_finite(name, example[name])
     return example, None
+
+
+def _one_example(label: str, value: np.ndarray, input_shape) -> np.ndarray:
+    """`value` if it is one example of a model input of `input_shape` (batch axis first)."""
+    expected = tuple(input_shape[1:])
+    if value.ndim != len(expected) or any(
+        want is not None and want != got for want, got in zip(expected, value.shape)
+    ):
+        raise ValueError(f"{label} must be one example of shape {expected} (no batch axis), got {value.shape}.")
+    return value
 
 
 def _check_finite(name: str, value: np.ndarray):

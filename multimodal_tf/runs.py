@@ -21,8 +21,8 @@ import numpy as np
 
 from multimodal_tf.data.pipeline import (
     TFDS_MODALITIES,
-    check_sequence,
     check_modalities,
+    check_sequence,
     load_split,
     prepare,
 )
