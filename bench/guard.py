@@ -18,12 +18,12 @@ def _without_guard(model):
     import keras
 
     from multimodal_tf.models.guards import InputGuard
+    from multimodal_tf.models.heads import compile_classifier
 
     if not isinstance(model.layers[0], InputGuard):
         raise ValueError(f"expected an InputGuard first, got {type(model.layers[0]).__name__}")
-    unguarded = keras.Sequential([keras.Input(model.input_shape[1:]), *model.layers[1:]])
-    unguarded.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    return unguarded
+    # Compiled as the builders compile (same optimizer, loss and accuracy metric).
+    return compile_classifier(keras.Sequential([keras.Input(model.input_shape[1:]), *model.layers[1:]]))
 
 
 def run(rows, kinds=("cnn", "lstm"), repeats: int = 3, steps: int = 100):
