@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec multimodal-tf train "$@"
+exec "${MULTIMODAL_TF_VENV:-.venv}/bin/multimodal-tf" train "$@"
