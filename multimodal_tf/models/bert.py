@@ -21,6 +21,7 @@ import os
 import keras
 import keras_hub
 
+from multimodal_tf.models.dtypes import accepts_dtype
 from multimodal_tf.models.heads import classification_layer, compile_classifier
 from multimodal_tf.validation import check_choice, check_positive_int, check_rate
 
@@ -153,12 +154,15 @@ class MaskedMeanPooling(keras.layers.Layer):
         return (sequence_output_shape[0], sequence_output_shape[2])
 
 
+@accepts_dtype
 def build_text_encoder(config: TextEncoderConfig | None = None, name: str = "text_encoder"):
     """Builds the text encoder: BERT inputs → one feature vector per text.
 
     Args:
         config: the encoder's hyperparameters (default: a small random BERT).
         name: the model's name.
+        dtype: the dtype policy to build under (`"float32"`, `"mixed_float16"`,
+            `"mixed_bfloat16"` or a `keras.DTypePolicy`); None: the global policy.
 
     Returns:
         A functional `keras.Model` taking `{"token_ids", "padding_mask",
@@ -186,6 +190,7 @@ def build_text_encoder(config: TextEncoderConfig | None = None, name: str = "tex
     return keras.Model(inputs, features, name=name)
 
 
+@accepts_dtype
 def build_bert_classifier(
     num_classes: int,
     checkpoint=None,
@@ -222,6 +227,8 @@ def build_bert_classifier(
             checkpoint (fine-tuning) and 1e-3 otherwise.
         compile: whether to compile with AdamW / sparse categorical
             cross-entropy / accuracy.
+        dtype: the dtype policy to build under (`"float32"`, `"mixed_float16"`,
+            `"mixed_bfloat16"` or a `keras.DTypePolicy`); None: the global policy.
 
     Returns:
         A functional `keras.Model` from the three token inputs to

@@ -20,6 +20,7 @@ import dataclasses
 
 import keras
 
+from multimodal_tf.models.dtypes import accepts_dtype
 from multimodal_tf.models.guards import InputGuard
 from multimodal_tf.models.heads import finish_sequential_classifier
 from multimodal_tf.validation import (
@@ -120,6 +121,7 @@ def image_encoder_layers(config: ImageEncoderConfig) -> list:
     return layers
 
 
+@accepts_dtype
 def build_image_encoder(
     config: ImageEncoderConfig | None = None, name: str = "image_encoder", *, guard: bool = False
 ):
@@ -131,6 +133,8 @@ def build_image_encoder(
         guard: put an `InputGuard` first, which refuses NaN or infinity
             (the classifiers do; the multimodal model guards its inputs
             itself, presence-aware).
+        dtype: the dtype policy to build under (`"float32"`, `"mixed_float16"`,
+            `"mixed_bfloat16"` or a `keras.DTypePolicy`); None: the global policy.
 
     Returns:
         A `keras.Sequential` mapping `(batch, *input_shape)` floats to
@@ -147,6 +151,7 @@ def build_image_encoder(
     )
 
 
+@accepts_dtype
 def build_cnn_classifier(
     input_shape=(28, 28, 1),
     num_classes: int = 10,
@@ -173,6 +178,8 @@ def build_cnn_classifier(
             i.e. the document's `optimizer='adam'`.
         compile: whether to compile with adam / sparse categorical
             cross-entropy / accuracy.
+        dtype: the dtype policy to build under (`"float32"`, `"mixed_float16"`,
+            `"mixed_bfloat16"` or a `keras.DTypePolicy`); None: the global policy.
 
     Returns:
         A `keras.Sequential` whose output is `(batch, num_classes)` float32

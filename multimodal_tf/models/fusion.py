@@ -109,13 +109,13 @@ class ModalityFusion(keras.layers.Layer):
         self.projections = []
         for index, shape in enumerate(features_shape):
             projection = keras.layers.Dense(
-                self.fusion_dim, activation="relu", name=f"projection_{index}"
+                self.fusion_dim, activation="relu", dtype=self.dtype_policy, name=f"projection_{index}"
             )
             projection.build(shape)
             self.projections.append(projection)
         token_shape = (None, self.fusion_dim)
         if self.mode == "gated":
-            self.gate = keras.layers.Dense(1, name="gate")
+            self.gate = keras.layers.Dense(1, dtype=self.dtype_policy, name="gate")
             self.gate.build(token_shape)
         elif self.mode == "attention":
             self.modality_embedding = self.add_weight(
@@ -125,11 +125,11 @@ class ModalityFusion(keras.layers.Layer):
             )
             self.attention = keras.layers.MultiHeadAttention(
                 self.num_heads, self.fusion_dim // self.num_heads, dropout=self.dropout,
-                name="attention",
+                dtype=self.dtype_policy, name="attention",
             )
             sequence_shape = (None, self.num_modalities, self.fusion_dim)
             self.attention.build(sequence_shape, sequence_shape)
-            self.norm = keras.layers.LayerNormalization(name="norm")
+            self.norm = keras.layers.LayerNormalization(dtype=self.dtype_policy, name="norm")
             self.norm.build(sequence_shape)
 
     def call(self, features, presence, training=False):

@@ -19,6 +19,7 @@ import math
 
 import keras
 
+from multimodal_tf.models.dtypes import accepts_dtype
 from multimodal_tf.models.guards import InputGuard
 from multimodal_tf.models.heads import finish_sequential_classifier
 from multimodal_tf.validation import (
@@ -120,6 +121,7 @@ def sequence_encoder_layers(config: SequenceEncoderConfig) -> list:
     return layers
 
 
+@accepts_dtype
 def build_sequence_encoder(
     config: SequenceEncoderConfig | None = None, name: str = "sequence_encoder", *, guard: bool = False
 ):
@@ -131,6 +133,8 @@ def build_sequence_encoder(
         guard: put an `InputGuard` first, which refuses NaN or infinity
             (the classifiers do; the multimodal model guards its inputs
             itself, presence-aware).
+        dtype: the dtype policy to build under (`"float32"`, `"mixed_float16"`,
+            `"mixed_bfloat16"` or a `keras.DTypePolicy`); None: the global policy.
 
     Returns:
         A `keras.Sequential` mapping `(batch, time, num_features)` floats to
@@ -147,6 +151,7 @@ def build_sequence_encoder(
     )
 
 
+@accepts_dtype
 def build_lstm_classifier(
     sequence_length,
     num_features: int,
@@ -175,6 +180,8 @@ def build_lstm_classifier(
         feature_variance: per-feature training variances.
         learning_rate: Adam's learning rate; None keeps Keras' default.
         compile: whether to compile like the document.
+        dtype: the dtype policy to build under (`"float32"`, `"mixed_float16"`,
+            `"mixed_bfloat16"` or a `keras.DTypePolicy`); None: the global policy.
 
     Returns:
         A `keras.Sequential` from `(batch, time, num_features)` to

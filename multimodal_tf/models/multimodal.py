@@ -25,6 +25,7 @@ import dataclasses
 
 import keras
 
+from multimodal_tf.models.dtypes import accepts_dtype
 from multimodal_tf.models.bert import TextEncoderConfig, build_text_encoder, text_inputs
 from multimodal_tf.models.cnn import ImageEncoderConfig, build_image_encoder
 from multimodal_tf.models.fusion import ModalityDropout, ModalityFusion
@@ -81,6 +82,7 @@ _ENCODER_BUILDERS = {
 }
 
 
+@accepts_dtype
 def build_multimodal_model(
     num_classes: int,
     *,
@@ -114,6 +116,8 @@ def build_multimodal_model(
         learning_rate: Adam's learning rate; None: 1e-3, or 5e-5 when the
             text encoder is a pretrained checkpoint that is fine-tuned.
         compile: whether to compile for integer labels.
+        dtype: the dtype policy to build under (`"float32"`, `"mixed_float16"`,
+            `"mixed_bfloat16"` or a `keras.DTypePolicy`); None: the global policy.
 
     Returns:
         A functional `keras.Model` taking a dict of the inputs named in this

@@ -1,0 +1,105 @@
+"""Every custom layer and every builder through the harness, under every dtype policy."""
+
+import functools
+
+import numpy as np
+import pytest
+
+from multimodal_tf.models import (
+    InputGuard,
+    MaskedMeanPooling,
+    ModalityDropout,
+    ModalityFusion,
+    build_image_encoder,
+    build_sequence_encoder,
+    build_text_encoder,
+)
+from multimodal_tf.models.dtypes import dtype_policy_scope
+from tests.helpers import (
+    BUILDERS,
+    IMAGE_SHAPE,
+    SEQUENCE_SHAPE,
+    TINY_IMAGE,
+    TINY_SEQUENCE,
+    TINY_TEXT,
+    build_tiny,
+    make_data,
+)
+from tests.layer_harness import POLICIES, run_component_tests
+
+RNG = np.random.default_rng(0)
+PRESENCE = np.array([[1, 1], [1, 0], [0, 1], [1, 1]], "float32")
+FEATURES = [RNG.normal(size=(4, 5)).astype("float32"), RNG.normal(size=(4, 3)).astype("float32")]
+
+
+def _with_dtype(layer_class, **kwargs):
+    return lambda dtype: layer_class(**kwargs, dtype=dtype)
+
+
+def _under_global_policy(dtype, layer_class, *args):
+    """A layer made as a builder makes it: under a global policy, no `dtype=`."""
+    with dtype_policy_scope(dtype):
+        return layer_class(*args)
+
+
+LAYERS = {
+    "modality_dropout": (_with_dtype(ModalityDropout, rate=0.3, seed=1), PRESENCE),
+    "fusion_concat": (_with_dtype(ModalityFusion, mode="concat", fusion_dim=8), (FEATURES, PRESENCE)),
+    "fusion_gated": (_with_dtype(ModalityFusion, mode="gated", fusion_dim=8), (FEATURES, PRESENCE)),
+    "fusion_attention": (
+        _with_dtype(ModalityFusion, mode="attention", fusion_dim=8, num_heads=2), (FEATURES, PRESENCE)
+    ),
+    "input_guard": (
+        lambda dtype: _under_global_policy(dtype, InputGuard, "image"),
+        (RNG.uniform(size=(4, 3, 2)).astype("float32"), PRESENCE[:, 0]),
+    ),
+    "masked_mean_pooling": (
+        _with_dtype(MaskedMeanPooling),
+        (RNG.normal(size=(4, 5, 6)).astype("float32"), np.array([[1, 1, 0, 0, 0]] * 4, "int32")),
+    ),
+}
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_custom_layer(name, policy):
+    make, inputs = LAYERS[name]
+    run_component_tests(make, inputs, policy)
+
+
+def _tiny_encoder(kind, dtype):
+    from multimodal_tf.models import ImageEncoderConfig, SequenceEncoderConfig, TextEncoderConfig
+
+    if kind == "image_encoder":
+        return build_image_encoder(ImageEncoderConfig(**TINY_IMAGE), dtype=dtype)
+    if kind == "sequence_encoder":
+        return build_sequence_encoder(SequenceEncoderConfig(**TINY_SEQUENCE), dtype=dtype)
+    return build_text_encoder(TextEncoderConfig(**TINY_TEXT), dtype=dtype)
+
+
+ENCODER_INPUTS = {
+    "image_encoder": RNG.uniform(size=(4, *IMAGE_SHAPE)).astype("float32"),
+    "sequence_encoder": RNG.normal(size=(4, *SEQUENCE_SHAPE)).astype("float32"),
+    "text_encoder": make_data("bert", n=4)[0],
+}
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+@pytest.mark.parametrize("kind", sorted(ENCODER_INPUTS))
+def test_encoder_builder(kind, policy):
+    run_component_tests(functools.partial(_tiny_encoder, kind), ENCODER_INPUTS[kind], policy)
+
+
+CLASSIFIERS = {kind: {} for kind in BUILDERS if kind != "multimodal"}
+CLASSIFIERS.update({f"multimodal_{fusion}": {"fusion": fusion} for fusion in ("concat", "gated", "attention")})
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+@pytest.mark.parametrize("name", sorted(CLASSIFIERS))
+def test_classifier_builder(name, policy):
+    kind = name.split("_")[0]
+    inputs, _ = make_data(kind, n=4)
+    model = run_component_tests(
+        lambda dtype: build_tiny(kind, dtype=dtype, **CLASSIFIERS[name]), inputs, policy
+    )
+    assert model.dtype_policy.name == policy
