@@ -12,7 +12,7 @@ def main(argv=None):
     parser.add_argument("benchmark", choices=("document", "document-lstm", "pipeline", "precision", "guard", "tuner", "gpu"))
     parser.add_argument("--epochs", type=int, default=10, help="document, document-lstm: epochs of each side")
     parser.add_argument("--limit", type=int, default=None, help="document: first N training images only")
-    parser.add_argument("--steps", type=int, default=50, help="gpu: training steps per timed epoch")
+    parser.add_argument("--steps", type=int, default=50, help="gpu, precision: training steps per timed epoch")
     parser.add_argument("--steps-per-execution", type=int, default=1, help="gpu: batches per compiled call")
     parser.add_argument("--repeats", type=int, default=3, help="timed repetitions per figure (median)")
     parser.add_argument(
@@ -46,7 +46,7 @@ def main(argv=None):
     elif args.benchmark == "precision":
         from bench import precision
 
-        precision.run(rows, kinds=kinds, repeats=args.repeats)
+        precision.run(rows, kinds=kinds, repeats=args.repeats, steps=args.steps if "--steps" in sys.argv else None)
     elif args.benchmark == "guard":
         from bench import guard
 

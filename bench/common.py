@@ -27,7 +27,19 @@ def machine() -> str:
         model = names[0].strip() if names else model
     except OSError:
         pass
-    return f"{model}, {os.cpu_count()} cores"
+    return f"{model} ({cpu_class()}), {os.cpu_count()} cores"
+
+
+def cpu_class() -> str:
+    """What decides mixed precision on a CPU: `AMX`, `AVX512-BF16` or `AVX2` (no native bfloat16)."""
+    from multimodal_tf.training import cpu_flags
+
+    flags = cpu_flags()
+    if "amx_bf16" in flags:
+        return "AMX"
+    if "avx512_bf16" in flags:
+        return "AVX512-BF16, no AMX"
+    return "AVX2, no native bfloat16" if "avx2" in flags else "no AVX2"
 
 
 def median_rate(function, units: float, repeats: int) -> tuple:
@@ -63,16 +75,16 @@ class Rows:
         print("| " + " | ".join(row) + " |", flush=True)
 
     def record(self, path: str = RESULTS):
-        """Writes the rows into the results table, replacing rows of the same figure."""
+        """Writes the rows into the results table, replacing rows of the same figure and machine."""
         kept = []
         if os.path.exists(path):
             with open(path, encoding="utf-8") as results:
                 text = results.read()
             table = text[text.index(HEADER) + len(HEADER):] if HEADER in text else ""
-            new = {(row[0], row[1]) for row in self.rows}
+            new = {(row[0], row[1], row[5]) for row in self.rows}
             for line in table.splitlines():
                 cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-                if line.startswith("|") and (cells[0], cells[1]) not in new:
+                if line.startswith("|") and (cells[0], cells[1], cells[5] if len(cells) > 5 else "") not in new:
                     kept.append(line)
             preamble = text[: text.index(HEADER)] if HEADER in text else text
         else:

@@ -8,18 +8,25 @@ it with the callbacks users expect.
 
 What "auto" means, and why (measured in `bench/RESULTS.md`):
 
-- `precision="auto"`: `mixed_float16` on a CUDA GPU (Tensor Cores),
-  `mixed_bfloat16` on CPUs with native bfloat16 (AVX512-BF16 or AMX),
-  otherwise `float32` (without those instructions bfloat16 is emulated and
-  slower). Under `mixed_float16` the optimizer is wrapped in a
-  `LossScaleOptimizer`; the softmax and the loss stay in float32.
+- `precision="auto"`: `mixed_float16` on a CUDA GPU (Tensor Cores);
+  `float32` on CPUs without native bfloat16 (there bfloat16 is emulated
+  and slower); on CPUs with it (AVX512-BF16 or AMX) `mixed_bfloat16`,
+  except for models measured slower in it on that CPU class: recurrent
+  models everywhere (stacked LSTM 0.76x on AMX, 0.54x on AVX512-BF16),
+  and the fusion model on AVX512-BF16 without AMX (0.65-0.91x). See
+  `precision_for_model`; the model is built, checked and, where the rule
+  says float32, rebuilt from the same seed. Under `mixed_float16` the
+  optimizer is wrapped in a `LossScaleOptimizer`; the softmax and the loss
+  stay in float32.
 - `jit_compile="auto"`: XLA on accelerators (Keras' rule: unless a layer
   cannot be compiled, such as a cuDNN LSTM). On CPUs it depends on the
-  model, as measured: XLA trains the stacked LSTM 2.2x and the BERT
-  classifier 2.0x faster, but the CNN 0.45x and the fusion model with its
-  CNN 0.88x as fast, because XLA's CPU convolutions are slower than
-  oneDNN's. So on a CPU, auto means on unless the model has a convolution.
-  Off under `tf.distribute` (Keras' rule).
+  model, as measured: XLA trains the stacked LSTM 2.0-2.2x and the BERT
+  classifier 1.4-2.0x faster, but the CNN 0.45-0.49x and the fusion model
+  with its CNN 0.46-0.88x as fast, because XLA's CPU convolutions are
+  slower than oneDNN's. So on a CPU, auto means on unless the model has a
+  convolution or computes in 16-bit floats (XLA's CPU backend has no
+  oneDNN bfloat16 kernels: BERT's bfloat16 step took 437 ms with XLA, 259
+  ms without). Off under `tf.distribute` (Keras' rule).
 - `strategy`: `"default"` (one device), `"mirrored"` (all GPUs of this
   machine, or all logical CPUs when there is no GPU) or `"multiworker"`
   (several machines, described by the `TF_CONFIG` environment variable; see
@@ -46,9 +53,9 @@ import time
 import keras
 import numpy as np
 
+from multimodal_tf.models.dtypes import PRECISIONS, dtype_policy_scope, model_policy
 from multimodal_tf.validation import check_choice, check_positive_int, check_rate
 
-PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 STRATEGIES = ("default", "mirrored", "multiworker")
 OPTIMIZERS = ("auto", "adam", "adamw")
 # Substrings of variable names AdamW leaves out of weight decay, as Hugging
@@ -185,10 +192,10 @@ def has_gpu() -> bool:
 
 
 def best_precision() -> str:
-    """The fastest safe dtype policy for this machine (see the module doc)."""
+    """The fastest safe dtype policy of this machine for most models (see the module doc)."""
     if has_gpu():
         return "mixed_float16"
-    if cpu_flags() & {"avx512_bf16", "amx_bf16"}:
+    if cpu_flags() & NATIVE_BFLOAT16_FLAGS:
         return "mixed_bfloat16"
     return "float32"
 
@@ -197,6 +204,72 @@ def resolve_precision(precision: str) -> str:
     """`precision`, with `"auto"` replaced by `best_precision()`."""
     check_choice("precision", precision, ("auto", *PRECISIONS))
     return best_precision() if precision == "auto" else precision
+
+
+# CPU flags of native bfloat16 arithmetic, which oneDNN uses for mixed_bfloat16.
+NATIVE_BFLOAT16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
+
+
+def _slower_in_bfloat16_on_cpu() -> dict:
+    """Per CPU class, the layers whose models measured slower in mixed_bfloat16.
+
+    From `python -m bench precision` (bench/RESULTS.md), each policy's step
+    against the fastest float32 step of the same model (XLA as "auto" sets it):
+
+    - AMX (Intel Xeon, 2 cores): CNN 2.07x, fusion 1.29x, BERT 1.12x, but
+      the stacked LSTM 0.76x: a recurrence is many small matrix products,
+      where the casts cost more than bfloat16 saves.
+    - AVX512-BF16 without AMX (AMD EPYC, 2 cores): CNN 1.13x, BERT 1.68x,
+      stacked LSTM 0.54x, and the fusion model 0.65-0.91x (its 64x64 CNN and
+      frozen MiniLM forward pass gain nothing there).
+    """
+    from multimodal_tf.models.fusion import ModalityFusion
+
+    return {"amx_bf16": (keras.layers.RNN,), "avx512_bf16": (keras.layers.RNN, ModalityFusion)}
+
+
+def precision_for_model(model, precision: str) -> str:
+    """The policy `"auto"` trains `model` under, given the machine's `precision`.
+
+    `model` was built under `precision` (from `best_precision()`). On a CPU
+    with native bfloat16, a model holding a layer that measured slower in
+    mixed_bfloat16 on that CPU class (see `_slower_in_bfloat16_on_cpu`) gets
+    float32 instead. Every other model keeps `precision`.
+    """
+    if precision != "mixed_bfloat16" or has_gpu():
+        return precision
+    flags = cpu_flags()
+    cpu_class = "amx_bf16" if "amx_bf16" in flags else "avx512_bf16"
+    slow = _slower_in_bfloat16_on_cpu()[cpu_class]
+    layers = model._flatten_layers()  # Keras 3.15: the only walk that reaches nested sublayers
+    return "float32" if any(isinstance(layer, slow) for layer in layers) else precision
+
+
+def build_under_precision(build_model, precision: str, seed: int | None = None) -> tuple:
+    """Calls `build_model()` under `precision`, deciding `"auto"` for the model built.
+
+    Args:
+        build_model: a function of no arguments returning a `keras.Model`.
+        precision: `"auto"` or one of `PRECISIONS`.
+        seed: the random seed set before each build, so a model rebuilt
+            under another policy starts from the same weights.
+
+    Returns:
+        `(model, policy name)`.
+    """
+    policy = resolve_precision(precision)
+    for _ in range(2):
+        if seed is not None:
+            keras.utils.set_random_seed(seed)
+        with dtype_policy_scope(policy):
+            model = build_model()
+        if not isinstance(model, keras.Model):
+            raise ValueError(f"`build_model` must return a keras.Model, got {type(model).__name__}.")
+        chosen = precision_for_model(model, policy) if precision == "auto" else policy
+        if chosen == policy:
+            return model, policy
+        policy = chosen
+    return model, policy
 
 
 @contextlib.contextmanager
@@ -209,13 +282,9 @@ def precision_scope(precision: str):
     Yields:
         The policy name in force.
     """
-    previous = keras.config.dtype_policy()
     name = resolve_precision(precision)
-    keras.config.set_dtype_policy(name)
-    try:
+    with dtype_policy_scope(name):
         yield name
-    finally:
-        keras.config.set_dtype_policy(previous)
 
 
 # ---------------------------------------------------------------- strategies
@@ -440,6 +509,10 @@ def resolve_jit_compile(model, jit_compile="auto"):
         return "auto"
     if getattr(model, "_distribute_strategy", None) is not None:
         return False
+    if model_policy(model) != "float32":
+        # XLA's CPU backend has no oneDNN 16-bit kernels: the BERT classifier's
+        # mixed_bfloat16 step measured 437 ms with XLA, 259 ms without.
+        return False
     layers = list(model._flatten_layers())
     if not all(layer.supports_jit for layer in layers):
         return False
@@ -458,7 +531,7 @@ def compile_model(model, config: TrainingConfig, steps_per_epoch: int | None = N
         `model`.
     """
     optimizer = make_optimizer(model, config, steps_per_epoch)
-    if model.dtype_policy.name == "mixed_float16":
+    if model_policy(model) == "mixed_float16":
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
     loss = getattr(model, "loss", None) or "sparse_categorical_crossentropy"
     model.compile(
@@ -661,11 +734,9 @@ def train(build_model, train_data, config: TrainingConfig | None = None, validat
             f"and strategy scopes), got {type(build_model).__name__}; use `fit` for a built model."
         )
     strategy = make_strategy(config.strategy)
-    keras.utils.set_random_seed(config.seed)
-    with precision_scope(config.precision) as precision, _strategy_scope(strategy):
-        model = build_model()
-        if not isinstance(model, keras.Model):
-            raise ValueError(f"`build_model` must return a keras.Model, got {type(model).__name__}.")
+    with _strategy_scope(strategy):
+        model, precision = build_under_precision(build_model, config.precision, config.seed)
+    with precision_scope(precision), _strategy_scope(strategy):
         started = time.perf_counter()
         history = fit(model, train_data, config, validation_data, callbacks, steps_per_epoch)
         seconds = time.perf_counter() - started

@@ -29,7 +29,7 @@ from multimodal_tf.models import (
     build_lstm_classifier,
     build_multimodal_model,
 )
-from multimodal_tf.training import TrainingConfig, fit, precision_scope
+from multimodal_tf.training import TrainingConfig, build_under_precision, fit
 from multimodal_tf.validation import check_positive_int
 
 TUNERS = ("random", "bayesian", "hyperband")
@@ -53,8 +53,8 @@ class EngineHyperModel(keras_tuner.HyperModel):
         self.training = dataclasses.replace(training, output_dir=None)
 
     def build(self, hp):
-        with precision_scope(self.training.precision):
-            return self.build_model(hp)
+        model, _ = build_under_precision(lambda: self.build_model(hp), self.training.precision)
+        return model
 
     def build_model(self, hp):
         raise NotImplementedError(f"{type(self).__name__} must define build_model(hp).")

@@ -13,6 +13,7 @@ import pytest
 import tensorflow as tf
 
 from multimodal_tf import training
+from multimodal_tf.models.dtypes import model_policy
 from multimodal_tf.training import TrainingConfig, WarmupLinearDecay, adamw_with_warmup, train
 from tests.helpers import build_tiny, make_data
 
@@ -40,6 +41,41 @@ def test_auto_precision_follows_the_device(monkeypatch):
     monkeypatch.setattr(training, "has_gpu", lambda: True)
     assert training.resolve_precision("auto") == "mixed_float16"
     assert training.resolve_precision("mixed_bfloat16") == "mixed_bfloat16"
+
+
+@pytest.mark.parametrize("flags, gpu, expected", [
+    ({"avx2", "fma"}, False, {"cnn": "float32", "lstm": "float32", "multimodal": "float32"}),
+    ({"avx2", "avx512_bf16"}, False, {"cnn": "mixed_bfloat16", "lstm": "float32", "multimodal": "float32"}),
+    ({"avx2", "avx512_bf16", "amx_bf16"}, False,
+     {"cnn": "mixed_bfloat16", "lstm": "float32", "multimodal": "mixed_bfloat16"}),
+    ({"avx2"}, True, {"cnn": "mixed_float16", "lstm": "mixed_float16", "multimodal": "mixed_float16"}),
+])
+def test_auto_precision_is_chosen_per_model_from_the_injected_device(monkeypatch, flags, gpu, expected):
+    """The measured rule (bench/RESULTS.md): recurrent models stay float32 on bfloat16 CPUs,
+    the fusion model too where there is no AMX; the tiny multimodal model has an LSTM, so it
+    is built without its sequence modality here."""
+    monkeypatch.setattr(training, "has_gpu", lambda: gpu)
+    monkeypatch.setattr(training, "cpu_flags", lambda: frozenset(flags))
+    for kind, policy in expected.items():
+        options = {"sequence": None} if kind == "multimodal" else {}
+        model, chosen = training.build_under_precision(lambda: build_tiny(kind, **options), "auto", seed=0)
+        assert chosen == policy == model_policy(model), kind
+        forced, forced_policy = training.build_under_precision(lambda: build_tiny(kind, **options), "mixed_bfloat16")
+        assert forced_policy == model_policy(forced) == "mixed_bfloat16"  # an explicit choice is kept
+    assert keras.config.dtype_policy().name == "float32"
+
+
+def test_auto_precision_on_this_machine_matches_its_cpu_flags():
+    """No assumption about the host: the expectation is derived from its own flags."""
+    native = bool(training.cpu_flags() & training.NATIVE_BFLOAT16_FLAGS)
+    expected = "mixed_float16" if training.has_gpu() else ("mixed_bfloat16" if native else "float32")
+    assert training.resolve_precision("auto") == expected
+
+
+def test_xla_stays_off_for_16_bit_models_on_a_cpu(monkeypatch):
+    monkeypatch.setattr(training, "has_gpu", lambda: False)
+    assert training.resolve_jit_compile(build_tiny("bert"), "auto") is True
+    assert training.resolve_jit_compile(build_tiny("bert", dtype="mixed_bfloat16"), "auto") is False
 
 
 def test_precision_scope_restores_the_policy():
