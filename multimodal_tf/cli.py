@@ -50,6 +50,8 @@ def _run_config(args):
         text_length=args.text_length,
         fine_tune_text=True if args.fine_tune_text else None,
         limit=args.limit,
+        test_limit=args.test_limit,
+        architecture=args.architecture,
         seed=args.seed,
         data_dir=args.data_dir,
     )
@@ -170,7 +172,8 @@ def _add_run_arguments(parser):
     parser.add_argument("--batch-size", type=_positive_int, default=None, help="default: per dataset")
     parser.add_argument(
         "--precision", choices=("auto", *PRECISIONS), default="auto",
-        help="dtype policy (auto: mixed_float16 on a GPU, mixed_bfloat16 on CPUs with native bfloat16, else float32)",
+        help="dtype policy (auto: mixed_float16 on a GPU, mixed_bfloat16 on CPUs with native bfloat16 but float32 "
+        "for recurrent models there, else float32; see README)",
     )
     parser.add_argument("--jit-compile", choices=("auto", "on", "off"), default="auto", help="XLA (auto: on GPUs)")
     parser.add_argument(
@@ -188,6 +191,11 @@ def _add_run_arguments(parser):
     parser.add_argument("--text-length", type=_positive_int, default=None, help="tokens per text")
     parser.add_argument("--fine-tune-text", action="store_true", help="train the pretrained text encoder too")
     parser.add_argument("--limit", type=_positive_int, default=None, help="use only the first N training examples")
+    parser.add_argument("--test-limit", type=_positive_int, default=None, help="score only the first N test examples")
+    parser.add_argument(
+        "--architecture", choices=("default", "tiny"), default="default",
+        help="tiny: a few units per layer and a small random BERT, a pipeline check in seconds (not for accuracy)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data-dir", default=None, help="TFDS data folder (default: TFDS' own)")
     parser.add_argument("--output", default="saved_models", help="folder that receives the run folder")

@@ -172,8 +172,7 @@ def export_tflite(run_path: str, path: str, *, quantize: bool = False, sequence_
     if config.modalities == ("sequence",) and sequence_length is None:
         sequence_length = longest_sequence(config, data_dir)
     spec = _tflite_input(config, metrics, sequence_length)
-    if sequence_length is not None:
-        model = _unrolled(model, sequence_length)
+    model = tflite_twin(model, sequence_length)
     with tempfile.TemporaryDirectory() as folder:
         # Through a SavedModel: the converter then freezes the weights into the file.
         archive = keras.export.ExportArchive()
@@ -197,22 +196,38 @@ def export_tflite(run_path: str, path: str, *, quantize: bool = False, sequence_
     return {"path": path, "bytes": len(blob), "sequence_length": sequence_length}
 
 
-def _unrolled(model, sequence_length: int):
-    """The same model with its recurrent layers unrolled over the fixed time steps.
+def tflite_twin(model, sequence_length: int | None = None):
+    """The same model and weights as TFLite can take it: float32, recurrences unrolled.
 
-    TFLite cannot run a Keras LSTM's while loop over resource variables;
-    unrolled, the fixed-length model is plain TFLite builtins.
+    A model trained under `mixed_float16` or `mixed_bfloat16` computes in
+    16-bit floats, which TFLite's builtins do not take (its Conv2D and
+    SelectV2 refuse bfloat16). Its variables are float32 all the same, so
+    a float32 twin built from the same config carries exactly its weights;
+    it differs from the mixed model only by the 16-bit rounding the mixed
+    model does. TFLite cannot run a Keras LSTM's while loop over resource
+    variables either: with `sequence_length` given, recurrent layers are
+    unrolled over those fixed time steps, which is plain TFLite builtins.
+
+    Args:
+        model: a trained Keras model (any dtype policy).
+        sequence_length: fixed time steps of a sequence model's input.
+
+    Returns:
+        A new float32 `keras.Model` with `model`'s weights.
     """
 
     def clone(layer):
-        if isinstance(layer, keras.layers.RNN):
-            return layer.__class__.from_config({**layer.get_config(), "unroll": True})
-        return layer.__class__.from_config(layer.get_config())
+        config = layer.get_config()
+        if "dtype" in config and layer.dtype_policy.name != "float32":
+            config["dtype"] = "float32"
+        if sequence_length is not None and isinstance(layer, keras.layers.RNN):
+            config["unroll"] = True
+        return layer.__class__.from_config(config)
 
-    inputs = keras.Input((sequence_length, model.input_shape[-1]))
-    unrolled = keras.models.clone_model(model, input_tensors=inputs, clone_function=clone)
-    unrolled.set_weights(model.get_weights())
-    return unrolled
+    inputs = None if sequence_length is None else keras.Input((sequence_length, model.input_shape[-1]))
+    twin = keras.models.clone_model(model, input_tensors=inputs, clone_function=clone)
+    twin.set_weights(model.get_weights())
+    return twin
 
 
 def tflite_accuracy(tflite_path: str, run_path: str, split: str = "test", sequence_length=None, data_dir=None) -> float:

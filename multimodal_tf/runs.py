@@ -72,6 +72,12 @@ class RunConfig:
             the text classifier; the multimodal model keeps it frozen unless
             asked, which is faster on CPUs).
         limit: use only the first N training examples (quick runs).
+        test_limit: evaluate on the first N test examples only (quick runs;
+            `metrics.json` and `evaluate` then score those N).
+        architecture: `"default"` (the document's models, the pretrained
+            MiniLM for text) or `"tiny"` (a few units per layer and a small
+            random BERT over the MiniLM vocabulary: a pipeline check in
+            seconds, for tests and smoke runs, not for accuracy).
         seed: seed of weights, shuffling and modality dropout.
         data_dir: the TFDS data folder.
     """
@@ -92,6 +98,8 @@ class RunConfig:
     text_length: int | None = None
     fine_tune_text: bool | None = None
     limit: int | None = None
+    test_limit: int | None = None
+    architecture: str = "default"
     seed: int = 0
     data_dir: str | None = None
 
@@ -114,6 +122,8 @@ class RunConfig:
         check_positive_int("early_stopping_patience", self.early_stopping_patience, allow_none=True)
         check_rate("modality_dropout", self.modality_dropout)
         check_positive_int("limit", self.limit, allow_none=True)
+        check_positive_int("test_limit", self.test_limit, allow_none=True)
+        check_choice("architecture", self.architecture, ARCHITECTURES)
 
     @property
     def kind(self) -> str:
@@ -121,6 +131,13 @@ class RunConfig:
             return self.model
         return "multimodal" if len(self.modalities) > 1 else "classifier"
 
+
+ARCHITECTURES = ("default", "tiny")
+# The "tiny" architecture's overrides of each builder's defaults.
+TINY_IMAGE = {"filters": (4, 8), "dense_units": 8}
+TINY_SEQUENCE = {"units": (8, 8)}
+TINY_TEXT = {"num_layers": 1, "num_heads": 2, "hidden_dim": 8, "intermediate_dim": 16}
+TINY_FUSION = {"fusion_dim": 8, "num_heads": 2}
 
 DATASET_DEFAULTS = {
     "twemoji_categories": {"epochs": 12, "batch_size": 32, "text_length": 32},
@@ -159,42 +176,57 @@ def sequence_statistics(builder) -> dict:
 def build_run_model(config: RunConfig, facts: dict, text_checkpoint: str | None):
     """Builds the model a run trains, from the builders of `multimodal_tf.models`."""
     num_classes = len(facts["class_names"])
-    fine_tune = config.fine_tune_text
+    encoders = encoder_arguments(config, facts, text_checkpoint)
     if config.kind == "classifier":
         modality = config.modalities[0]
         if modality == "image":
-            return build_cnn_classifier(tuple(facts["image_shape"]), num_classes, learning_rate=config.learning_rate)
-        if modality == "sequence":
-            return build_lstm_classifier(
-                None, facts["num_features"], num_classes, learning_rate=config.learning_rate,
-                feature_mean=facts["feature_mean"], feature_variance=facts["feature_variance"],
+            image = encoders["image"]
+            return build_cnn_classifier(
+                image.pop("input_shape"), num_classes, learning_rate=config.learning_rate, **image
             )
+        if modality == "sequence":
+            sequence = encoders["sequence"]
+            return build_lstm_classifier(
+                None, sequence.pop("num_features"), num_classes, learning_rate=config.learning_rate,
+                **{key: value for key, value in sequence.items() if key != "sequence_length"},
+            )
+        text = encoders["text"]
+        del text["freeze"]  # the text classifier fine-tunes unless told not to
         return build_bert_classifier(
-            num_classes, checkpoint=text_checkpoint, sequence_length=config.text_length,
-            pooling="mean", freeze_encoder=fine_tune is False, learning_rate=config.learning_rate,
+            num_classes, text.pop("checkpoint"), text.pop("sequence_length"),
+            freeze_encoder=config.fine_tune_text is False, learning_rate=config.learning_rate, **text,
         )
+    fusion = TINY_FUSION if config.architecture == "tiny" else {}
     return build_multimodal_model(
         num_classes, fusion=config.fusion, modality_dropout=config.modality_dropout,
-        seed=config.seed, learning_rate=config.learning_rate, **encoder_arguments(config, facts, text_checkpoint),
+        seed=config.seed, learning_rate=config.learning_rate, **fusion, **encoders,
     )
 
 
 def encoder_arguments(config: RunConfig, facts: dict, text_checkpoint: str | None) -> dict:
     """The `image=` / `sequence=` / `text=` arguments of the multimodal model."""
+    tiny = config.architecture == "tiny"
     arguments = {}
     if "image" in config.modalities:
-        arguments["image"] = {"input_shape": tuple(facts["image_shape"])}
+        arguments["image"] = {"input_shape": tuple(facts["image_shape"]), **(TINY_IMAGE if tiny else {})}
     if "sequence" in config.modalities:
         arguments["sequence"] = {
             "sequence_length": None, "num_features": facts["num_features"],
             "feature_mean": facts["feature_mean"], "feature_variance": facts["feature_variance"],
+            **(TINY_SEQUENCE if tiny else {}),
         }
     if "text" in config.modalities:
-        arguments["text"] = {
-            "checkpoint": text_checkpoint, "sequence_length": config.text_length,
-            "pooling": "mean", "freeze": not config.fine_tune_text,
-        }
+        text = {"checkpoint": text_checkpoint, "sequence_length": config.text_length, "pooling": "mean"}
+        if tiny:  # a random BERT that reads the checkpoint's vocabulary
+            text.update(checkpoint=None, vocabulary_size=vocabulary_size(text_checkpoint), **TINY_TEXT)
+        arguments["text"] = {**text, "freeze": not config.fine_tune_text and not tiny}
     return arguments
+
+
+def vocabulary_size(checkpoint: str) -> int:
+    """Tokens in a checkpoint's `vocab.txt`."""
+    with open(os.path.join(checkpoint, "vocab.txt"), encoding="utf-8") as vocabulary:
+        return sum(1 for _ in vocabulary)
 
 
 def _split(config: RunConfig, split: str, preprocessor, **kwargs):
@@ -218,10 +250,15 @@ def _accuracy(model, dataset) -> float:
     return round(float(model.evaluate(dataset, verbose=0, return_dict=True)["accuracy"]), 4)
 
 
+def test_split(config: RunConfig) -> str:
+    """The TFDS split a run is scored on: `test`, or its first `test_limit` examples."""
+    return "test" if config.test_limit is None else f"test[:{config.test_limit}]"
+
+
 def evaluate_subsets(model, config: RunConfig, preprocessor) -> dict:
     """Test accuracy with all modalities, then with each one alone."""
     return {
-        subset: _accuracy(model, _split(config, "test", preprocessor, absent=absent))
+        subset: _accuracy(model, _split(config, test_split(config), preprocessor, absent=absent))
         for subset, absent in modality_subsets(config.modalities).items()
     }
 
@@ -302,7 +339,8 @@ def train_run(config: RunConfig, output: str = "saved_models", run: str | None =
         verbose: Keras' progress display (1: bar, 2: a line per epoch).
 
     Returns:
-        The metrics written to `metrics.json` (with `"folder"` added).
+        The metrics written to `metrics.json`, with `"folder"` and the
+        trained `"model"` added.
     """
     inputs = _prepare_run(config)
     folder = os.path.join(output, _run_name(config, run))
@@ -316,7 +354,7 @@ def train_run(config: RunConfig, output: str = "saved_models", run: str | None =
         ),
         validation_data=inputs.validation_data,
     )
-    return _write_run(folder, result.model, config, inputs, {
+    metrics = _write_run(folder, result.model, config, inputs, {
         "epochs_trained": len(result.history.epoch),
         "train_seconds": round(result.seconds, 1),
         "precision": result.precision,
@@ -324,6 +362,7 @@ def train_run(config: RunConfig, output: str = "saved_models", run: str | None =
         "strategy": result.strategy,
         "replicas": result.replicas,
     })
+    return {**metrics, "model": result.model}
 
 
 def hypermodel_for_run(config: RunConfig, facts: dict, text_checkpoint: str | None, training: TrainingConfig):
@@ -512,7 +551,7 @@ def evaluate_missing(path: str, rates, data_dir: str | None = None, seed: int = 
     if config.kind != "multimodal" or len(config.modalities) < 2:
         raise ValueError(f"{path!r} is not a multimodal run: missing modalities need two or more.")
     config = dataclasses.replace(config, seed=seed)  # the seed of which rows lose which modality
-    return {rate: _accuracy(model, _split(config, "test", preprocessor, missing_rate=rate)) for rate in rates}
+    return {rate: _accuracy(model, _split(config, test_split(config), preprocessor, missing_rate=rate)) for rate in rates}
 
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp")

@@ -1,0 +1,183 @@
+"""Precision x life cycle: every model, under every dtype policy, from training to serving.
+
+Each of the CNN, the stacked LSTM, the BERT classifier and the multimodal
+model with concat, gated and attention fusion is trained for one short epoch
+under float32, mixed_float16 and mixed_bfloat16 through the engine
+(`multimodal-tf train --architecture tiny`), and saved as a run. Then one
+fresh process, whose global policy is float32, reloads every run and checks
+that it predicts what the training process predicted, evaluates, predicts
+from a file, exports a SavedModel that serves raw inputs, and explains a
+prediction with integrated gradients. The CNN and LSTM mixed runs also go to
+TFLite, float and int8, through their float32 twin.
+"""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_datasets as tfds
+
+from multimodal_tf.export import export_tflite, raw_to_model_inputs, tflite_twin
+from multimodal_tf.runs import RunConfig, load_run, text_preprocessor_for, train_run
+from tests.helpers import PREDICTION_TOLERANCE
+from tests.layer_harness import POLICIES
+
+MODELS = {
+    "cnn": dict(dataset="fashion_mnist"),
+    "lstm": dict(dataset="japanese_vowels"),
+    "bert": dict(dataset="rt_snippets", text_length=16),
+    "concat": dict(dataset="twemoji_categories", fusion="concat", text_length=16),
+    "gated": dict(dataset="twemoji_categories", fusion="gated", text_length=16),
+    "attention": dict(dataset="twemoji_categories", fusion="attention", text_length=16),
+}
+EXAMPLES = 6
+
+
+def raw_examples(config):
+    """The first test examples as a client has them: uint8 images, padded sequences, strings."""
+    records = list(tfds.as_numpy(tfds.load(config.dataset, split=f"test[:{EXAMPLES}]", data_dir=config.data_dir)))
+    raw = {}
+    if "image" in config.modalities:
+        raw["image"] = np.stack([record["image"] for record in records])
+    if "sequence" in config.modalities:
+        steps = max(len(record["sequence"]) for record in records)
+        raw["sequence"] = np.stack([
+            np.pad(record["sequence"], [(0, steps - len(record["sequence"])), (0, 0)]) for record in records
+        ]).astype(np.float32)
+    if "text" in config.modalities:
+        raw["text"] = np.array([record["text"] for record in records], dtype=bytes)
+    if config.kind == "multimodal":
+        raw.update({f"{modality}_present": np.ones(EXAMPLES, np.float32) for modality in config.modalities})
+        raw["image_present"][::2] = 0.0  # half the rows without their image
+    return raw
+
+
+def model_inputs(raw, config, metrics):
+    features = raw_to_model_inputs(
+        {name: tf.constant(value) for name, value in raw.items()}, config,
+        text_preprocessor_for(config, metrics.get("text_checkpoint")),
+    )
+    return tf.nest.map_structure(np.asarray, features)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, data_dir):
+    """Every (model, policy) trained as a run, with the training process' predictions."""
+    output = tmp_path_factory.mktemp("precision-runs")
+    trained = {}
+    for name, options in MODELS.items():
+        for policy in POLICIES:
+            config = RunConfig(
+                **options, architecture="tiny", precision=policy, epochs=1, limit=48, test_limit=24,
+                batch_size=16, data_dir=data_dir,
+            )
+            result = train_run(config, output=str(output), run=f"{name}-{policy}", verbose=0)
+            raw = raw_examples(config)
+            expected = result["model"].predict(model_inputs(raw, config, result), verbose=0)
+            np.savez(output / f"{name}-{policy}.npz", expected=expected, **raw)
+            trained[name, policy] = result
+    return output, trained
+
+
+LIFE_CYCLE = """
+import json, sys
+import numpy as np, keras, tensorflow as tf
+import tensorflow_text  # the exported text models' tokeniser ops
+import multimodal_tf
+from multimodal_tf.explain import integrated_gradients
+from multimodal_tf.export import export_savedmodel, raw_to_model_inputs
+from multimodal_tf.runs import evaluate_run, load_run, predict_run, text_preprocessor_for
+
+assert keras.config.dtype_policy().name == "float32"
+folder, names = sys.argv[1], sys.argv[2:]
+for name in names:
+    run = f"{folder}/{name}"
+    model, metrics, config = load_run(run)
+    data = dict(np.load(f"{run}.npz"))
+    expected = data.pop("expected")
+    preprocessor = text_preprocessor_for(config, metrics.get("text_checkpoint"))
+    features = raw_to_model_inputs({k: tf.constant(v) for k, v in data.items()}, config, preprocessor)
+    reloaded = model.predict(features, verbose=0)
+    accuracy = evaluate_run(run)
+    if "image" in config.modalities:
+        item = f"{run}.png"
+        tf.io.write_file(item, tf.io.encode_png(data["image"][1]))
+    elif "sequence" in config.modalities:
+        item = f"{run}.npy"
+        np.save(item, data["sequence"][0])
+    else:
+        item = data["text"][0].decode()
+    predicted = predict_run(run, [item])
+    export_savedmodel(run, f"{run}-exported")
+    served = tf.saved_model.load(f"{run}-exported").signatures["serving_default"](
+        **{k: tf.constant(v) for k, v in data.items()})["probabilities"].numpy()
+    one = tf.nest.map_structure(lambda value: np.asarray(value)[1], features)
+    attributions = integrated_gradients(model, one, steps=8)
+    print(json.dumps({
+        "name": name,
+        "policy": multimodal_tf.models.dtypes.model_policy(model),
+        "reloaded_error": float(np.abs(reloaded - expected).max()),
+        "served_error": float(np.abs(served - expected).max()),
+        "accuracy": accuracy,
+        "predicted": [predicted[0][1], predicted[0][2]],
+        "attribution_totals": {k: float(v) for k, v in attributions.totals.items()},
+    }))
+"""
+
+
+@pytest.fixture(scope="module")
+def life_cycle(runs):
+    """One fresh process (global policy float32) takes every run through its life cycle."""
+    output, _ = runs
+    names = [f"{name}-{policy}" for name in MODELS for policy in POLICIES]
+    result = subprocess.run(
+        [sys.executable, "-c", LIFE_CYCLE, str(output), *names], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    reports = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    return {report["name"]: report for report in reports}
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+@pytest.mark.parametrize("name", MODELS)
+def test_a_run_lives_its_whole_life_under_each_policy(runs, life_cycle, name, policy):
+    _, trained = runs
+    metrics = trained[name, policy]
+    assert metrics["precision"] == policy
+    report = life_cycle[f"{name}-{policy}"]
+    assert report["policy"] == policy  # reloaded with the policy it trained under
+    assert report["reloaded_error"] <= PREDICTION_TOLERANCE[policy], report
+    assert report["served_error"] <= PREDICTION_TOLERANCE[policy], report
+    assert report["accuracy"] == metrics["test_accuracy"]
+    assert report["predicted"][0] in metrics["class_names"] and 0 < report["predicted"][1] <= 1
+    totals = report["attribution_totals"]
+    assert totals and all(np.isfinite(value) for value in totals.values()), report
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+@pytest.mark.parametrize("name", ["cnn", "lstm"])
+def test_mixed_runs_export_to_tflite_through_their_float32_twin(runs, name, policy, data_dir, tmp_path):
+    output, _ = runs
+    run = str(output / f"{name}-{policy}")
+    model, metrics, config = load_run(run)
+    raw = dict(np.load(f"{run}.npz"))
+    inputs = model_inputs({k: v for k, v in raw.items() if k != "expected"}, config, metrics)
+    sequence_length = inputs.shape[1] if name == "lstm" else None
+    twin = tflite_twin(model, sequence_length)
+    assert {layer.compute_dtype for layer in twin.layers} == {"float32"}
+    twin_outputs = twin.predict(inputs, verbose=0)
+    np.testing.assert_allclose(twin_outputs, model.predict(inputs, verbose=0), atol=PREDICTION_TOLERANCE[policy])
+    for quantize, tolerance in ((False, 1e-4), (True, 0.1)):
+        path = str(tmp_path / f"{quantize}.tflite")
+        export_tflite(run, path, quantize=quantize, sequence_length=sequence_length, data_dir=data_dir,
+                      representative_examples=16)
+        interpreter = tf.lite.Interpreter(model_path=path)
+        interpreter.allocate_tensors()
+        for row, expected in zip(inputs, twin_outputs):
+            interpreter.set_tensor(interpreter.get_input_details()[0]["index"], row[None])
+            interpreter.invoke()
+            served = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])[0]
+            np.testing.assert_allclose(served, expected, atol=tolerance)
