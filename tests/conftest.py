@@ -22,3 +22,13 @@ def dtype_policy():
 def data_dir(tmp_path_factory):
     """A TFDS data folder shared by every test that reads real datasets."""
     return str(tmp_path_factory.mktemp("tfds"))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skips `tensorflow_only` tests under another Keras backend (KERAS_BACKEND=jax)."""
+    if keras.backend.backend() == "tensorflow":
+        return
+    skip = pytest.mark.skip(reason=f"needs the TensorFlow backend, not {keras.backend.backend()}")
+    for item in items:
+        if "tensorflow_only" in item.keywords:
+            item.add_marker(skip)

@@ -21,12 +21,15 @@ def broken_images():
     return images
 
 
+@pytest.mark.tensorflow_only
 def test_without_the_guard_max_pooling_hides_a_nan_pixel(cnn, broken_images):
-    # Why the guard exists: the same layers, minus the guard, predict a finite class.
+    # Why the guard exists: the same layers, minus the guard, predict a finite class
+    # (TensorFlow's max pooling skips NaN; XLA's, hence JAX's, propagates it).
     unguarded = keras.Sequential([keras.Input(IMAGE_SHAPE), *cnn.layers[1:]])
     assert np.isfinite(unguarded.predict(broken_images[:2], verbose=0)).all()
 
 
+@pytest.mark.tensorflow_only
 def test_the_cnn_refuses_nan_and_infinity_naming_the_input_and_the_examples(cnn, broken_images):
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"`image` holds NaN or infinity.*\] \[1 2\]"):
         cnn.predict(broken_images, verbose=0)
@@ -43,6 +46,7 @@ def test_under_xla_the_broken_examples_come_out_nan_and_the_others_unchanged(bro
     assert np.isnan(predictions[1:]).all()
 
 
+@pytest.mark.tensorflow_only
 def test_the_lstm_refuses_nan():
     model = build_tiny("lstm")
     sequences, _ = make_data("lstm", n=2)
@@ -57,6 +61,7 @@ def multimodal():
     return build_tiny("multimodal")
 
 
+@pytest.mark.tensorflow_only
 def test_multimodal_refuses_nan_in_a_present_image_only(multimodal):
     inputs, _ = make_data("multimodal", n=3)
     inputs["image"][2] = np.nan
