@@ -161,8 +161,19 @@ class TrainingResult:
 # ------------------------------------------------------------------- devices
 
 
+CPU_FLAGS_VARIABLE = "MULTIMODAL_TF_CPU_FLAGS"
+
+
 def cpu_flags() -> frozenset:
-    """The instruction-set flags of this machine's CPU (Linux; empty elsewhere)."""
+    """The instruction-set flags of this machine's CPU (Linux; empty elsewhere).
+
+    The environment variable `MULTIMODAL_TF_CPU_FLAGS` (space-separated
+    flags, e.g. `"avx2 fma"`) replaces them, so `"auto"` can be made to
+    choose as on another CPU class (and the suite run that way).
+    """
+    forced = os.environ.get(CPU_FLAGS_VARIABLE)
+    if forced is not None:
+        return frozenset(forced.split())
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
             for line in cpuinfo:

@@ -78,6 +78,15 @@ def test_xla_stays_off_for_16_bit_models_on_a_cpu(monkeypatch):
     assert training.resolve_jit_compile(build_tiny("bert", dtype="mixed_bfloat16"), "auto") is False
 
 
+def test_cpu_flags_can_be_forced_from_the_environment(monkeypatch):
+    monkeypatch.setenv(training.CPU_FLAGS_VARIABLE, "avx2 fma")
+    assert training.cpu_flags() == {"avx2", "fma"}
+    monkeypatch.setattr(training, "has_gpu", lambda: False)
+    assert training.resolve_precision("auto") == "float32"
+    monkeypatch.setenv(training.CPU_FLAGS_VARIABLE, "avx2 avx512_bf16")
+    assert training.resolve_precision("auto") == "mixed_bfloat16"
+
+
 def test_precision_scope_restores_the_policy():
     with training.precision_scope("mixed_bfloat16") as name:
         assert name == keras.config.dtype_policy().name == "mixed_bfloat16"
