@@ -33,7 +33,9 @@ def _print_accuracy(accuracy: dict):
 def _run_config(args):
     from multimodal_tf.runs import RunConfig
 
-    return RunConfig(
+    multimodal_only = {"fusion": args.fusion, "modality_dropout": args.modality_dropout}
+    config = RunConfig(
+        **{name: value for name, value in multimodal_only.items() if value is not None},
         dataset=args.dataset,
         modalities=args.modalities,
         model=args.model,
@@ -45,8 +47,6 @@ def _run_config(args):
         validation_fraction=args.validation_fraction,
         early_stopping_patience=args.early_stopping_patience,
         learning_rate=args.learning_rate,
-        fusion=args.fusion,
-        modality_dropout=args.modality_dropout,
         text_length=args.text_length,
         fine_tune_text=True if args.fine_tune_text else None,
         limit=args.limit,
@@ -55,6 +55,13 @@ def _run_config(args):
         seed=args.seed,
         data_dir=args.data_dir,
     )
+    given = [f"--{name.replace('_', '-')}" for name, value in multimodal_only.items() if value is not None]
+    if given and config.kind != "multimodal":
+        raise ValueError(
+            f"{' and '.join(given)} applies to the multimodal model, but this run trains the document's "
+            f"{config.modalities[0]} classifier; leave it out, or pass --model multimodal."
+        )
+    return config
 
 
 def _describe(verb, config):
@@ -70,7 +77,8 @@ def train(args):
 
     config = _run_config(args)
     _describe("training", config)
-    metrics = train_run(config, output=args.output, run=args.run, verbose=2 if args.quiet else 1)
+    metrics = train_run(config, output=args.output, run=args.run, verbose=2 if args.quiet else 1,
+                        overwrite=args.overwrite, restart=args.restart)
     _print_accuracy(metrics["test_accuracy"])
     print(
         f"trained {metrics['epochs_trained']} epoch(s) in {metrics['train_seconds']} s "
@@ -116,8 +124,22 @@ def evaluate(args):
 
 
 def predict(args):
-    from multimodal_tf.runs import predict_run
+    from multimodal_tf.runs import predict_example, predict_run
 
+    paired = {"image": args.image, "text": args.text, "sequence": args.sequence}
+    if any(value is not None for value in paired.values()):
+        if args.inputs:
+            raise ValueError("give inputs either as INPUT... (one prediction each) or with --image/--text/--sequence "
+                             "(one prediction from all of them), not both.")
+        result = predict_example(args.run_path, **paired)
+        if "text" in result["absent"] and args.text is not None:
+            print("note: --text is blank, so the text is marked absent", file=sys.stderr)
+        print(json.dumps({**{k: v for k, v in paired.items() if v is not None}, "class": result["class"],
+                          "probability": round(result["probability"], 4), "absent": result["absent"]},
+                         ensure_ascii=False))
+        return 0
+    if not args.inputs:
+        raise ValueError("give INPUT... or --image/--text/--sequence.")
     for item, label, probability in predict_run(args.run_path, args.inputs):
         print(json.dumps({"input": item, "class": label, "probability": round(probability, 4)}, ensure_ascii=False))
     return 0
@@ -132,7 +154,7 @@ def export(args):
         return 0
     result = export_tflite(
         args.run_path, args.output, quantize=args.format == "tflite-int8", sequence_length=args.sequence_length,
-        data_dir=args.data_dir,
+        data_dir=args.data_dir, overwrite=args.overwrite,
     )
     print(f"wrote {result['path']} ({result['bytes']} bytes)")
     if args.evaluate:
@@ -186,8 +208,10 @@ def _add_run_arguments(parser):
     )
     parser.add_argument("--early-stopping-patience", type=_positive_int, default=None)
     parser.add_argument("--learning-rate", type=float, default=None)
-    parser.add_argument("--fusion", choices=("concat", "gated", "attention"), default="attention")
-    parser.add_argument("--modality-dropout", type=float, default=0.2)
+    parser.add_argument("--fusion", choices=("concat", "gated", "attention"), default=None,
+                        help="multimodal model: how modalities are fused (default: attention)")
+    parser.add_argument("--modality-dropout", type=float, default=None,
+                        help="multimodal model: chance of dropping a present modality in training (default: 0.2)")
     parser.add_argument("--text-length", type=_positive_int, default=None, help="tokens per text")
     parser.add_argument("--fine-tune-text", action="store_true", help="train the pretrained text encoder too")
     parser.add_argument("--limit", type=_positive_int, default=None, help="use only the first N training examples")
@@ -212,6 +236,10 @@ def build_parser():
 
     train_parser = commands.add_parser("train", help="train a model on a real dataset and save the run")
     _add_run_arguments(train_parser)
+    train_parser.add_argument("--overwrite", action="store_true", help="replace a finished run of the same --run name")
+    train_parser.add_argument(
+        "--restart", action="store_true", help="start an interrupted run of the same --run name over instead of resuming it"
+    )
     train_parser.set_defaults(handler=train)
 
     tune_parser = commands.add_parser("tune", help="search hyperparameters with keras-tuner and save the best model")
@@ -238,7 +266,12 @@ def build_parser():
 
     predict_parser = commands.add_parser("predict", help="classify images, .npy sequences or texts")
     predict_parser.add_argument("run_path", metavar="RUN", help="a run folder or its model.keras")
-    predict_parser.add_argument("inputs", metavar="INPUT", nargs="+", help="image file, .npy file or text")
+    predict_parser.add_argument(
+        "inputs", metavar="INPUT", nargs="*", help="image file, .npy file or text: one prediction each"
+    )
+    predict_parser.add_argument("--image", default=None, help="with --text/--sequence: one example from all of them")
+    predict_parser.add_argument("--text", default=None, help="the example's text (blank: marked absent)")
+    predict_parser.add_argument("--sequence", default=None, help="the example's .npy sequence (time, features)")
     predict_parser.set_defaults(handler=predict)
 
     export_parser = commands.add_parser(
@@ -252,6 +285,7 @@ def build_parser():
     export_parser.add_argument("--sequence-length", type=_positive_int, default=None,
                                help="TFLite: time steps of a sequence model (default: the dataset's longest)")
     export_parser.add_argument("--evaluate", action="store_true", help="TFLite: print its accuracy on the test split")
+    export_parser.add_argument("--overwrite", action="store_true", help="TFLite: replace an existing .tflite file")
     export_parser.add_argument("--data-dir", default=None)
     export_parser.set_defaults(handler=export)
 
@@ -267,6 +301,11 @@ def main(argv=None):
         return args.handler(args)
     except (ValueError, FileNotFoundError, RuntimeError) as error:
         print(f"multimodal-tf {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # a full or read-only disk, a file where a folder should be, ...
+        where = f" {error.filename!r}" if error.filename else ""
+        print(f"multimodal-tf {args.command}: error: cannot write or read{where}: {error.strerror or error}",
+              file=sys.stderr)
         return 2
 
 

@@ -31,6 +31,7 @@ import keras
 import tensorflow as tf
 
 from multimodal_tf.data.pipeline import load_split
+from multimodal_tf.run_folder import write_atomically
 from multimodal_tf.runs import load_run, text_preprocessor_for
 
 
@@ -86,6 +87,8 @@ def export_savedmodel(run_path: str, path: str) -> str:
         ValueError: `run_path` is not a run folder, or `path` exists and is
             not empty.
     """
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(f"`path` {path!r} is an existing file; a SavedModel is a folder: choose a new one.")
     if os.path.isdir(path) and os.listdir(path):
         raise ValueError(f"`path` {path!r} exists and is not empty; choose a new folder.")
     model, metrics, config = load_run(run_path)
@@ -107,11 +110,18 @@ def export_savedmodel(run_path: str, path: str) -> str:
         preprocessor(tf.constant(["build"]))  # builds its vocabulary tables for tracking
         archive.track(preprocessor)
     archive.add_endpoint("serve", serve, input_signature=[raw_input_specs(config, metrics)])
-    archive.write_out(path, verbose=False)
+    try:
+        archive.write_out(path, verbose=False)
+    except tf.errors.OpError as error:  # TensorFlow's own file errors (a missing or read-only folder)
+        raise ValueError(f"cannot write the SavedModel to {path!r}: {error.message}") from None
     return path
 
 
 TFLITE_FORMATS = ("tflite", "tflite-int8")
+# TFLite takes the LSTM unrolled, one copy of the cell per time step: the
+# converter's time and memory grow with the steps (100,000 steps ran past 10
+# minutes and 10 GB). The datasets' longest sequence has 29 steps.
+MAX_TFLITE_SEQUENCE_LENGTH = 512
 
 
 def _tflite_input(config, metrics, sequence_length):
@@ -125,6 +135,12 @@ def _tflite_input(config, metrics, sequence_length):
         return tf.TensorSpec([1, *metrics["image_shape"]], tf.float32, name="image")
     if sequence_length is None:
         raise ValueError("`sequence_length` (time steps, shorter sequences padded) is needed for a sequence model.")
+    if sequence_length > MAX_TFLITE_SEQUENCE_LENGTH:
+        raise ValueError(
+            f"`sequence_length` {sequence_length} is over {MAX_TFLITE_SEQUENCE_LENGTH}: TFLite runs the LSTM "
+            "unrolled, one cell per time step, and the conversion grows with them. Export a SavedModel for "
+            "longer sequences."
+        )
     return tf.TensorSpec([1, sequence_length, metrics["num_features"]], tf.float32, name="sequence")
 
 
@@ -148,7 +164,7 @@ def longest_sequence(config, data_dir=None) -> int:
 
 
 def export_tflite(run_path: str, path: str, *, quantize: bool = False, sequence_length: int | None = None,
-                  data_dir: str | None = None, representative_examples: int = 300) -> dict:
+                  data_dir: str | None = None, representative_examples: int = 300, overwrite: bool = False) -> dict:
     """Writes a CNN or LSTM run as a TFLite model, float or int8-quantised.
 
     Args:
@@ -162,12 +178,15 @@ def export_tflite(run_path: str, path: str, *, quantize: bool = False, sequence_
             sequences are padded with the mask value, which the model masks.
         data_dir: the TFDS data folder.
         representative_examples: calibration examples for `quantize`.
+        overwrite: replace an existing file at `path`.
 
     Returns:
         `{"path", "bytes", "sequence_length"}`.
     """
     if not path.endswith(".tflite"):
         raise ValueError(f"`path` must end with .tflite, got {path!r}.")
+    if os.path.exists(path) and not overwrite:
+        raise ValueError(f"`path` {path!r} exists; choose a new file name, or pass --overwrite to replace it.")
     model, metrics, config = load_run(run_path)
     if config.modalities == ("sequence",) and sequence_length is None:
         sequence_length = longest_sequence(config, data_dir)
@@ -191,8 +210,12 @@ def export_tflite(run_path: str, path: str, *, quantize: bool = False, sequence_
             converter.representative_dataset = representative
         blob = converter.convert()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "wb") as model_file:
-        model_file.write(blob)
+
+    def write(temporary):
+        with open(temporary, "wb") as model_file:
+            model_file.write(blob)
+
+    write_atomically(path, write)
     return {"path": path, "bytes": len(blob), "sequence_length": sequence_length}
 
 

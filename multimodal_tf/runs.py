@@ -15,6 +15,7 @@ import json
 import multiprocessing
 import os
 import platform
+import re
 
 import keras
 import numpy as np
@@ -35,11 +36,18 @@ from multimodal_tf.models import (
     build_text_preprocessor,
 )
 from multimodal_tf.pretrained import minilm_checkpoint
+from multimodal_tf.run_folder import (
+    METRICS_FILE,
+    MODEL_FILE,
+    ProgressRecorder,
+    check_run_name,
+    open_run_folder,
+    write_atomically,
+    write_json,
+)
 from multimodal_tf.training import PRECISIONS, STRATEGIES, TrainingConfig, make_strategy, train
-from multimodal_tf.validation import check_choice, check_positive_int, check_rate
+from multimodal_tf.validation import check_choice, check_positive_int, check_positive_number, check_rate, check_seed
 
-METRICS_FILE = "metrics.json"
-MODEL_FILE = "model.keras"
 DEFAULT_DATASET = "twemoji_categories"
 
 
@@ -122,6 +130,12 @@ class RunConfig:
         check_positive_int("early_stopping_patience", self.early_stopping_patience, allow_none=True)
         check_rate("modality_dropout", self.modality_dropout)
         check_positive_int("limit", self.limit, allow_none=True)
+        check_positive_number("learning_rate", self.learning_rate, allow_none=True)
+        if self.learning_rate is not None and self.learning_rate > 1:
+            raise ValueError(
+                f"`learning_rate` must be at most 1 (Adam's useful rates are about 1e-5 to 1e-2), got {self.learning_rate!r}."
+            )
+        check_seed(self.seed)
         check_positive_int("test_limit", self.test_limit, allow_none=True)
         check_choice("architecture", self.architecture, ARCHITECTURES)
 
@@ -305,9 +319,13 @@ def _write_run(folder: str, model, config: RunConfig, inputs: _RunInputs, extra:
     """Evaluates per modality subset, saves model.keras and metrics.json."""
     accuracy = evaluate_subsets(model, config, inputs.preprocessor)
     os.makedirs(folder, exist_ok=True)
-    model.save(os.path.join(folder, MODEL_FILE))
+    # A run counts as finished only with both files: the old metrics.json goes
+    # first, the new one comes last, each file written whole or not at all.
+    if os.path.exists(os.path.join(folder, METRICS_FILE)):
+        os.remove(os.path.join(folder, METRICS_FILE))
+    write_atomically(os.path.join(folder, MODEL_FILE), model.save)
     metrics = {
-        "config": {**dataclasses.asdict(config), "kind": config.kind},
+        "config": _config_record(config),
         **inputs.facts,
         "text_checkpoint": inputs.checkpoint,
         "parameters": model.count_params(),
@@ -316,53 +334,69 @@ def _write_run(folder: str, model, config: RunConfig, inputs: _RunInputs, extra:
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
         "keras": keras.__version__,
     }
-    with open(os.path.join(folder, METRICS_FILE), "w", encoding="utf-8") as metrics_file:
-        json.dump(metrics, metrics_file, indent=2, ensure_ascii=False)
+    write_json(os.path.join(folder, METRICS_FILE), metrics)
     return {**metrics, "folder": folder}
 
 
 def _run_name(config: RunConfig, run: str | None) -> str:
-    return run or f"{config.dataset}-{config.kind}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
+    return check_run_name(run) if run is not None else f"{config.dataset}-{config.kind}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
 
 
-def train_run(config: RunConfig, output: str = "saved_models", run: str | None = None, verbose: int = 1) -> dict:
+def train_run(config: RunConfig, output: str = "saved_models", run: str | None = None, verbose: int = 1,
+              *, overwrite: bool = False, restart: bool = False) -> dict:
     """Trains with `multimodal_tf.training`, evaluates per modality subset, saves.
 
-    Rerunning with the same `output` and `run` after an interruption resumes
-    from the last finished epoch (the run folder holds the backup until
-    training ends).
+    Rerunning with the same `output`, `run` and options after an
+    interruption resumes from the last finished epoch (the run folder holds
+    the backup until training ends). The folder's rules are those of
+    `multimodal_tf.run_folder`: a finished run is kept unless `overwrite`,
+    an interrupted one resumes only with the options it started with unless
+    `restart`, and one process at a time writes it.
 
     Args:
         config: the run's configuration.
         output: the folder that receives the run folder.
         run: the run folder's name (default: dataset, model and a timestamp).
         verbose: Keras' progress display (1: bar, 2: a line per epoch).
+        overwrite: replace a finished run of the same name.
+        restart: start an interrupted run of the same name over.
 
     Returns:
         The metrics written to `metrics.json`, with `"folder"` and the
         trained `"model"` added.
     """
-    inputs = _prepare_run(config)
-    folder = os.path.join(output, _run_name(config, run))
-    result = train(
-        lambda: build_run_model(config, inputs.facts, inputs.checkpoint),
-        inputs.train_data,
-        TrainingConfig(
-            epochs=config.epochs, precision=config.precision, jit_compile=config.jit_compile,
-            strategy=config.strategy, output_dir=folder, early_stopping_patience=config.early_stopping_patience,
-            verbose=verbose, seed=config.seed,
-        ),
-        validation_data=inputs.validation_data,
-    )
-    metrics = _write_run(folder, result.model, config, inputs, {
-        "epochs_trained": len(result.history.epoch),
-        "train_seconds": round(result.seconds, 1),
-        "precision": result.precision,
-        "jit_compile": result.jit_compile,
-        "strategy": result.strategy,
-        "replicas": result.replicas,
-    })
+    name = _run_name(config, run)
+    with open_run_folder(output, name, _config_record(config), overwrite=overwrite, restart=restart) as folder:
+        if folder.resumed_epochs:
+            print(f"resuming run {folder.path!r} after epoch {folder.resumed_epochs} of {config.epochs} "
+                  f"({folder.seconds_before:.0f} s trained before)", flush=True)
+        inputs = _prepare_run(config)
+        result = train(
+            lambda: build_run_model(config, inputs.facts, inputs.checkpoint),
+            inputs.train_data,
+            TrainingConfig(
+                epochs=config.epochs, precision=config.precision, jit_compile=config.jit_compile,
+                strategy=config.strategy, output_dir=folder.path,
+                early_stopping_patience=config.early_stopping_patience, verbose=verbose, seed=config.seed,
+            ),
+            validation_data=inputs.validation_data,
+            callbacks=[ProgressRecorder(folder)],
+        )
+        epochs = result.history.epoch
+        metrics = _write_run(folder.path, result.model, config, inputs, {
+            "epochs_trained": epochs[-1] + 1 if epochs else folder.resumed_epochs,
+            "train_seconds": round(folder.seconds_before + result.seconds, 1),
+            "precision": result.precision,
+            "jit_compile": result.jit_compile,
+            "strategy": result.strategy,
+            "replicas": result.replicas,
+        })
     return {**metrics, "model": result.model}
+
+
+def _config_record(config: RunConfig) -> dict:
+    """The run's options as JSON values (tuples as lists), as metrics.json records them."""
+    return json.loads(json.dumps({**dataclasses.asdict(config), "kind": config.kind}))
 
 
 def hypermodel_for_run(config: RunConfig, facts: dict, text_checkpoint: str | None, training: TrainingConfig):
@@ -496,8 +530,13 @@ def training_splits(config: RunConfig) -> tuple:
 def load_run(path: str) -> tuple:
     """Loads a run folder (or its model.keras): `(model, metrics, config)`.
 
+    `metrics.json` and `model.keras` are checked against each other: the
+    classes against the model's outputs, the image shape, sequence width
+    and text length against its inputs.
+
     Raises:
-        ValueError: not a run folder written by `train_run`.
+        ValueError: not a run folder, or a file that is unreadable or does
+            not match the other; the message names the file and the field.
     """
     folder = path[: -len(MODEL_FILE)] if path.endswith(MODEL_FILE) else path
     folder = folder.rstrip("/") or "."
@@ -508,12 +547,71 @@ def load_run(path: str) -> tuple:
         )
     from multimodal_tf.saving import load_model
 
-    with open(metrics_path, encoding="utf-8") as metrics_file:
-        metrics = json.load(metrics_file)
-    saved = dict(metrics["config"])
-    saved.pop("kind", None)
-    config = RunConfig(**{**saved, "modalities": tuple(saved["modalities"])})
-    return load_model(model_path), metrics, config
+    metrics, config = _read_metrics(metrics_path)
+    model = load_model(model_path)
+    _check_model_matches(model, metrics, config, metrics_path)
+    return model, metrics, config
+
+
+def _read_metrics(metrics_path: str) -> tuple:
+    """`(metrics, RunConfig)` from a metrics.json, each field checked."""
+    def bad(field, expected):
+        return ValueError(f"{metrics_path}: field {field!r} must be {expected}.")
+
+    try:
+        with open(metrics_path, encoding="utf-8") as metrics_file:
+            metrics = json.load(metrics_file)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{metrics_path} is not valid JSON: {error}") from None
+    if not isinstance(metrics, dict):
+        raise ValueError(f"{metrics_path} must hold a JSON object, got {type(metrics).__name__}.")
+    saved = metrics.get("config")
+    if not isinstance(saved, dict) or not isinstance(saved.get("modalities"), list):
+        raise bad("config", "an object with the run's options, `modalities` a list")
+    saved = {key: value for key, value in saved.items() if key != "kind"}
+    try:
+        config = RunConfig(**{**saved, "modalities": tuple(saved["modalities"])})
+    except TypeError as error:
+        raise ValueError(f"{metrics_path}: field 'config' has an unknown option ({error}).") from None
+    except ValueError as error:
+        raise ValueError(f"{metrics_path}: field 'config': {error}") from None
+    names = metrics.get("class_names")
+    if not isinstance(names, list) or len(names) < 2 or not all(isinstance(name, str) for name in names):
+        raise bad("class_names", "a list of two or more class names")
+    if "image" in config.modalities:
+        shape = metrics.get("image_shape")
+        if not (isinstance(shape, list) and len(shape) == 3 and all(isinstance(d, int) and d > 0 for d in shape)):
+            raise bad("image_shape", "[height, width, channels], positive integers")
+    if "sequence" in config.modalities and not (isinstance(metrics.get("num_features"), int)
+                                               and metrics["num_features"] > 0):
+        raise bad("num_features", "a positive integer")
+    if "text" in config.modalities:
+        checkpoint = metrics.get("text_checkpoint")
+        if not isinstance(checkpoint, str):
+            raise bad("text_checkpoint", "the text checkpoint's folder (for its vocabulary)")
+    return metrics, config
+
+
+def _check_model_matches(model, metrics: dict, config: RunConfig, metrics_path: str):
+    """metrics.json describes `model`: classes, image shape, sequence width, text length."""
+    def mismatch(field, saved, actual):
+        return ValueError(
+            f"{metrics_path}: field {field!r} is {saved!r}, but the run's {MODEL_FILE} has {actual!r}: "
+            "the two files do not belong together."
+        )
+
+    outputs = model.output_shape[-1]
+    if outputs != len(metrics["class_names"]):
+        raise mismatch("class_names", f"{len(metrics['class_names'])} classes", f"{outputs} outputs")
+    inputs = {tensor.name.split(":")[0]: tuple(tensor.shape[1:]) for tensor in model.inputs}
+    if len(inputs) == 1 and config.kind == "classifier" and config.modalities[0] != "text":
+        inputs = {config.modalities[0]: next(iter(inputs.values()))}
+    if "image" in inputs and list(inputs["image"]) != metrics["image_shape"]:
+        raise mismatch("image_shape", metrics["image_shape"], list(inputs["image"]))
+    if "sequence" in inputs and inputs["sequence"][-1] != metrics["num_features"]:
+        raise mismatch("num_features", metrics["num_features"], inputs["sequence"][-1])
+    if "token_ids" in inputs and inputs["token_ids"][0] != config.text_length:
+        raise mismatch("config.text_length", config.text_length, inputs["token_ids"][0])
 
 
 def _load_for_evaluation(path: str, data_dir: str | None) -> tuple:
@@ -564,11 +662,67 @@ def _read_image(path: str, shape) -> np.ndarray:
 
 def _read_sequence(path: str, num_features) -> np.ndarray:
     """A `.npy` sequence `(time, features)`, checked like a pipeline record."""
+    with open(path, "rb") as sequence_file:
+        if sequence_file.read(6) != b"\x93NUMPY":
+            raise ValueError(f"input {path!r} is not a .npy file (it lacks the .npy header); save one with numpy.save.")
     try:
         value = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as error:  # pickled objects are refused, not executed
+    except (OSError, ValueError, EOFError) as error:  # pickled objects are refused, not executed
         raise ValueError(f"input {path!r} is not a readable numeric .npy array: {error}") from None
     return check_sequence(f"input {path!r}", value, num_features, 0.0)  # a ValueError naming the file
+
+
+def _classify_input(item: str) -> str:
+    """Which modality a positional `predict` input is; refuses what it cannot tell."""
+    lower = item.lower()
+    if lower.endswith((*IMAGE_SUFFIXES, ".npy")):
+        if not os.path.isfile(item):
+            raise ValueError(f"input {item!r} looks like a file name, but there is no such file.")
+        return "sequence" if lower.endswith(".npy") else "image"
+    if os.path.exists(item):
+        kind = "folder" if os.path.isdir(item) else "file"
+        raise ValueError(
+            f"input {item!r} is an existing {kind}, but not an image ({', '.join(IMAGE_SUFFIXES)}) or a .npy "
+            "sequence; to classify the words themselves, pass them with --text."
+        )
+    if LOOKS_LIKE_A_FILE_NAME.fullmatch(item):
+        raise ValueError(
+            f"input {item!r} looks like a file name, but there is no such file (images end in "
+            f"{', '.join(IMAGE_SUFFIXES)}, sequences in .npy); to classify it as text, pass it with --text."
+        )
+    if not item.strip():
+        raise ValueError(f"input {item!r} is blank text: there is nothing to classify.")
+    return "text"
+
+
+# One word with a dot and a short suffix, such as "pic.pngg" or "data/x.csv".
+LOOKS_LIKE_A_FILE_NAME = re.compile(r"[\w./\\~-]*\w\.[A-Za-z][A-Za-z0-9]{0,4}")
+
+
+def _read_modality(modality: str, value, metrics):
+    if modality == "image":
+        if not os.path.isfile(value):
+            raise ValueError(f"--image {value!r}: there is no such file.")
+        return _read_image(value, metrics["image_shape"])[None]
+    if modality == "sequence":
+        if not os.path.isfile(value):
+            raise ValueError(f"--sequence {value!r}: there is no such file.")
+        return _read_sequence(value, metrics.get("num_features"))[None]
+    return value
+
+
+def _predict_one(model, metrics, config, preprocessor, values: dict) -> tuple:
+    features = _example_features(config, metrics, values, preprocessor)
+    if config.kind == "classifier" and config.modalities[0] != "text":
+        features = features[config.modalities[0]]
+    probabilities = model.predict(features, verbose=0)[0]
+    if not np.all(np.isfinite(probabilities)):
+        raise ValueError(
+            "the model's output is NaN or infinite: its weights are not finite (was it trained with a "
+            "diverging learning rate?). Retrain it."
+        )
+    best = int(np.argmax(probabilities))
+    return metrics["class_names"][best], float(probabilities[best])
 
 
 def predict_run(path: str, inputs) -> list:
@@ -577,48 +731,76 @@ def predict_run(path: str, inputs) -> list:
     Each input is an image file (`.png`, `.jpg`, ...; resized to the model's
     size, transparency over white), a `.npy` sequence `(time, features)`,
     or otherwise a text. A multimodal model gets the other modalities marked
-    absent.
+    absent. Anything ambiguous is refused: an existing file or folder that is
+    neither an image nor a `.npy` file, a word that looks like a file name
+    but names none, blank text (use :func:`predict_example` to say which
+    modality an input is).
 
     Returns:
         A list of `(input, class name, probability)`.
     """
     model, metrics, config = load_run(path)
-    preprocessor = text_preprocessor_for(config, metrics.get("text_checkpoint"))
-    results = []
-    for item in inputs:
-        lower = item.lower()
-        if lower.endswith((*IMAGE_SUFFIXES, ".npy")) and not os.path.isfile(item):
-            raise ValueError(f"input {item!r} looks like a file name, but there is no such file.")
-        if lower.endswith(IMAGE_SUFFIXES):
-            modality, value = "image", _read_image(item, metrics["image_shape"])[None]
-        elif lower.endswith(".npy"):
-            modality, value = "sequence", _read_sequence(item, metrics.get("num_features"))[None]
-        else:
-            modality, value = "text", None
+    modalities = [_classify_input(item) for item in inputs]
+    for item, modality in zip(inputs, modalities):
         if modality not in config.modalities:
             raise ValueError(
                 f"input {item!r} is {modality}, but this model takes {', '.join(config.modalities)}."
             )
-        features = _example_features(config, metrics, modality, value, item, preprocessor)
-        if config.kind == "classifier" and modality != "text":
-            features = features[modality]
-        probabilities = model.predict(features, verbose=0)[0]
-        best = int(np.argmax(probabilities))
-        results.append((item, metrics["class_names"][best], float(probabilities[best])))
-    return results
+    preprocessor = text_preprocessor_for(config, metrics.get("text_checkpoint"))
+    return [
+        (item, *_predict_one(model, metrics, config, preprocessor,
+                             {modality: _read_modality(modality, item, metrics)}))
+        for item, modality in zip(inputs, modalities)
+    ]
 
 
-def _example_features(config, metrics, modality, value, text, preprocessor) -> dict:
-    """One example's inputs, with the other modalities blank and absent."""
+def predict_example(path: str, *, image: str | None = None, text: str | None = None,
+                    sequence: str | None = None) -> dict:
+    """Predicts one example from all the modalities given, the others marked absent.
+
+    Args:
+        path: a run folder.
+        image: an image file.
+        text: a text; blank text is marked absent, as the data pipelines do.
+        sequence: a `.npy` file `(time, features)`.
+
+    Returns:
+        `{"class", "probability", "present": [...], "absent": [...]}`.
+    """
+    model, metrics, config = load_run(path)
+    given = {name: value for name, value in (("image", image), ("text", text), ("sequence", sequence))
+             if value is not None}
+    if not given:
+        raise ValueError("give at least one of --image, --text, --sequence.")
+    for modality in given:
+        if modality not in config.modalities:
+            raise ValueError(f"--{modality} was given, but this model takes {', '.join(config.modalities)}.")
+    if "text" in given and not given["text"].strip():
+        del given["text"]  # blank text is missing text
+        if not given:
+            raise ValueError("--text is blank and nothing else was given: there is nothing to classify.")
+    if len(given) > 1 and config.kind != "multimodal":
+        raise ValueError(f"this {config.kind} takes one modality; give only --{config.modalities[0]}.")
+    values = {modality: _read_modality(modality, value, metrics) for modality, value in given.items()}
+    preprocessor = text_preprocessor_for(config, metrics.get("text_checkpoint"))
+    label, probability = _predict_one(model, metrics, config, preprocessor, values)
+    return {
+        "class": label, "probability": probability, "present": sorted(values),
+        "absent": [modality for modality in config.modalities if modality not in values],
+    }
+
+
+def _example_features(config, metrics, values: dict, preprocessor) -> dict:
+    """One example's inputs: `values` by modality, the other modalities blank and absent."""
     features = {}
     for name in config.modalities:
-        present = name == modality
+        present = name in values
         if name == "image":
-            features["image"] = value if present else np.zeros((1, *metrics["image_shape"]), np.float32)
+            features["image"] = values["image"] if present else np.zeros((1, *metrics["image_shape"]), np.float32)
         elif name == "sequence":
-            features["sequence"] = value if present else np.zeros((1, 1, metrics["num_features"]), np.float32)
+            features["sequence"] = values["sequence"] if present else np.zeros((1, 1, metrics["num_features"]), np.float32)
         else:
-            tokens = preprocessor([text if present else ""])
+            tokens = preprocessor([values["text"] if present else ""])
             features.update({key: np.asarray(tensor).astype(np.int32) for key, tensor in tokens.items()})
         if config.kind == "multimodal":
             features[f"{name}_present"] = np.array([1.0 if present else 0.0], np.float32)

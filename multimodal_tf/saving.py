@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import zipfile
 
 import keras
 
@@ -26,13 +27,22 @@ def load_model(path, *, compile: bool = True):
         The `keras.Model`.
 
     Raises:
-        ValueError: `path` does not exist or is not a `.keras` file.
+        ValueError: `path` does not exist, is not a readable `.keras` file,
+            or carries code that safe mode refuses.
     """
     path = os.fspath(path)
     if not path.endswith(".keras"):
         raise ValueError(f"`path` must name a .keras file, got {path!r}.")
     if not os.path.isfile(path):
         raise ValueError(f"`path` {path!r} does not exist.")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(
+            f"cannot load {path!r}: it is not a .keras file (a .keras file is a zip archive; this one is "
+            "truncated, corrupt or something else)."
+        )
     if keras.backend.backend() == "tensorflow":
         import multimodal_tf.models.bert_tokenizer  # noqa: F401  (registers the tokeniser layer)
-    return keras.saving.load_model(path, compile=compile, safe_mode=True)
+    try:
+        return keras.saving.load_model(path, compile=compile, safe_mode=True)
+    except (OSError, KeyError, TypeError, ValueError, zipfile.BadZipFile) as error:
+        raise ValueError(f"cannot load {path!r}: {type(error).__name__}: {error}") from None

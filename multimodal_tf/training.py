@@ -47,6 +47,7 @@ import contextlib
 import dataclasses
 import functools
 import json
+import math
 import os
 import time
 
@@ -54,7 +55,7 @@ import keras
 import numpy as np
 
 from multimodal_tf.models.dtypes import PRECISIONS, dtype_policy_scope, model_policy
-from multimodal_tf.validation import check_choice, check_positive_int, check_rate
+from multimodal_tf.validation import check_choice, check_positive_int, check_positive_number, check_rate, check_seed
 
 STRATEGIES = ("default", "mirrored", "multiworker")
 OPTIMIZERS = ("auto", "adam", "adamw")
@@ -122,17 +123,16 @@ class TrainingConfig:
             raise ValueError(f"`jit_compile` must be 'auto', True or False, got {self.jit_compile!r}.")
         check_choice("strategy", self.strategy, STRATEGIES)
         check_choice("optimizer", self.optimizer, OPTIMIZERS)
-        if self.learning_rate is not None and not (
-            isinstance(self.learning_rate, (int, float)) and self.learning_rate > 0
-        ):
-            raise ValueError(f"`learning_rate` must be a positive number, got {self.learning_rate!r}.")
+        check_positive_number("learning_rate", self.learning_rate, allow_none=True)
         if self.warmup_fraction is not None:
             check_rate("warmup_fraction", self.warmup_fraction)
-        if not (isinstance(self.weight_decay, (int, float)) and self.weight_decay >= 0):
-            raise ValueError(f"`weight_decay` must be a number >= 0, got {self.weight_decay!r}.")
+        if not (isinstance(self.weight_decay, (int, float)) and math.isfinite(self.weight_decay)
+                and self.weight_decay >= 0):
+            raise ValueError(f"`weight_decay` must be a finite number >= 0, got {self.weight_decay!r}.")
         check_positive_int("steps_per_execution", self.steps_per_execution)
         check_positive_int("early_stopping_patience", self.early_stopping_patience, allow_none=True)
         check_choice("verbose", self.verbose, (0, 1, 2))
+        check_seed(self.seed)
 
 
 @dataclasses.dataclass
@@ -570,6 +570,9 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
     """
 
     def __init__(self, backup_dir, **kwargs):
+        # Two generations of weights: a backup cut short (a full disk, a
+        # kill mid-write) falls back to the one before.
+        kwargs.setdefault("double_checkpoint", True)
         super().__init__(backup_dir, **kwargs)
         self._random_state_path = os.path.join(backup_dir, "random_state.npz")
 
@@ -598,6 +601,35 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         np.savez(self._random_state_path, **states)
 
 
+class NonFiniteLossError(RuntimeError):
+    """Training stopped because the loss became NaN or infinite."""
+
+
+class StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Stops training with a clear error the first time the loss is NaN or infinite.
+
+    Keras' `TerminateOnNaN` stops quietly, and what was trained so far would
+    then be saved and reported as a result; this raises instead, so nothing
+    downstream mistakes a diverged model for a trained one.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(float(loss)):
+            raise NonFiniteLossError(
+                f"training stopped at epoch {self.epoch + 1}, batch {batch + 1}: the loss is {float(loss)}. "
+                "The model diverged (a learning rate too high for this model, or inputs with extreme values); "
+                "nothing was saved as a result. Lower --learning-rate and train again."
+            )
+
+
 def make_callbacks(config: TrainingConfig, validation: bool) -> list:
     """TensorBoard, best-model checkpoint, backup and early stopping.
 
@@ -611,7 +643,7 @@ def make_callbacks(config: TrainingConfig, validation: bool) -> list:
         own, set by `verbose`).
     """
     monitor = "val_loss" if validation else "loss"
-    callbacks = []
+    callbacks = [StopOnNonFiniteLoss()]
     if config.output_dir is not None:
         if config.backup:
             callbacks.append(BackupAndRestore(os.path.join(config.output_dir, BACKUP_FOLDER)))

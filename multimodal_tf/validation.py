@@ -7,6 +7,7 @@ builder instead of deep inside TensorFlow.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
 
@@ -38,6 +39,28 @@ def check_positive_int(name: str, value, *, allow_none: bool = False):
     if not _is_int(value) or value <= 0:
         expected = "a positive integer" + (" or None" if allow_none else "")
         raise ValueError(f"`{name}` must be {expected}, got {value!r}.")
+    return int(value)
+
+
+def check_positive_number(name: str, value, *, allow_none: bool = False):
+    """Returns `value` as a float when it is a finite number > 0 (or None where allowed).
+
+    NaN and infinity are refused: a learning rate of NaN trains a model whose
+    every weight is NaN.
+    """
+    if value is None and allow_none:
+        return None
+    if (not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value)
+            or value <= 0):
+        expected = "a finite number > 0" + (" or None" if allow_none else "")
+        raise ValueError(f"`{name}` must be {expected}, got {value!r}.")
+    return float(value)
+
+
+def check_seed(value) -> int:
+    """Returns `value` when it is a random seed numpy and TensorFlow take: an int in [0, 2**32)."""
+    if not _is_int(value) or not 0 <= value < 2**32:
+        raise ValueError(f"`seed` must be an integer from 0 to 2**32 - 1, got {value!r}.")
     return int(value)
 
 

@@ -14,7 +14,9 @@ def read_image_file(path, channels: int = 3, size=None) -> np.ndarray:
         size: `(height, width)` to resize to, or None to keep the size.
 
     Raises:
-        ValueError: the file is missing or is not a readable image.
+        ValueError: the file is missing, is not a readable image, or has
+            more pixels than PIL's decompression-bomb guard allows
+            (`PIL.Image.MAX_IMAGE_PIXELS` x 2, about 179 million).
     """
     from PIL import Image, UnidentifiedImageError
 
@@ -24,6 +26,10 @@ def read_image_file(path, channels: int = 3, size=None) -> np.ndarray:
             if size is not None:
                 image = image.resize((size[1], size[0]))
             rgba = np.asarray(image, np.float32)
+    except Image.DecompressionBombError as error:
+        raise ValueError(
+            f"image file {path!r} is too large to decode safely ({error}); scale it down first."
+        ) from None
     except (OSError, UnidentifiedImageError, ValueError) as error:
         raise ValueError(f"cannot read image file {path!r}: {error}") from None
     alpha = rgba[..., 3:] / 255.0

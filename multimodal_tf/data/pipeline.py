@@ -538,6 +538,9 @@ def check_modalities(name: str, modalities=None) -> tuple:
         raise ValueError(
             f"`modalities` must be a non-empty subset of {available} for {name}, got {list(modalities)}."
         )
+    repeated = sorted({modality for modality in modalities if list(modalities).count(modality) > 1})
+    if repeated:
+        raise ValueError(f"`modalities` names {', '.join(map(repr, repeated))} more than once: {list(modalities)}.")
     return tuple(modality for modality in available if modality in modalities)
 
 

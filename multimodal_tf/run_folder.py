@@ -1,0 +1,208 @@
+"""Run folders that cannot be mixed, overwritten or escaped.
+
+`multimodal-tf train --run NAME` writes `<output>/NAME/`. While a process
+trains it holds the folder's lock; the folder records the options it was
+started with (`run_config.json`) and the training time so far
+(`progress.json`). The rules, each tested in tests/test_run_folder.py:
+
+- NAME is one path component: no `/`, no `..`, not absolute.
+- A finished run (`model.keras` and `metrics.json`) is never replaced
+  unless asked (`overwrite=True`, `--overwrite`).
+- An interrupted run resumes only with the options it was started with;
+  other options are refused, naming the fields that differ, unless asked
+  to start over (`restart=True`, `--restart`).
+- One process at a time: a second one is refused while the first holds the
+  lock (released by the system when the first process ends, however).
+- Files are written to a temporary name and renamed, so a full disk or a
+  crash never leaves a half-written `model.keras` or `metrics.json` that
+  looks finished.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import json
+import os
+import shutil
+import time
+
+import keras
+
+MODEL_FILE = "model.keras"
+METRICS_FILE = "metrics.json"
+CONFIG_FILE = "run_config.json"
+PROGRESS_FILE = "progress.json"
+LOCK_FILE = ".lock"
+# What a fresh start removes (never model.keras or metrics.json: they are
+# replaced, atomically, only when the new run has finished).
+TRAINING_LEFTOVERS = ("backup", "logs", "best.keras", CONFIG_FILE, PROGRESS_FILE)
+# Options that may change between an interrupted run and its resumption.
+RESUMABLE_CHANGES = ("data_dir",)
+
+
+def check_run_name(name: str) -> str:
+    """`name` when it is a single path component (a folder inside `--output`).
+
+    Raises:
+        ValueError: empty, `.`/`..`, absolute, or holding a path separator.
+    """
+    if (
+        not isinstance(name, str) or not name.strip() or name in (".", "..")
+        or os.sep in name or (os.altsep and os.altsep in name) or not name.isprintable()
+    ):
+        raise ValueError(
+            f"`run` must be a single folder name inside `--output` (no '/', not '.' or '..', no control "
+            f"characters), got {name!r}."
+        )
+    return name
+
+
+def write_atomically(path: str, write) -> None:
+    """Calls `write(temporary_path)`, then renames the result to `path`.
+
+    A failure (a full disk, an interrupted process) leaves `path` as it was.
+    """
+    directory, base = os.path.split(path)
+    temporary = os.path.join(directory, f".{base}.partial{os.path.splitext(base)[1]}")
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+
+
+def write_json(path: str, value) -> None:
+    """Writes `value` as JSON to `path` atomically; refuses NaN (not valid JSON)."""
+
+    def write(temporary):
+        with open(temporary, "w", encoding="utf-8") as json_file:
+            json.dump(value, json_file, indent=2, ensure_ascii=False, allow_nan=False)
+
+    write_atomically(path, write)
+
+
+def is_finished(folder: str) -> bool:
+    return os.path.isfile(os.path.join(folder, MODEL_FILE)) and os.path.isfile(os.path.join(folder, METRICS_FILE))
+
+
+@dataclasses.dataclass
+class RunFolder:
+    """A locked run folder, ready to train into.
+
+    Attributes:
+        path: the folder.
+        resumed_epochs: epochs an interrupted run had finished (0: fresh).
+        seconds_before: training seconds of those epochs.
+    """
+
+    path: str
+    resumed_epochs: int = 0
+    seconds_before: float = 0.0
+
+    def record_progress(self, epochs: int, seconds: float) -> None:
+        write_json(os.path.join(self.path, PROGRESS_FILE), {"epochs": epochs, "seconds": seconds})
+
+
+def _differences(saved: dict, current: dict) -> list:
+    names = sorted((set(saved) | set(current)) - set(RESUMABLE_CHANGES))
+    return [
+        f"{name} {saved.get(name)!r} (then) vs {current.get(name)!r} (now)"
+        for name in names if saved.get(name) != current.get(name)
+    ]
+
+
+def _remove(folder: str, names) -> None:
+    for name in names:
+        path = os.path.join(folder, name)
+        if os.path.isdir(path):
+            shutil.rmtree(path)
+        elif os.path.exists(path):
+            os.remove(path)
+
+
+def _read_json(path: str):
+    try:
+        with open(path, encoding="utf-8") as json_file:
+            return json.load(json_file)
+    except (OSError, ValueError):
+        return None
+
+
+@contextlib.contextmanager
+def open_run_folder(output: str, name: str, config: dict, *, overwrite: bool = False, restart: bool = False):
+    """Locks `<output>/<name>` for training with `config` and says where to start.
+
+    Args:
+        output: the folder that holds run folders.
+        name: the run's name (one path component).
+        config: the run's options, as JSON-able values.
+        overwrite: replace a finished run.
+        restart: start an interrupted run over instead of resuming it.
+
+    Yields:
+        A `RunFolder`.
+
+    Raises:
+        ValueError: a bad name, another process holds the folder, a
+            finished run without `overwrite`, or an interrupted run started
+            with other options without `restart`.
+    """
+    folder = os.path.join(output, check_run_name(name))
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, LOCK_FILE), "a+", encoding="utf-8") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "another process"
+            raise ValueError(
+                f"run folder {folder!r} is being written by {holder}; wait for it to finish or choose another --run."
+            ) from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"process {os.getpid()}")
+        lock.flush()
+        yield _prepare(folder, config, overwrite, restart)
+
+
+def _prepare(folder: str, config: dict, overwrite: bool, restart: bool) -> RunFolder:
+    if is_finished(folder) and not overwrite:
+        raise ValueError(
+            f"run folder {folder!r} holds a finished run ({MODEL_FILE}, {METRICS_FILE}); pass --overwrite to "
+            "replace it, or choose another --run."
+        )
+    saved = _read_json(os.path.join(folder, CONFIG_FILE))
+    interrupted = os.path.isdir(os.path.join(folder, "backup"))
+    if overwrite or restart or not interrupted:
+        _remove(folder, TRAINING_LEFTOVERS)
+    else:
+        differences = ["the options it was started with are unknown"] if saved is None else _differences(saved, config)
+        if differences:
+            raise ValueError(
+                f"run folder {folder!r} holds an interrupted run started with other options: "
+                f"{'; '.join(differences)}. Rerun with its options to resume it, or pass --restart to start it over."
+            )
+    write_json(os.path.join(folder, CONFIG_FILE), config)
+    progress = _read_json(os.path.join(folder, PROGRESS_FILE)) or {}
+    # Keras' BackupAndRestore resumes after the epoch its metadata names.
+    backup = _read_json(os.path.join(folder, "backup", "training_metadata.json")) or {}
+    return RunFolder(folder, int(backup.get("epoch", 0)), float(progress.get("seconds", 0.0)))
+
+
+class ProgressRecorder(keras.callbacks.Callback):
+    """Records finished epochs and cumulative training seconds in the run folder."""
+
+    def __init__(self, run_folder: RunFolder):
+        super().__init__()
+        self.run_folder = run_folder
+        self.started = time.perf_counter()
+
+    def on_train_begin(self, logs=None):
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        seconds = self.run_folder.seconds_before + time.perf_counter() - self.started
+        self.run_folder.record_progress(epoch + 1, round(seconds, 1))
