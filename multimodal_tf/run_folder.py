@@ -27,6 +27,7 @@ import json
 import os
 import shutil
 import time
+import zipfile
 
 import keras
 
@@ -185,11 +186,30 @@ def _prepare(folder: str, config: dict, overwrite: bool, restart: bool) -> RunFo
                 f"run folder {folder!r} holds an interrupted run started with other options: "
                 f"{'; '.join(differences)}. Rerun with its options to resume it, or pass --restart to start it over."
             )
+    _drop_partial_checkpoint(os.path.join(folder, "best.keras"))
     write_json(os.path.join(folder, CONFIG_FILE), config)
     progress = _read_json(os.path.join(folder, PROGRESS_FILE)) or {}
     # Keras' BackupAndRestore resumes after the epoch its metadata names.
     backup = _read_json(os.path.join(folder, "backup", "training_metadata.json")) or {}
     return RunFolder(folder, int(backup.get("epoch", 0)), float(progress.get("seconds", 0.0)))
+
+
+def _drop_partial_checkpoint(path: str) -> None:
+    """Removes a `best.keras` cut short (a full disk, a kill mid-write), saying so.
+
+    Keras writes it in place; a resumed run must not leave a broken one that
+    looks like the best model so far. Training writes a new one.
+    """
+    if not os.path.exists(path):
+        return
+    try:
+        with zipfile.ZipFile(path) as archive:
+            broken = archive.testzip() is not None
+    except (zipfile.BadZipFile, OSError):
+        broken = True
+    if broken:
+        os.remove(path)
+        print(f"note: removed {path!r}, a checkpoint cut short; training writes a new one", flush=True)
 
 
 class ProgressRecorder(keras.callbacks.Callback):

@@ -111,6 +111,16 @@ def test_restart_starts_an_interrupted_run_over(tmp_path):
         assert folder.resumed_epochs == 0 and not (tmp_path / "r" / "backup").exists()
 
 
+def test_a_checkpoint_cut_short_is_not_left_to_look_like_the_best_model(tmp_path, capsys):
+    with open_run_folder(str(tmp_path), "r", {"seed": 0}) as folder:
+        os.makedirs(os.path.join(folder.path, "backup"))
+    (tmp_path / "r" / "best.keras").write_bytes(b"PK\x03\x04 half a zip")
+    with open_run_folder(str(tmp_path), "r", {"seed": 0}):
+        pass
+    assert not (tmp_path / "r" / "best.keras").exists()
+    assert "a checkpoint cut short" in capsys.readouterr().out
+
+
 def test_one_process_at_a_time_writes_a_run_folder(tmp_path):
     with open_run_folder(str(tmp_path), "r", {}):
         # Another process (here another open file description) cannot take the lock.
