@@ -36,6 +36,7 @@ from multimodal_tf.models import (
     build_text_preprocessor,
 )
 from multimodal_tf.pretrained import PACKAGED_MINILM, minilm_checkpoint, portable_checkpoint, resolve_checkpoint
+from multimodal_tf_cli import real_stderr
 from multimodal_tf.run_folder import (
     METRICS_FILE,
     MODEL_FILE,
@@ -505,7 +506,8 @@ def _search_in_processes(config, tuner, max_trials, folder, verbose, trials_per_
     while (done := _finished_trials(folder)) < max_trials:
         target = min(done + trials_per_process, max_trials)
         child = context.Process(target=_search_in_child, args=(config, tuner, target, folder, verbose))
-        child.start()
+        with real_stderr():  # the child's errors must reach the user, whatever the command hides
+            child.start()
         child.join()
         if child.exitcode != 0 or _finished_trials(folder) <= done:
             raise RuntimeError(

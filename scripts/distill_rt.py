@@ -12,6 +12,7 @@ Writes both students as run-like folders (`model.keras` + `metrics.json`).
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import os
 import statistics
@@ -39,13 +40,26 @@ def examples_per_second(model, data, count):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("teacher", nargs="?", default="saved_models/rt-snippets-bert")
+    parser.add_argument(
+        "teacher", nargs="?", default=None,
+        help="the teacher's run folder (default: the newest finished saved_models/rt_snippets-classifier-* run)",
+    )
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--learning-rate", type=float, default=5e-4)
     parser.add_argument("--temperature", type=float, default=2.0)
     parser.add_argument("--alpha", type=float, default=0.5)
     parser.add_argument("--output", default="saved_models")
     args = parser.parse_args(argv)
+    if args.teacher is None:
+        finished = sorted(
+            folder for folder in glob.glob("saved_models/rt_snippets-classifier-*")
+            if os.path.isfile(os.path.join(folder, "metrics.json"))
+        )
+        if not finished:
+            parser.error("no finished rt_snippets run in saved_models/: train the teacher with "
+                         "`multimodal-tf train --dataset rt_snippets`, or pass its run folder")
+        args.teacher = finished[-1]  # the names end in a sortable timestamp
+        print(f"teacher: {args.teacher}")
 
     teacher = load_model(os.path.join(args.teacher, "model.keras"))
     teacher_metrics = json.load(open(os.path.join(args.teacher, "metrics.json"), encoding="utf-8"))

@@ -71,9 +71,10 @@ def test_predict_refuses_a_pickled_or_foreign_npy(sequence_run, tmp_path):
     np.save(pickled, np.array([{"code": "anything"}], dtype=object), allow_pickle=True)
     not_npy = tmp_path / "text.npy"
     not_npy.write_text("not an array")
-    for path in (pickled, not_npy):
-        with pytest.raises(ValueError, match="not a readable numeric .npy array"):
-            predict_run(sequence_run, [str(path)])
+    with pytest.raises(ValueError, match="not a readable numeric .npy array"):
+        predict_run(sequence_run, [str(pickled)])
+    with pytest.raises(ValueError, match=r"is not a .npy file \(it lacks the .npy header\)"):
+        predict_run(sequence_run, [str(not_npy)])
     good = tmp_path / "good.npy"
     np.save(good, np.random.default_rng(0).normal(size=(7, 3)))
     [(_, name, probability)] = predict_run(sequence_run, [str(good)])

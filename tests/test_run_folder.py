@@ -32,11 +32,14 @@ def test_run_names_must_be_one_folder_inside_output(name, tmp_path, capsys):
     assert not (tmp_path / "escaped").exists() and not os.path.exists("/tmp/absolute/metrics.json")
 
 
-@pytest.mark.parametrize("value", ["nan", "inf", "-1", "0"])
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "0", "1e9"])
 def test_a_learning_rate_that_cannot_train_is_refused(value, tmp_path, capsys):
-    assert main(["train", "--learning-rate", value, "--output", str(tmp_path)]) == 2
-    assert "`learning_rate` must be a finite number > 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", "--learning-rate", value, "--output", str(tmp_path)])
+    assert "argument --learning-rate: must be a finite number > 0 and at most 1" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+    with pytest.raises(ValueError, match="`learning_rate` must be"):  # the library refuses it too
+        runs.RunConfig(learning_rate=float(value))
 
 
 def test_training_stops_with_an_error_when_the_loss_becomes_nan(tmp_path):
