@@ -279,9 +279,10 @@ def evaluate_subsets(model, config: RunConfig, preprocessor) -> dict:
 
 
 def text_preprocessor_for(config: RunConfig, checkpoint: str | None):
+    """The run's in-graph tokeniser (None without text); `checkpoint` as a run records it, or a folder."""
     if "text" not in config.modalities:
         return None
-    return build_text_preprocessor(checkpoint, sequence_length=config.text_length)
+    return build_text_preprocessor(resolve_checkpoint(checkpoint), sequence_length=config.text_length)
 
 
 @dataclasses.dataclass

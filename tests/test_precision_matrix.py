@@ -12,6 +12,7 @@ TFLite, float and int8, through their float32 twin.
 """
 
 import json
+import os
 import subprocess
 import sys
 
@@ -20,6 +21,7 @@ import pytest
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
+from multimodal_tf.data.pipeline import prepare
 from multimodal_tf.export import export_tflite, raw_to_model_inputs, tflite_twin
 from multimodal_tf.runs import RunConfig, load_run, text_preprocessor_for, train_run
 from tests.helpers import PREDICTION_TOLERANCE
@@ -34,6 +36,7 @@ MODELS = {
     "attention": dict(dataset="twemoji_categories", fusion="attention", text_length=16),
 }
 EXAMPLES = 6
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def raw_examples(config):
@@ -63,22 +66,54 @@ def model_inputs(raw, config, metrics):
     return tf.nest.map_structure(np.asarray, features)
 
 
+def train_one(output, name, policy, data_dir):
+    """Trains one (model, policy) as a run; saves the raw examples and this process' predictions."""
+    config = RunConfig(
+        **MODELS[name], architecture="tiny", precision=policy, epochs=1, limit=32, test_limit=16,
+        batch_size=16, data_dir=data_dir,
+    )
+    result = train_run(config, output=str(output), run=f"{name}-{policy}", verbose=0)
+    raw = raw_examples(config)
+    expected = result["model"].predict(model_inputs(raw, config, result), verbose=0)
+    np.savez(os.path.join(str(output), f"{name}-{policy}.npz"), expected=expected, **raw)
+    with open(os.path.join(str(output), f"{name}-{policy}.json"), "w") as metrics_file:
+        json.dump({key: value for key, value in result.items() if key != "model"}, metrics_file)
+
+
+TRAIN = """
+import sys
+from tests.test_precision_matrix import train_one
+output, data_dir, pairs = sys.argv[1], sys.argv[2], sys.argv[3:]
+for pair in pairs:
+    train_one(output, *pair.split(":"), data_dir)
+"""
+
+
+def in_two_processes(code, arguments, items):
+    """Runs `code` over `items` split between two fresh processes at once (the machine has 2 cores;
+    tiny models leave them mostly to single-threaded tracing)."""
+    processes = [
+        subprocess.Popen([sys.executable, "-c", code, *arguments, *items[half::2]], cwd=ROOT,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for half in range(2)
+    ]
+    outputs = [process.communicate() for process in processes]
+    for process, (_, error) in zip(processes, outputs):
+        assert process.returncode == 0, error[-4000:]
+    return "".join(out for out, _ in outputs)
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory, data_dir):
     """Every (model, policy) trained as a run, with the training process' predictions."""
+    for name in ("cnn", "lstm", "bert", "attention"):  # each dataset prepared once, before the two processes
+        prepare(MODELS[name]["dataset"], data_dir)
     output = tmp_path_factory.mktemp("precision-runs")
-    trained = {}
-    for name, options in MODELS.items():
-        for policy in POLICIES:
-            config = RunConfig(
-                **options, architecture="tiny", precision=policy, epochs=1, limit=48, test_limit=24,
-                batch_size=16, data_dir=data_dir,
-            )
-            result = train_run(config, output=str(output), run=f"{name}-{policy}", verbose=0)
-            raw = raw_examples(config)
-            expected = result["model"].predict(model_inputs(raw, config, result), verbose=0)
-            np.savez(output / f"{name}-{policy}.npz", expected=expected, **raw)
-            trained[name, policy] = result
+    in_two_processes(TRAIN, [str(output), data_dir], [f"{name}:{policy}" for name in MODELS for policy in POLICIES])
+    trained = {
+        (name, policy): json.loads((output / f"{name}-{policy}.json").read_text())
+        for name in MODELS for policy in POLICIES
+    }
     return output, trained
 
 
@@ -88,6 +123,7 @@ import numpy as np, keras, tensorflow as tf
 import tensorflow_text  # the exported text models' tokeniser ops
 import multimodal_tf
 from multimodal_tf.explain import integrated_gradients
+from multimodal_tf.data.pipeline import prepare
 from multimodal_tf.export import export_savedmodel, raw_to_model_inputs
 from multimodal_tf.runs import evaluate_run, load_run, predict_run, text_preprocessor_for
 
@@ -115,7 +151,7 @@ for name in names:
     served = tf.saved_model.load(f"{run}-exported").signatures["serving_default"](
         **{k: tf.constant(v) for k, v in data.items()})["probabilities"].numpy()
     one = tf.nest.map_structure(lambda value: np.asarray(value)[1], features)
-    attributions = integrated_gradients(model, one, steps=8)
+    attributions = integrated_gradients(model, one, steps=4)
     print(json.dumps({
         "name": name,
         "policy": multimodal_tf.models.dtypes.model_policy(model),
@@ -133,11 +169,8 @@ def life_cycle(runs):
     """One fresh process (global policy float32) takes every run through its life cycle."""
     output, _ = runs
     names = [f"{name}-{policy}" for name in MODELS for policy in POLICIES]
-    result = subprocess.run(
-        [sys.executable, "-c", LIFE_CYCLE, str(output), *names], capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stderr[-4000:]
-    reports = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    stdout = in_two_processes(LIFE_CYCLE, [str(output)], names)
+    reports = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
     return {report["name"]: report for report in reports}
 
 
