@@ -34,7 +34,7 @@ else
 fi
 
 if [ ! -x "$VENV/bin/python" ]; then
-  if ! "$PYTHON" -m venv "$VENV" 2>/dev/null; then
+  if ! "$PYTHON" -m venv "$VENV" >/dev/null 2>&1; then
     # Debian's system Python ships venv's pip bootstrap separately.
     rm -rf "$VENV"
     version=$("$PYTHON" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
