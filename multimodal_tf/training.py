@@ -95,6 +95,9 @@ class TrainingConfig:
         checkpoint: save the best model (needs `output_dir`).
         backup: back up every epoch and resume from the backup when the
             same `output_dir` trains again after an interruption.
+        keep_backup: keep the backup when training ends (a caller that
+            saves results after training removes it once they are saved,
+            so a failure in between loses no training).
         verbose: Keras' display: 0 silent, 1 progress bar, 2 a line an epoch.
         seed: seeds weights, dropout and Keras' shuffling.
     """
@@ -113,6 +116,7 @@ class TrainingConfig:
     tensorboard: bool = True
     checkpoint: bool = True
     backup: bool = True
+    keep_backup: bool = False
     verbose: int = 1
     seed: int = 0
 
@@ -646,7 +650,9 @@ def make_callbacks(config: TrainingConfig, validation: bool) -> list:
     callbacks = [StopOnNonFiniteLoss()]
     if config.output_dir is not None:
         if config.backup:
-            callbacks.append(BackupAndRestore(os.path.join(config.output_dir, BACKUP_FOLDER)))
+            callbacks.append(BackupAndRestore(
+                os.path.join(config.output_dir, BACKUP_FOLDER), delete_checkpoint=not config.keep_backup
+            ))
         if config.tensorboard:
             callbacks.append(keras.callbacks.TensorBoard(os.path.join(config.output_dir, LOG_FOLDER)))
         if config.checkpoint:

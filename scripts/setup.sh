@@ -34,9 +34,11 @@ else
 fi
 
 if [ ! -x "$VENV/bin/python" ]; then
+  [ -e "$VENV" ] && { echo "error: $VENV exists but holds no Python; remove it or set MULTIMODAL_TF_VENV" >&2; exit 1; }
   if ! "$PYTHON" -m venv "$VENV" >/dev/null 2>&1; then
     # Debian's system Python ships venv's pip bootstrap separately.
-    rm -rf "$VENV"
+    rm -rf "$VENV"  # what the failed attempt created (it did not exist before)
+    command -v apt-get >/dev/null 2>&1 || { "$PYTHON" -m venv "$VENV"; exit 1; }  # shows venv's own error
     version=$("$PYTHON" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
     apt_install "python$version-venv"
     "$PYTHON" -m venv "$VENV"

@@ -166,3 +166,51 @@ def test_file_system_errors_are_one_line(data_dir, tmp_path, capsys, monkeypatch
     (tmp_path / "file").write_text("x")
     assert main(quick(data_dir, tmp_path / "file", "--run", "r")) == 2
     assert "cannot write or read" in capsys.readouterr().err
+
+
+def test_a_failed_overwrite_leaves_the_finished_run_whole(tmp_path):
+    from multimodal_tf.run_folder import replace_run_files
+
+    (tmp_path / "model.keras").write_text("the finished model")
+    (tmp_path / "metrics.json").write_text('{"finished": true}')
+
+    def full_disk(path):
+        raise OSError(28, "No space left on device", path)
+
+    with pytest.raises(OSError):
+        replace_run_files(str(tmp_path), full_disk, {"new": True})
+    assert (tmp_path / "model.keras").read_text() == "the finished model"
+    assert json.loads((tmp_path / "metrics.json").read_text()) == {"finished": True}
+    replace_run_files(str(tmp_path), lambda path: open(path, "w").write("the new model"), {"new": True})
+    assert (tmp_path / "model.keras").read_text() == "the new model"
+    assert json.loads((tmp_path / "metrics.json").read_text()) == {"new": True}
+
+
+def test_a_diverged_run_leaves_nothing_to_resume(data_dir, tmp_path, capsys, monkeypatch):
+    def diverging(*args, **kwargs):
+        config = args[2]
+        os.makedirs(os.path.join(config.output_dir, "backup"))  # as an epoch's backup would
+        raise NonFiniteLossError("training stopped at epoch 2, batch 1: the loss is nan.")
+
+    monkeypatch.setattr(runs, "train", diverging)
+    assert main(quick(data_dir, tmp_path, "--run", "d")) == 2
+    assert "the loss is nan" in capsys.readouterr().err
+    assert not (tmp_path / "d" / "backup").exists() and not (tmp_path / "d" / "metrics.json").exists()
+    monkeypatch.setattr(runs, "train", training.train)
+    assert main(quick(data_dir, tmp_path, "--run", "d", "--learning-rate", "0.001")) == 0  # a fresh start
+
+
+def test_tune_never_replaces_a_finished_training_run(data_dir, tmp_path, capsys):
+    assert main(quick(data_dir, tmp_path, "--run", "r")) == 0
+    tune = quick(data_dir, tmp_path, "--run", "r", "--max-trials", "1")
+    tune[0] = "tune"
+    assert main(tune) == 2
+    assert "holds a finished training run" in capsys.readouterr().err
+
+
+def test_trials_that_ended_failed_count_as_finished(tmp_path):
+    for number, status in enumerate(["COMPLETED", "FAILED", "INVALID", "RUNNING"]):
+        trial = tmp_path / "tuner" / f"trial_{number}"
+        trial.mkdir(parents=True)
+        (trial / "trial.json").write_text(json.dumps({"status": status}))
+    assert runs._finished_trials(str(tmp_path)) == 3
