@@ -173,6 +173,11 @@ def build_parser():
     predict_parser.add_argument("--image", default=None, help="with --text/--sequence: one example from all of them")
     predict_parser.add_argument("--text", default=None, help="the example's text (blank: marked absent)")
     predict_parser.add_argument("--sequence", default=None, help="the example's .npy sequence (time, features)")
+    predict_parser.add_argument(
+        "--batch", default=None, metavar="FILE.csv",
+        help="one prediction per row: columns image (file names relative to the CSV), text, sequence (.npy files)",
+    )
+    predict_parser.add_argument("--json", action="store_true", help="JSON lines instead of lines for people")
     predict_parser.set_defaults(handler="predict")
 
     export_parser = commands.add_parser(

@@ -125,25 +125,40 @@ def evaluate(args):
     return 0
 
 
+def _say(prediction: dict, subject: str, as_json: bool):
+    """One prediction: a line for people, or a JSON line with `--json`."""
+    if as_json:
+        print(json.dumps({**({"input": subject} if subject else {}), **prediction}, ensure_ascii=False))
+        return
+    absent = f"  [absent: {', '.join(prediction['absent'])}]" if prediction.get("absent") else ""
+    print(f"{subject + ': ' if subject else ''}{prediction['class']} ({prediction['probability']:.1%}){absent}")
+
+
 def predict(args):
-    from multimodal_tf.runs import predict_example, predict_run
+    from multimodal_tf.runs import predict_batch, predict_example, predict_run
 
     paired = {"image": args.image, "text": args.text, "sequence": args.sequence}
-    if any(value is not None for value in paired.values()):
-        if args.inputs:
-            raise ValueError("give inputs either as INPUT... (one prediction each) or with --image/--text/--sequence "
-                             "(one prediction from all of them), not both.")
+    styles = [bool(args.inputs), any(value is not None for value in paired.values()), args.batch is not None]
+    if sum(styles) > 1:
+        raise ValueError("give inputs one way: INPUT... (one prediction each), --image/--text/--sequence (one "
+                         "prediction from all of them), or --batch FILE.csv (one per row), not both.")
+    if styles[2]:
+        for prediction in predict_batch(args.run_path, args.batch):
+            row = prediction.pop("row")
+            _say({**prediction, "probability": round(prediction["probability"], 4)}, f"row {row}", args.json)
+        return 0
+    if styles[1]:
         result = predict_example(args.run_path, **paired)
         if "text" in result["absent"] and args.text is not None:
             print("note: --text is blank, so the text is marked absent", file=sys.stderr)
-        print(json.dumps({**{k: v for k, v in paired.items() if v is not None}, "class": result["class"],
-                          "probability": round(result["probability"], 4), "absent": result["absent"]},
-                         ensure_ascii=False))
+        given = {name: value for name, value in paired.items() if value is not None}
+        _say({**given, "class": result["class"], "probability": round(result["probability"], 4),
+              "absent": result["absent"]}, "", args.json)
         return 0
     if not args.inputs:
-        raise ValueError("give INPUT... or --image/--text/--sequence.")
+        raise ValueError("give INPUT..., --image/--text/--sequence, or --batch FILE.csv.")
     for item, label, probability in predict_run(args.run_path, args.inputs):
-        print(json.dumps({"input": item, "class": label, "probability": round(probability, 4)}, ensure_ascii=False))
+        _say({"class": label, "probability": round(probability, 4)}, item, args.json)
     return 0
 
 

@@ -810,26 +810,81 @@ def predict_example(path: str, *, image: str | None = None, text: str | None = N
         `{"class", "probability", "present": [...], "absent": [...]}`.
     """
     model, metrics, config = load_run(path)
+    preprocessor = text_preprocessor_for(config, metrics.get("text_checkpoint"))
     given = {name: value for name, value in (("image", image), ("text", text), ("sequence", sequence))
              if value is not None}
+    return _predict_given(model, metrics, config, preprocessor, given, where="")
+
+
+def _predict_given(model, metrics, config, preprocessor, given: dict, where: str) -> dict:
+    """One example from the modalities in `given` (option values or CSV cells); `where` prefixes errors."""
     if not given:
-        raise ValueError("give at least one of --image, --text, --sequence.")
+        raise ValueError(f"{where}give at least one of --image, --text, --sequence.")
     for modality in given:
         if modality not in config.modalities:
-            raise ValueError(f"--{modality} was given, but this model takes {', '.join(config.modalities)}.")
+            raise ValueError(f"{where}--{modality} was given, but this model takes {', '.join(config.modalities)}.")
     if "text" in given and not given["text"].strip():
-        del given["text"]  # blank text is missing text
+        given = {name: value for name, value in given.items() if name != "text"}  # blank text is missing text
         if not given:
-            raise ValueError("--text is blank and nothing else was given: there is nothing to classify.")
+            raise ValueError(f"{where}--text is blank and nothing else was given: there is nothing to classify.")
     if len(given) > 1 and config.kind != "multimodal":
-        raise ValueError(f"this {config.kind} takes one modality; give only --{config.modalities[0]}.")
-    values = {modality: _read_modality(modality, value, metrics) for modality, value in given.items()}
-    preprocessor = text_preprocessor_for(config, metrics.get("text_checkpoint"))
+        raise ValueError(f"{where}this {config.kind} takes one modality; give only --{config.modalities[0]}.")
+    try:
+        values = {modality: _read_modality(modality, value, metrics) for modality, value in given.items()}
+    except ValueError as error:
+        raise ValueError(f"{where}{error}") from None
     label, probability = _predict_one(model, metrics, config, preprocessor, values)
     return {
         "class": label, "probability": probability, "present": sorted(values),
         "absent": [modality for modality in config.modalities if modality not in values],
     }
+
+
+def predict_batch(path: str, csv_path: str) -> list:
+    """Predicts one example per row of a CSV file, from every modality the row gives.
+
+    The CSV is `csv_to_dataset`'s format: a header, then per row an image file
+    name (relative to the CSV's folder) in `image`, a `.npy` file in
+    `sequence`, a text in `text`; an empty cell marks that modality absent.
+    Other columns (such as `label`) are ignored.
+
+    Returns:
+        A list with, per row, `{"row", "class", "probability", "present", "absent"}`.
+
+    Raises:
+        ValueError: the CSV has none of the model's modality columns, or a
+            row is bad; the message names the row (0: the first after the
+            header) and the field.
+    """
+    import csv
+
+    model, metrics, config = load_run(path)
+    preprocessor = text_preprocessor_for(config, metrics.get("text_checkpoint"))
+    try:
+        with open(csv_path, newline="", encoding="utf-8") as csv_file:
+            rows = list(csv.DictReader(csv_file))
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise ValueError(f"cannot read {csv_path!r} as a CSV file: {error}") from None
+    columns = [modality for modality in config.modalities if rows and modality in rows[0]]
+    if not columns:
+        found = sorted(rows[0]) if rows else []
+        raise ValueError(
+            f"{csv_path!r} needs a column named after one of the model's modalities "
+            f"({', '.join(config.modalities)}); its columns are {found}."
+        )
+    folder = os.path.dirname(os.path.abspath(csv_path))
+    results = []
+    for index, row in enumerate(rows):
+        given = {}
+        for modality in columns:
+            cell = (row.get(modality) or "")
+            if modality == "text" and cell:
+                given["text"] = cell
+            elif cell.strip():
+                given[modality] = os.path.join(folder, cell.strip())
+        prediction = _predict_given(model, metrics, config, preprocessor, given, where=f"{csv_path}: row {index}: ")
+        results.append({"row": index, **prediction})
+    return results
 
 
 def _example_features(config, metrics, values: dict, preprocessor) -> dict:

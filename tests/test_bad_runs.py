@@ -64,7 +64,7 @@ def test_paired_prediction_takes_every_modality_given_and_marks_blank_text_absen
     assert both["present"] == ["image", "text"] and both["absent"] == []
     image_only = predict_example(fusion_run, image=image_file, text="  ")
     assert image_only["absent"] == ["text"]
-    assert main(["predict", fusion_run, "--image", image_file, "--text", ""]) == 0
+    assert main(["predict", fusion_run, "--image", image_file, "--text", "", "--json"]) == 0
     captured = capsys.readouterr()
     assert "--text is blank, so the text is marked absent" in captured.err
     assert json.loads(captured.out)["absent"] == ["text"]
@@ -230,7 +230,7 @@ def test_own_bad_predict_and_export_requests(vowels_run, tmp_path, capsys):
         error = capsys.readouterr().err.strip()
         assert len(error.splitlines()) == 1 and re.search(message, error), (argv, error)
     # Integer time steps are numbers: they are read as floats and predicted.
-    assert main(["predict", run, str(files / "int.npy")]) == 0
+    assert main(["predict", run, str(files / "int.npy"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["probability"] > 0
 
 

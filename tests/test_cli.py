@@ -60,10 +60,30 @@ def test_predict_images_and_texts(twemoji_run, data_dir, tmp_path, capsys):
     record = next(iter(tfds.as_numpy(tfds.load("twemoji_categories", split="test", data_dir=data_dir))))
     Image.fromarray(record["image"]).save(tmp_path / "emoji.png")
     capsys.readouterr()
-    assert main(["predict", str(twemoji_run), str(tmp_path / "emoji.png"), "a red apple"]) == 0
+    assert main(["predict", str(twemoji_run), str(tmp_path / "emoji.png"), "a red apple", "--json"]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [line["input"] for line in lines] == [str(tmp_path / "emoji.png"), "a red apple"]
     assert all(line["class"] in CATEGORIES and 0 < line["probability"] <= 1 for line in lines)
+    # For people by default: "INPUT: class (probability)".
+    assert main(["predict", str(twemoji_run), "a red apple"]) == 0
+    assert re.fullmatch(rf"a red apple: ({'|'.join(map(re.escape, CATEGORIES))}) \(\d+\.\d%\)\n",
+                        capsys.readouterr().out)
+
+
+def test_predict_a_csv_batch_one_line_per_row(twemoji_run, tmp_path, capsys):
+    Image.new("RGB", (30, 30), (250, 200, 0)).save(tmp_path / "smile.png")
+    (tmp_path / "rows.csv").write_text("image,text,label\nsmile.png,grinning face,0\n,a red apple,1\nsmile.png,,2\n")
+    assert main(["predict", str(twemoji_run), "--batch", str(tmp_path / "rows.csv"), "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [row["input"] for row in rows] == ["row 0", "row 1", "row 2"]
+    assert [row["absent"] for row in rows] == [[], ["image"], ["text"]]
+    assert all(row["class"] in CATEGORIES for row in rows)
+    (tmp_path / "bad.csv").write_text("image,text\nsmile.png,ok\nmissing.png,ok\n")
+    assert main(["predict", str(twemoji_run), "--batch", str(tmp_path / "bad.csv")]) == 2
+    assert "bad.csv: row 1: --image 'missing.png'" in capsys.readouterr().err.replace(str(tmp_path) + "/", "")
+    (tmp_path / "wrong.csv").write_text("picture,caption\nx.png,y\n")
+    assert main(["predict", str(twemoji_run), "--batch", str(tmp_path / "wrong.csv")]) == 2
+    assert "needs a column named after one of the model's modalities (image, text)" in capsys.readouterr().err
 
 
 def test_predict_refuses_a_missing_file(twemoji_run, capsys):

@@ -74,6 +74,7 @@ def test_every_command_line_runs(quick_runs, data_dir, tmp_path):
     lines = command_lines()
     assert len(lines) >= 5
     Image.new("RGB", (40, 40), (240, 200, 20)).save(tmp_path / "smile.png")
+    (tmp_path / "rows.csv").write_text("image,text\nsmile.png,a red apple\n,grinning face\n")
     for line in lines:
         line = (line.replace("saved_models/<run>", str(quick_runs / "fusion"))
                 .replace("saved_models/<cnn-run>", str(quick_runs / "cnn"))
