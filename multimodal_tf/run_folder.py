@@ -31,6 +31,8 @@ import zipfile
 
 import keras
 
+from multimodal_tf.training import BACKUP_FOLDER, CHECKPOINT_FILE, LOG_FOLDER
+
 MODEL_FILE = "model.keras"
 METRICS_FILE = "metrics.json"
 CONFIG_FILE = "run_config.json"
@@ -38,7 +40,7 @@ PROGRESS_FILE = "progress.json"
 LOCK_FILE = ".lock"
 # What a fresh start removes (never model.keras or metrics.json: they are
 # replaced, atomically, only when the new run has finished).
-TRAINING_LEFTOVERS = ("backup", "logs", "best.keras", CONFIG_FILE, PROGRESS_FILE)
+TRAINING_LEFTOVERS = (BACKUP_FOLDER, LOG_FOLDER, CHECKPOINT_FILE, CONFIG_FILE, PROGRESS_FILE)
 # Options that may change between an interrupted run and its resumption.
 RESUMABLE_CHANGES = ("data_dir", "test_limit")
 
@@ -104,9 +106,14 @@ def replace_run_files(folder: str, save_model, metrics: dict) -> None:
     write_json(metrics_path, metrics)
 
 
-def remove_training_state(folder: str, keep=()) -> None:
-    """Removes what an unfinished training left (backup, logs, checkpoint), but for `keep`."""
-    _remove(folder, [name for name in TRAINING_LEFTOVERS if name not in keep])
+def remove_training_state(folder: str) -> None:
+    """Removes what an unfinished training left: backup, logs, checkpoint, recorded options and progress."""
+    _remove(folder, TRAINING_LEFTOVERS)
+
+
+def remove_backup(folder: str) -> None:
+    """Removes the epoch backup, once the run it could resume is saved."""
+    _remove(folder, [BACKUP_FOLDER])
 
 
 def is_finished(folder: str) -> bool:
@@ -212,7 +219,7 @@ def _prepare(folder: str, config: dict, overwrite: bool, restart: bool) -> RunFo
             "replace it, or choose another --run."
         )
     saved = _read_json(os.path.join(folder, CONFIG_FILE))
-    interrupted = os.path.isdir(os.path.join(folder, "backup"))
+    interrupted = os.path.isdir(os.path.join(folder, BACKUP_FOLDER))
     if restart or not interrupted:
         _remove(folder, TRAINING_LEFTOVERS)
     else:
@@ -222,11 +229,11 @@ def _prepare(folder: str, config: dict, overwrite: bool, restart: bool) -> RunFo
                 f"run folder {folder!r} holds an interrupted run started with other options: "
                 f"{'; '.join(differences)}. Rerun with its options to resume it, or pass --restart to start it over."
             )
-    _drop_partial_checkpoint(os.path.join(folder, "best.keras"))
+    _drop_partial_checkpoint(os.path.join(folder, CHECKPOINT_FILE))
     write_json(os.path.join(folder, CONFIG_FILE), config)
     progress = _read_json(os.path.join(folder, PROGRESS_FILE)) or {}
     # Keras' BackupAndRestore resumes after the epoch its metadata names.
-    backup = _read_json(os.path.join(folder, "backup", "training_metadata.json")) or {}
+    backup = _read_json(os.path.join(folder, BACKUP_FOLDER, "training_metadata.json")) or {}
     return RunFolder(folder, int(backup.get("epoch", 0)), float(progress.get("seconds", 0.0)))
 
 

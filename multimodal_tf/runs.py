@@ -45,6 +45,7 @@ from multimodal_tf.run_folder import (
     is_finished,
     lock_run_folder,
     open_run_folder,
+    remove_backup,
     remove_training_state,
     replace_run_files,
 )
@@ -398,7 +399,7 @@ def train_run(config: RunConfig, output: str = "saved_models", run: str | None =
             "strategy": result.strategy,
             "replicas": result.replicas,
         })
-        remove_training_state(folder.path, keep=("logs", "best.keras", "run_config.json", "progress.json"))
+        remove_backup(folder.path)
     return {**metrics, "model": result.model}
 
 

@@ -91,7 +91,7 @@ def accepts_dtype(builder):
 
     @functools.wraps(builder)
     def build(*args, dtype=None, **kwargs):
-        with dtype_policy_scope(check_dtype("dtype", dtype)):
+        with dtype_policy_scope(dtype):
             return builder(*args, **kwargs)
 
     build.__signature__ = signature.replace(parameters=[*signature.parameters.values(), dtype_parameter])
