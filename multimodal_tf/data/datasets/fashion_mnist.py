@@ -4,11 +4,15 @@ The Debian package installs the original IDX files (gzip, recompressed, so
 TFDS' registered checksums do not match) under
 `/usr/share/datasets/fashion-mnist/`. Two ways to read them, no download:
 
-- :class:`LocalFashionMNIST` is the *official* TFDS `fashion_mnist` builder
-  (same features, splits, version and info) answering its download request
-  with those local files; after :func:`prepare_fashion_mnist`,
-  `tfds.load("fashion_mnist", data_dir=...)` reads the prepared data. Where the
-  files are absent, the official builder downloads them as usual.
+- The *official* TFDS `fashion_mnist` builder (same features, splits, version
+  and info). Importing this module makes it answer its download request with
+  those local files when they are present, so after `import multimodal_tf`
+  a plain `tfds.load("fashion_mnist", data_dir=...)` prepares itself
+  offline. Without them it downloads as usual, but first checks in a few
+  seconds that the download host answers, and otherwise fails at once with
+  the install command (TFDS alone retries for minutes).
+  `$MULTIMODAL_TF_FASHION_MNIST_DIR` names another folder of the four files;
+  :class:`LocalFashionMNIST` takes one as an argument.
 - :func:`load_fashion_mnist_arrays` returns numpy arrays, as the document's
   §4.1 code (and the document-vs-us benchmark) uses them.
 """
@@ -17,11 +21,15 @@ from __future__ import annotations
 
 import gzip
 import os
+import socket
+import urllib.parse
 
 import numpy as np
 import tensorflow_datasets as tfds
 
 DEBIAN_FOLDER = "/usr/share/datasets/fashion-mnist"
+FOLDER_VARIABLE = "MULTIMODAL_TF_FASHION_MNIST_DIR"
+NETWORK_CHECK_SECONDS = 5.0
 INSTALL_COMMAND = "apt-get install dataset-fashion-mnist"
 FASHION_MNIST_CLASSES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -67,8 +75,8 @@ def load_fashion_mnist_arrays(split: str = "train", folder: str | None = None):
 
     Args:
         split: `"train"` (60,000 images) or `"test"` (10,000 images).
-        folder: the folder holding the four `.gz` files; None: the Debian
-            package's folder.
+        folder: the folder holding the four `.gz` files; None:
+            `$MULTIMODAL_TF_FASHION_MNIST_DIR`, else the Debian package's folder.
 
     Returns:
         `(images, labels)`: uint8 `(n, 28, 28, 1)` and uint8 `(n,)`.
@@ -80,7 +88,7 @@ def load_fashion_mnist_arrays(split: str = "train", folder: str | None = None):
     """
     if split not in _FILES:
         raise ValueError(f"`split` must be 'train' or 'test', got {split!r}.")
-    folder = folder or DEBIAN_FOLDER
+    folder = local_folder(folder)
     images_name, labels_name, count = _FILES[split]
     paths = [os.path.join(folder, images_name), os.path.join(folder, labels_name)]
     missing = [path for path in paths if not os.path.isfile(path)]
@@ -113,31 +121,81 @@ class _LocalFilesDownloadManager:
         return getattr(self._download_manager, name)
 
 
-class LocalFashionMNIST(tfds.image_classification.FashionMNIST, skip_registration=True):
-    """The official TFDS `fashion_mnist` builder, fed local IDX files.
+_OFFICIAL_BUILDER = tfds.image_classification.FashionMNIST
+_official_split_generators = _OFFICIAL_BUILDER._split_generators
+
+
+def local_folder(folder: str | None = None) -> str:
+    """The folder of local IDX files: `folder`, else `$MULTIMODAL_TF_FASHION_MNIST_DIR`, else Debian's."""
+    return folder or os.environ.get(FOLDER_VARIABLE) or DEBIAN_FOLDER
+
+
+def download_host_answers(url: str, timeout: float = NETWORK_CHECK_SECONDS) -> bool:
+    """Whether a TCP connection to `url`'s host opens within `timeout` seconds.
+
+    Behind a proxy (`$https_proxy`, `$http_proxy`, `$all_proxy`) the direct
+    connection says nothing, so the answer is True and the download decides.
+    """
+    if any(os.environ.get(name) for name in ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY")):
+        return True
+    parts = urllib.parse.urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _split_generators_local_first(builder, dl_manager):
+    """The official builder's `_split_generators`, fed local files when present."""
+    folder = local_folder(getattr(builder, "_local_folder", None))
+    if local_files_present(folder):
+        for images_name, labels_name, _ in _FILES.values():
+            for filename in (images_name, labels_name):
+                read_idx(os.path.join(folder, filename), rank=3 if "images" in filename else 1)  # fail early, by name
+        return _official_split_generators(builder, _LocalFilesDownloadManager(dl_manager, folder))
+    if not download_host_answers(builder.URL):
+        raise FileNotFoundError(
+            f"Fashion-MNIST: no local IDX files in {folder} and the download host "
+            f"{urllib.parse.urlsplit(builder.URL).hostname} does not answer. Install the files with "
+            f"`{INSTALL_COMMAND}`, or set ${FOLDER_VARIABLE} to a folder holding "
+            f"{', '.join(name for files in _FILES.values() for name in files[:2])}."
+        )
+    return _official_split_generators(builder, dl_manager)
+
+
+def use_local_files_in_official_builder() -> None:
+    """Makes TFDS' own `fashion_mnist` builder read local files when present (idempotent).
+
+    The one change to TFDS this library makes: the official builder's
+    `_split_generators` (TFDS 4.9) is wrapped, so its data, features,
+    version and checksums of the prepared records stay TFDS' own.
+    """
+    _OFFICIAL_BUILDER._split_generators = _split_generators_local_first
+
+
+class LocalFashionMNIST(_OFFICIAL_BUILDER, skip_registration=True):
+    """The official TFDS `fashion_mnist` builder, fed the IDX files of `folder`.
 
     Args:
-        folder: the folder with the four `.gz` files (default: Debian's).
+        folder: the folder with the four `.gz` files (default:
+            `$MULTIMODAL_TF_FASHION_MNIST_DIR`, else Debian's).
         **kwargs: passed to the TFDS builder (`data_dir`, ...).
     """
 
     name = "fashion_mnist"
 
     def __init__(self, *, folder: str | None = None, **kwargs):
-        self._local_folder = folder or DEBIAN_FOLDER
+        self._local_folder = folder
         super().__init__(**kwargs)
 
-    def _split_generators(self, dl_manager):
-        for images_name, labels_name, _ in _FILES.values():
-            for filename in (images_name, labels_name):
-                path = os.path.join(self._local_folder, filename)
-                read_idx(path, rank=3 if "images" in filename else 1)  # fail early, by name
-        return super()._split_generators(_LocalFilesDownloadManager(dl_manager, self._local_folder))
+    _split_generators = _split_generators_local_first
 
 
 def local_files_present(folder: str | None = None) -> bool:
-    """Whether the four Fashion-MNIST `.gz` files are in `folder` (default: Debian's)."""
-    folder = folder or DEBIAN_FOLDER
+    """Whether the four Fashion-MNIST `.gz` files are in `folder` (default: :func:`local_folder`)."""
+    folder = local_folder(folder)
     return all(
         os.path.isfile(os.path.join(folder, name))
         for images_name, labels_name, _ in _FILES.values()
@@ -150,23 +208,19 @@ def prepare_fashion_mnist(data_dir: str | None = None, folder: str | None = None
 
     Args:
         data_dir: the TFDS data folder (default: TFDS' own).
-        folder: the folder with the IDX files (default: Debian's).
+        folder: the folder with the IDX files (default: :func:`local_folder`).
 
     Returns:
         The prepared TFDS builder; `builder.as_dataset(split="train")` or
         `tfds.load("fashion_mnist", data_dir=data_dir)` read it.
+
+    Raises:
+        FileNotFoundError: no local files and no network; the message names
+            the install command.
     """
-    if local_files_present(folder):
-        builder = LocalFashionMNIST(folder=folder, data_dir=data_dir)
-        builder.download_and_prepare()
-        return builder
-    builder = tfds.builder("fashion_mnist", data_dir=data_dir)
-    try:
-        builder.download_and_prepare()
-    except Exception as error:  # TFDS raises many types for a failed download
-        raise FileNotFoundError(
-            f"Fashion-MNIST: no local IDX files in {folder or DEBIAN_FOLDER} and the online TFDS "
-            f"download failed ({type(error).__name__}: {str(error)[:200]}). Install the files with "
-            f"`{INSTALL_COMMAND}` or pass `folder=`."
-        ) from error
+    builder = LocalFashionMNIST(folder=folder, data_dir=data_dir)
+    builder.download_and_prepare()
     return builder
+
+
+use_local_files_in_official_builder()

@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from multimodal_tf.data.archives import read_zip_member
-from multimodal_tf.data.sources import PackagedSourceBuilder, source_path
+from multimodal_tf.data.sources import PackagedSourceBuilder, ensure_source
 
 NUM_FEATURES = 12
 CLASS_NAMES = [str(index) for index in range(1, 10)]
@@ -80,17 +80,24 @@ def parse_ts(text: str, name: str = "<.ts>") -> tuple:
     return sequences, labels
 
 
+def installed_aeon_file(member: str) -> str | None:
+    """The path of an archive member inside an installed `aeon` package, or None."""
+    spec = importlib.util.find_spec("aeon")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = os.path.join(spec.submodule_search_locations[0], *member.split("/")[1:])
+    return path if os.path.isfile(path) else None
+
+
 def read_split(split: str, source: str | None = None) -> tuple:
-    """Reads one official split: from `source` (the aeon wheel) or an installed aeon."""
+    """Reads one official split: from `source` (the aeon wheel), an installed aeon, or the fetched wheel."""
     member = _MEMBER.format(split=split.upper())
     if source is None:
-        spec = importlib.util.find_spec("aeon")
-        if spec is not None and spec.submodule_search_locations:
-            installed = os.path.join(spec.submodule_search_locations[0], *member.split("/")[1:])
-            if os.path.isfile(installed):
-                with open(installed, encoding="utf-8") as ts_file:
-                    return parse_ts(ts_file.read(), installed)
-        source = source_path("japanese_vowels")
+        installed = installed_aeon_file(member)
+        if installed is not None:
+            with open(installed, encoding="utf-8") as ts_file:
+                return parse_ts(ts_file.read(), installed)
+        source = ensure_source("japanese_vowels")
     return parse_ts(read_zip_member(source, member).decode("utf-8"), member)
 
 
