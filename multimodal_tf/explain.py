@@ -42,6 +42,7 @@ import math
 import keras
 import numpy as np
 
+from multimodal_tf.keras_internals import all_layers
 from multimodal_tf.validation import check_choice, check_positive_int
 
 MODALITY_INPUTS = {"image": "image", "sequence": "sequence", "text": "token_ids"}
@@ -79,13 +80,6 @@ def _check_tensorflow_backend(function: str):
             f"`{function}` needs the TensorFlow backend (it uses tf.GradientTape); "
             f"KERAS_BACKEND is {keras.backend.backend()!r}."
         )
-
-
-def _walk_layers(layer):
-    """`layer` and every layer nested in it, depth first, in model order."""
-    yield layer
-    for child in getattr(layer, "layers", []):
-        yield from _walk_layers(child)
 
 
 def _output_layer(model):
@@ -129,7 +123,7 @@ def _replaced_call(layer, call):
 def _token_embedding_layer(model):
     import keras_hub
 
-    backbones = [layer for layer in _walk_layers(model) if isinstance(layer, keras_hub.models.BertBackbone)]
+    backbones = [layer for layer in all_layers(model) if isinstance(layer, keras_hub.models.BertBackbone)]
     if len(backbones) != 1:
         raise ValueError(
             f"Text attributions need exactly one BertBackbone in the model; found {len(backbones)}."
@@ -151,8 +145,9 @@ def _target_class(model, batch: dict, single: str | None, target) -> int:
 
 def _named_inputs(model) -> dict | None:
     """The model's inputs by name, or None for a single-input model."""
-    structure = model._functional.input if isinstance(model, keras.Sequential) else model.input
-    return structure if isinstance(structure, dict) else None
+    if isinstance(model, keras.Sequential):  # one input, always
+        return None
+    return model.input if isinstance(model.input, dict) else None
 
 
 def _as_batch_of_one(model, inputs):
@@ -409,7 +404,7 @@ def grad_cam(model, inputs, *, target: int | None = None, layer_name: str | None
     example, single = _as_batch_of_one(model, inputs)
     if "image" not in example:
         raise ValueError("`grad_cam` needs a model with an `image` input.")
-    convolutions = [layer for layer in _walk_layers(model) if isinstance(layer, keras.layers.Conv2D)]
+    convolutions = [layer for layer in all_layers(model) if isinstance(layer, keras.layers.Conv2D)]
     if layer_name is not None:
         convolutions = [layer for layer in convolutions if layer.name == layer_name]
     if not convolutions:

@@ -26,6 +26,7 @@ import copy
 import keras
 import numpy as np
 
+from multimodal_tf.keras_internals import all_layers
 from multimodal_tf.models.guards import InputGuard
 
 POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
@@ -40,7 +41,7 @@ def float32_by_design(layer) -> bool:
 
 def sublayers(layer) -> list:
     """`layer` and every layer nested in it, as keras-hub's harness walks them."""
-    return list(layer._flatten_layers(include_self=True, recursive=True))
+    return all_layers(layer)
 
 
 def _as_list(inputs) -> list:

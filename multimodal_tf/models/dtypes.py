@@ -22,6 +22,8 @@ import inspect
 
 import keras
 
+from multimodal_tf.keras_internals import all_layers
+
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
@@ -74,7 +76,7 @@ def model_policy(model) -> str:
         `"mixed_float16"` or `"mixed_bfloat16"` when a layer computes in that
         16-bit type, else `"float32"`.
     """
-    compute_dtypes = {layer.compute_dtype for layer in model._flatten_layers()}  # Keras 3.15
+    compute_dtypes = {layer.compute_dtype for layer in all_layers(model)}
     for name in ("mixed_float16", "mixed_bfloat16"):
         if keras.DTypePolicy(name).compute_dtype in compute_dtypes:
             return name

@@ -1,0 +1,44 @@
+"""Every private Keras API this library relies on, in one place.
+
+Checked against Keras 3.15.1. Each function says why no public API serves;
+when Keras changes, this module is the one to fix. (The other use is
+`training.callbacks.BackupAndRestore`, which extends the hooks
+`_save_model` and `_training_metadata_path` of the Keras callback it
+subclasses: a subclass cannot move here.)
+"""
+
+from __future__ import annotations
+
+
+def all_layers(model) -> list:
+    """`model` and every layer nested in it, at any depth, each once.
+
+    Public `Model.layers` lists only the top level, and a custom layer's
+    sublayers (ModalityFusion's, a BertBackbone's inside a functional
+    model) are reachable only through `_flatten_layers`.
+    """
+    return list(model._flatten_layers(include_self=True, recursive=True))
+
+
+def distribute_strategy_of(model):
+    """The `tf.distribute` strategy `model` was built under, or None.
+
+    The public `Model.distribute_strategy` falls back to the ambient default
+    strategy, so it cannot tell "built under no strategy" apart.
+    """
+    return getattr(model, "_distribute_strategy", None)
+
+
+def build_from_batch_instead(model, batch, strategy) -> None:
+    """Makes `fit` build the model's optimizer and metrics from `batch`, under `strategy`.
+
+    Keras builds them before the first step from a batch it fetches itself
+    (`_maybe_symbolic_build` calling `_symbolic_build`); there is no public
+    hook to hand it one (see `training.distribute`, keras#20585).
+    """
+
+    def build(iterator=None, data_batch=None):
+        with strategy.scope():
+            model._symbolic_build(data_batch=batch)
+
+    model._maybe_symbolic_build = build

@@ -1,0 +1,89 @@
+"""The training engine: precision, XLA, tf.distribute, callbacks, schedules.
+
+Every model of this library trains through here: `multimodal-tf train`, the
+notebooks and the keras-tuner hypermodels. One `TrainingConfig` says how;
+`train(build_model, train_data, config)` builds the model under the chosen
+dtype policy and distribution strategy, compiles it for the device, and fits
+it with the callbacks users expect.
+
+What "auto" means, and why (measured in `bench/RESULTS.md`):
+
+- `precision="auto"`: `mixed_float16` on a CUDA GPU (Tensor Cores);
+  `float32` on CPUs without native bfloat16 (there bfloat16 is emulated
+  and slower); on CPUs with it (AVX512-BF16 or AMX) `mixed_bfloat16`,
+  except for models measured slower in it on that CPU class: recurrent
+  models everywhere (stacked LSTM 0.76x on AMX, 0.54x on AVX512-BF16),
+  and the fusion model on AVX512-BF16 without AMX (0.65-0.91x). See
+  `precision_for_model`; the model is built, checked and, where the rule
+  says float32, rebuilt from the same seed. Under `mixed_float16` the
+  optimizer is wrapped in a `LossScaleOptimizer`; the softmax and the loss
+  stay in float32.
+- `jit_compile="auto"`: XLA on accelerators (Keras' rule: unless a layer
+  cannot be compiled, such as a cuDNN LSTM). On CPUs it depends on the
+  model, as measured: XLA trains the stacked LSTM 2.0-2.2x and the BERT
+  classifier 1.4-2.0x faster, but the CNN 0.45-0.49x and the fusion model
+  with its CNN 0.46-0.88x as fast, because XLA's CPU convolutions are
+  slower than oneDNN's. So on a CPU, auto means on unless the model has a
+  convolution or computes in 16-bit floats (XLA's CPU backend has no
+  oneDNN bfloat16 kernels: BERT's bfloat16 step took 437 ms with XLA, 259
+  ms without). Off under `tf.distribute` (Keras' rule).
+- `strategy`: `"default"` (one device), `"mirrored"` (all GPUs of this
+  machine, or all logical CPUs when there is no GPU) or `"multiworker"`
+  (several machines, described by the `TF_CONFIG` environment variable; see
+  `docs/distributed.md`). The batch size of the data is the global batch:
+  each of the N replicas gets 1/N of it, and gradients are averaged, so the
+  same data and seed train the same weights on one device or on N.
+
+| concern | module |
+|---|---|
+| `TrainingConfig`, `TrainingResult` | `config.py` |
+| CPU flags, GPUs | `devices.py` |
+| `"auto"` precision per machine and model | `precision.py` |
+| tf.distribute strategies | `distribute.py` |
+| Adam / AdamW, warmup schedule | `optimizers.py` |
+| loss scaling, XLA, `compile_model` | `compiling.py` |
+| backup, checkpoint, logs, early stopping, NaN stop | `callbacks.py` |
+| `train`, `fit` | `engine.py` |
+
+Example:
+>>> from multimodal_tf import build_cnn_classifier
+>>> from multimodal_tf.training import TrainingConfig, train
+>>> result = train(build_cnn_classifier, train_data, TrainingConfig(epochs=10, output_dir="runs/cnn"))
+>>> result.model.evaluate(test_data)
+"""
+
+from multimodal_tf.models.dtypes import PRECISIONS
+from multimodal_tf.training.callbacks import BackupAndRestore, NonFiniteLossError, StopOnNonFiniteLoss, make_callbacks
+from multimodal_tf.training.compiling import SLOW_UNDER_XLA_ON_CPU, compile_model, resolve_jit_compile
+from multimodal_tf.training.config import (
+    BACKUP_FOLDER,
+    CHECKPOINT_FILE,
+    LOG_FOLDER,
+    NO_WEIGHT_DECAY,
+    OPTIMIZERS,
+    STRATEGIES,
+    TrainingConfig,
+    TrainingResult,
+)
+from multimodal_tf.training.devices import CPU_FLAGS_VARIABLE, cpu_flags, has_gpu
+from multimodal_tf.training.distribute import MULTIWORKER_HELP, check_tf_config, make_strategy, strategy_scope
+from multimodal_tf.training.engine import fit, steps_per_epoch_of, train
+from multimodal_tf.training.optimizers import WarmupLinearDecay, adamw_with_warmup, learning_rate_schedule, make_optimizer
+from multimodal_tf.training.precision import (
+    NATIVE_BFLOAT16_FLAGS,
+    best_precision,
+    build_under_precision,
+    precision_for_model,
+    precision_scope,
+    resolve_precision,
+)
+
+__all__ = [
+    "BACKUP_FOLDER", "CHECKPOINT_FILE", "CPU_FLAGS_VARIABLE", "LOG_FOLDER", "MULTIWORKER_HELP",
+    "NATIVE_BFLOAT16_FLAGS", "NO_WEIGHT_DECAY", "OPTIMIZERS", "PRECISIONS", "SLOW_UNDER_XLA_ON_CPU",
+    "STRATEGIES", "BackupAndRestore", "NonFiniteLossError", "StopOnNonFiniteLoss", "TrainingConfig",
+    "TrainingResult", "WarmupLinearDecay", "adamw_with_warmup", "best_precision", "build_under_precision",
+    "check_tf_config", "compile_model", "cpu_flags", "fit", "has_gpu", "learning_rate_schedule", "make_callbacks", "make_optimizer",
+    "make_strategy", "precision_for_model", "precision_scope", "resolve_jit_compile", "resolve_precision",
+    "steps_per_epoch_of", "strategy_scope", "train",
+]

@@ -1,0 +1,115 @@
+"""What to train with (`TrainingConfig`) and what training returns (`TrainingResult`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import keras
+
+from multimodal_tf.models.dtypes import PRECISIONS
+from multimodal_tf.validation import check_choice, check_positive_int, check_positive_number, check_rate, check_seed
+
+STRATEGIES = ("default", "mirrored", "multiworker")
+OPTIMIZERS = ("auto", "adam", "adamw")
+# Substrings of variable names AdamW leaves out of weight decay, as Hugging
+# Face's create_optimizer does (biases and layer-normalisation scales).
+NO_WEIGHT_DECAY = ("bias", "gamma", "beta")
+CHECKPOINT_FILE = "best.keras"
+LOG_FOLDER = "logs"
+BACKUP_FOLDER = "backup"
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingConfig:
+    """How to train.
+
+    Args:
+        epochs: passes over the training data.
+        precision: `"auto"` or one of `PRECISIONS`.
+        jit_compile: `"auto"`, True or False (XLA).
+        strategy: one of `STRATEGIES`.
+        optimizer: `"auto"` keeps the optimizer the builder chose (Adam for
+            the document's models, AdamW for a pretrained BERT); `"adam"` or
+            `"adamw"` replaces it.
+        learning_rate: peak learning rate; None keeps the builder's.
+        warmup_fraction: fraction of all steps spent warming the learning
+            rate up linearly from 0, after which it decays linearly to 0 (Hugging
+            Face's create_optimizer). None: 0.1 with AdamW, else no schedule.
+        weight_decay: AdamW's decoupled weight decay.
+        steps_per_execution: batches per compiled call (fewer Python round
+            trips for small models).
+        output_dir: where TensorBoard logs (`logs/`), the best model
+            (`best.keras`) and the backup for resuming (`backup/`) go; None
+            writes nothing.
+        early_stopping_patience: epochs without improvement before
+            stopping (restoring the best weights); None: never stop early.
+        tensorboard: write TensorBoard logs (needs `output_dir`).
+        checkpoint: save the best model (needs `output_dir`).
+        backup: back up every epoch and resume from the backup when the
+            same `output_dir` trains again after an interruption.
+        keep_backup: keep the backup when training ends (a caller that
+            saves results after training removes it once they are saved,
+            so a failure in between loses no training).
+        verbose: Keras' display: 0 silent, 1 progress bar, 2 a line an epoch.
+        seed: seeds weights, dropout and Keras' shuffling.
+    """
+
+    epochs: int = 10
+    precision: str = "auto"
+    jit_compile: bool | str = "auto"
+    strategy: str = "default"
+    optimizer: str = "auto"
+    learning_rate: float | None = None
+    warmup_fraction: float | None = None
+    weight_decay: float = 0.01
+    steps_per_execution: int = 1
+    output_dir: str | None = None
+    early_stopping_patience: int | None = None
+    tensorboard: bool = True
+    checkpoint: bool = True
+    backup: bool = True
+    keep_backup: bool = False
+    verbose: int = 1
+    seed: int = 0
+
+    def __post_init__(self):
+        check_positive_int("epochs", self.epochs)
+        check_choice("precision", self.precision, ("auto", *PRECISIONS))
+        if self.jit_compile not in ("auto", True, False):
+            raise ValueError(f"`jit_compile` must be 'auto', True or False, got {self.jit_compile!r}.")
+        check_choice("strategy", self.strategy, STRATEGIES)
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        check_positive_number("learning_rate", self.learning_rate, allow_none=True)
+        if self.warmup_fraction is not None:
+            check_rate("warmup_fraction", self.warmup_fraction)
+        if not (isinstance(self.weight_decay, (int, float)) and math.isfinite(self.weight_decay)
+                and self.weight_decay >= 0):
+            raise ValueError(f"`weight_decay` must be a finite number >= 0, got {self.weight_decay!r}.")
+        check_positive_int("steps_per_execution", self.steps_per_execution)
+        check_positive_int("early_stopping_patience", self.early_stopping_patience, allow_none=True)
+        check_choice("verbose", self.verbose, (0, 1, 2))
+        check_seed(self.seed)
+
+
+@dataclasses.dataclass
+class TrainingResult:
+    """What `train` returns.
+
+    Attributes:
+        model: the trained model (the best weights when early stopping).
+        history: the `keras.callbacks.History` of the fit.
+        precision: the dtype policy trained under.
+        jit_compile: whether XLA compiled the train step.
+        strategy: the distribution strategy's class name.
+        replicas: replicas in sync.
+        seconds: wall-clock seconds of `fit`.
+    """
+
+    model: keras.Model
+    history: keras.callbacks.History
+    precision: str
+    jit_compile: bool
+    strategy: str
+    replicas: int
+    seconds: float

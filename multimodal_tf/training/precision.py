@@ -1,0 +1,110 @@
+"""Which dtype policy a model trains under: `"auto"` decided per machine and per model.
+
+See the package doc for the rule and `bench/RESULTS.md` for the measurements.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import keras
+
+from multimodal_tf.keras_internals import all_layers
+from multimodal_tf.models.dtypes import PRECISIONS, dtype_policy_scope
+from multimodal_tf.training import devices
+from multimodal_tf.validation import check_choice
+
+def best_precision() -> str:
+    """The fastest safe dtype policy of this machine for most models (see the module doc)."""
+    if devices.has_gpu():
+        return "mixed_float16"
+    if devices.cpu_flags() & NATIVE_BFLOAT16_FLAGS:
+        return "mixed_bfloat16"
+    return "float32"
+
+
+def resolve_precision(precision: str) -> str:
+    """`precision`, with `"auto"` replaced by `best_precision()`."""
+    check_choice("precision", precision, ("auto", *PRECISIONS))
+    return best_precision() if precision == "auto" else precision
+
+
+# CPU flags of native bfloat16 arithmetic, which oneDNN uses for mixed_bfloat16.
+NATIVE_BFLOAT16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
+
+
+def _slower_in_bfloat16_on_cpu() -> dict:
+    """Per CPU class, the layers whose models measured slower in mixed_bfloat16.
+
+    From `python -m bench precision` (bench/RESULTS.md), each policy's step
+    against the fastest float32 step of the same model (XLA as "auto" sets it):
+
+    - AMX (Intel Xeon, 2 cores): CNN 2.07x, fusion 1.29x, BERT 1.12x, but
+      the stacked LSTM 0.76x: a recurrence is many small matrix products,
+      where the casts cost more than bfloat16 saves.
+    - AVX512-BF16 without AMX (AMD EPYC, 2 cores): CNN 1.13x, BERT 1.68x,
+      stacked LSTM 0.54x, and the fusion model 0.65-0.91x (its 64x64 CNN and
+      frozen MiniLM forward pass gain nothing there).
+    """
+    from multimodal_tf.models.fusion import ModalityFusion
+
+    return {"amx_bf16": (keras.layers.RNN,), "avx512_bf16": (keras.layers.RNN, ModalityFusion)}
+
+
+def precision_for_model(model, precision: str) -> str:
+    """The policy `"auto"` trains `model` under, given the machine's `precision`.
+
+    `model` was built under `precision` (from `best_precision()`). On a CPU
+    with native bfloat16, a model holding a layer that measured slower in
+    mixed_bfloat16 on that CPU class (see `_slower_in_bfloat16_on_cpu`) gets
+    float32 instead. Every other model keeps `precision`.
+    """
+    if precision != "mixed_bfloat16" or devices.has_gpu():
+        return precision
+    flags = devices.cpu_flags()
+    cpu_class = "amx_bf16" if "amx_bf16" in flags else "avx512_bf16"
+    slow = _slower_in_bfloat16_on_cpu()[cpu_class]
+    layers = all_layers(model)
+    return "float32" if any(isinstance(layer, slow) for layer in layers) else precision
+
+
+def build_under_precision(build_model, precision: str, seed: int | None = None) -> tuple:
+    """Calls `build_model()` under `precision`, deciding `"auto"` for the model built.
+
+    Args:
+        build_model: a function of no arguments returning a `keras.Model`.
+        precision: `"auto"` or one of `PRECISIONS`.
+        seed: the random seed set before each build, so a model rebuilt
+            under another policy starts from the same weights.
+
+    Returns:
+        `(model, policy name)`.
+    """
+    policy = resolve_precision(precision)
+    for _ in range(2):
+        if seed is not None:
+            keras.utils.set_random_seed(seed)
+        with dtype_policy_scope(policy):
+            model = build_model()
+        if not isinstance(model, keras.Model):
+            raise ValueError(f"`build_model` must return a keras.Model, got {type(model).__name__}.")
+        chosen = precision_for_model(model, policy) if precision == "auto" else policy
+        if chosen == policy:
+            return model, policy
+        policy = chosen
+    return model, policy
+
+
+@contextlib.contextmanager
+def precision_scope(precision: str):
+    """Sets Keras' global dtype policy inside the block, restores it after.
+
+    Args:
+        precision: `"auto"` or one of `PRECISIONS`.
+
+    Yields:
+        The policy name in force.
+    """
+    name = resolve_precision(precision)
+    with dtype_policy_scope(name):
+        yield name

@@ -1,0 +1,85 @@
+"""Logs, the best model, early stopping, and resuming to the same weights."""
+
+import glob
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from multimodal_tf import training
+from multimodal_tf.training import TrainingConfig, train
+from tests.helpers import build_tiny, make_data
+from tests.training.common import dataset, quiet
+
+
+def test_callbacks_write_logs_and_the_best_model(tmp_path):
+    output = str(tmp_path / "run")
+    data = dataset()
+    result = train(lambda: build_tiny("cnn"), data, quiet(output_dir=output), validation_data=data)
+    assert glob.glob(os.path.join(output, "logs", "train", "events.out.tfevents.*"))
+    assert glob.glob(os.path.join(output, "logs", "validation", "events.out.tfevents.*"))
+    best = keras.saving.load_model(os.path.join(output, training.CHECKPOINT_FILE))
+    best_loss = min(result.history.history["val_loss"])
+    assert best.evaluate(data, verbose=0, return_dict=True)["loss"] == pytest.approx(best_loss, rel=1e-4)
+    assert not os.path.exists(os.path.join(output, "backup"))  # removed once training ends
+
+
+def test_early_stopping_stops_and_keeps_the_best_weights():
+    inputs, labels = make_data("cnn", n=64)
+    flipped = tf.data.Dataset.from_tensor_slices((inputs, (1 - labels).astype("int32"))).batch(8)
+    # Learning the training labels makes the flipped validation loss worse
+    # every epoch, so the best epoch is the first and training stops at 3.
+    result = train(
+        lambda: build_tiny("cnn"), dataset(), quiet(epochs=20, early_stopping_patience=2),
+        validation_data=flipped,
+    )
+    losses = result.history.history["val_loss"]
+    assert len(losses) == 3 and losses[0] == min(losses)
+    restored = result.model.evaluate(flipped, verbose=0, return_dict=True)["loss"]
+    assert restored == pytest.approx(losses[0], rel=1e-5)
+
+
+class Interrupt(keras.callbacks.Callback):
+    """Raises in the middle of an epoch, like a killed job."""
+
+    def __init__(self, epoch, batch):
+        super().__init__()
+        self.at, self.epoch = (epoch, batch), None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if (self.epoch, batch) == self.at:
+            raise KeyboardInterrupt("interrupted for the test")
+
+
+@pytest.fixture
+def deterministic_ops():
+    """TensorFlow's deterministic kernels for one test (multi-threaded CPU
+    reductions otherwise vary in the last bits from run to run)."""
+    from tensorflow.python.framework import config as tf_config
+
+    tf.config.experimental.enable_op_determinism()
+    yield
+    tf_config.disable_op_determinism()
+
+
+@pytest.mark.parametrize("kind", ["cnn", "multimodal"])
+def test_backup_and_restore_resumes_to_the_same_weights(tmp_path, kind, deterministic_ops):
+    data = dataset(kind)
+    config = quiet(epochs=3, checkpoint=False, tensorboard=False)
+    uninterrupted = train(lambda: build_tiny(kind, dropout=0.25), data, config)
+
+    resumable = TrainingConfig(**{**config.__dict__, "output_dir": str(tmp_path)})
+    with pytest.raises(KeyboardInterrupt):
+        train(lambda: build_tiny(kind, dropout=0.25), data, resumable, callbacks=[Interrupt(epoch=1, batch=3)])
+    metadata = json.loads((tmp_path / "backup" / "training_metadata.json").read_text())
+    assert metadata["epoch"] == 1  # the first epoch was backed up
+    resumed = train(lambda: build_tiny(kind, dropout=0.25), data, resumable)
+    assert resumed.history.epoch == [1, 2]  # continued from the saved epoch
+    for expected, actual in zip(uninterrupted.model.get_weights(), resumed.model.get_weights()):
+        np.testing.assert_array_equal(expected, actual)

@@ -1,0 +1,27 @@
+"""`train` and `TrainingConfig` refuse bad arguments by name."""
+
+import pytest
+
+from multimodal_tf.training import TrainingConfig, train
+from tests.helpers import build_tiny
+from tests.training.common import dataset, quiet
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("epochs", 0), ("precision", "float16"), ("jit_compile", "yes"), ("strategy", "tpu"),
+        ("optimizer", "sgd"), ("learning_rate", -1.0), ("warmup_fraction", 1.5), ("weight_decay", -0.1),
+        ("steps_per_execution", 0), ("early_stopping_patience", 0), ("verbose", 3),
+    ],
+)
+def test_bad_configuration_names_the_field(field, value):
+    with pytest.raises(ValueError, match=f"`{field}`"):
+        TrainingConfig(**{field: value})
+
+
+def test_build_model_must_return_a_model():
+    with pytest.raises(ValueError, match="`build_model`"):
+        train(lambda: "not a model", dataset(), quiet())
+    with pytest.raises(ValueError, match="`build_model`"):
+        train(build_tiny("cnn"), dataset(), quiet())
