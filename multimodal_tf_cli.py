@@ -28,6 +28,7 @@ VERBOSE_VARIABLE = "MULTIMODAL_TF_VERBOSE"
 DATASETS = ("fashion_mnist", "japanese_vowels", "rt_snippets", "twemoji_categories")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 STRATEGIES = ("default", "mirrored", "multiworker")
+OPTIMIZERS = ("auto", "adam", "adamw")
 ARCHITECTURES = ("default", "tiny")
 _REAL_STDERR_FD = None
 
@@ -45,6 +46,13 @@ def _rate(text):
     value = _number(text)
     if not 0 <= value < 1:
         raise argparse.ArgumentTypeError(f"must be a number in [0, 1), got {text}")
+    return value
+
+
+def _non_negative(text):
+    value = _number(text)
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
     return value
 
 
@@ -102,6 +110,18 @@ def _add_run_arguments(parser):
     )
     parser.add_argument("--early-stopping-patience", type=_positive_int, default=None)
     parser.add_argument("--learning-rate", type=_learning_rate, default=None, help="default: the model's own")
+    parser.add_argument(
+        "--optimizer", choices=OPTIMIZERS, default="auto",
+        help="auto: the model's own (Adam for the document's models, AdamW for a pretrained BERT)",
+    )
+    parser.add_argument(
+        "--warmup-fraction", type=_rate, default=None,
+        help="share of the steps that warm the learning rate up, then linear decay (default: 0.1 with AdamW)",
+    )
+    parser.add_argument("--weight-decay", type=_non_negative, default=None, help="AdamW's weight decay (default: 0.01)")
+    parser.add_argument(
+        "--steps-per-execution", type=_positive_int, default=None, help="batches per compiled call (default: 1)"
+    )
     parser.add_argument("--fusion", choices=("concat", "gated", "attention"), default=None,
                         help="multimodal model: how modalities are fused (default: attention)")
     parser.add_argument("--modality-dropout", type=_rate, default=None,

@@ -32,32 +32,33 @@ def _print_accuracy(accuracy: dict):
         print(f"test accuracy ({subset}): {value:.4f}")
 
 
+# Command-line values that differ from the RunConfig field they set.
+_CONVERSIONS = {
+    "jit_compile": {"auto": "auto", "on": True, "off": False}.get,
+    "fine_tune_text": lambda flag: True if flag else None,
+}
+# Options that apply only to the multimodal model.
+_MULTIMODAL_ONLY = ("fusion", "modality_dropout")
+
+
 def _run_config(args):
+    """The `RunConfig` of `train`/`tune` arguments: every field copied by name.
+
+    An option left out (None) keeps the field's default, so a new
+    `TrainingOptions` or `RunConfig` field needs only its flag in the parser
+    (a test checks that every field has one).
+    """
+    import dataclasses
+
     from multimodal_tf.runs import RunConfig
 
-    multimodal_only = {"fusion": args.fusion, "modality_dropout": args.modality_dropout}
-    config = RunConfig(
-        **{name: value for name, value in multimodal_only.items() if value is not None},
-        dataset=args.dataset,
-        modalities=args.modalities,
-        model=args.model,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        precision=args.precision,
-        jit_compile={"auto": "auto", "on": True, "off": False}[args.jit_compile],
-        strategy=args.strategy,
-        validation_fraction=args.validation_fraction,
-        early_stopping_patience=args.early_stopping_patience,
-        learning_rate=args.learning_rate,
-        text_length=args.text_length,
-        fine_tune_text=True if args.fine_tune_text else None,
-        limit=args.limit,
-        test_limit=args.test_limit,
-        architecture=args.architecture,
-        seed=args.seed,
-        data_dir=args.data_dir,
-    )
-    given = [f"--{name.replace('_', '-')}" for name, value in multimodal_only.items() if value is not None]
+    values = {}
+    for field in dataclasses.fields(RunConfig):
+        value = _CONVERSIONS.get(field.name, lambda same: same)(getattr(args, field.name))
+        if value is not None or field.default is None:
+            values[field.name] = value
+    config = RunConfig(**values)
+    given = [f"--{name.replace('_', '-')}" for name in _MULTIMODAL_ONLY if getattr(args, name) is not None]
     if given and config.kind != "multimodal":
         raise ValueError(
             f"{' and '.join(given)} applies to the multimodal model, but this run trains the document's "

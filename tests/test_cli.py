@@ -11,7 +11,7 @@ import tensorflow_datasets as tfds
 from PIL import Image
 
 import multimodal_tf.data.datasets  # noqa: F401
-from multimodal_tf.cli import main
+from multimodal_tf.cli import build_parser, main
 from multimodal_tf.data.datasets.twemoji_categories import CATEGORIES
 from multimodal_tf.training import resolve_precision
 
@@ -177,11 +177,35 @@ def test_the_launchers_choices_are_the_librarys():
     import multimodal_tf_cli
     from multimodal_tf.data.pipeline import TFDS_MODALITIES
     from multimodal_tf.runs import ARCHITECTURES
-    from multimodal_tf.training import PRECISIONS, STRATEGIES
+    from multimodal_tf.training import OPTIMIZERS, PRECISIONS, STRATEGIES
 
     assert multimodal_tf_cli.DATASETS == tuple(sorted(TFDS_MODALITIES))
     assert (multimodal_tf_cli.PRECISIONS, multimodal_tf_cli.STRATEGIES) == (PRECISIONS, STRATEGIES)
     assert multimodal_tf_cli.ARCHITECTURES == ARCHITECTURES
+    assert multimodal_tf_cli.OPTIMIZERS == OPTIMIZERS
+
+
+@pytest.mark.parametrize("command", ["train", "tune"])
+def test_every_run_option_has_a_flag_and_reaches_the_run_config(command):
+    import dataclasses
+
+    from multimodal_tf.cli import _run_config
+    from multimodal_tf.runs import RunConfig
+
+    parser = build_parser()
+    defaults = parser.parse_args([command])
+    missing = [field.name for field in dataclasses.fields(RunConfig) if not hasattr(defaults, field.name)]
+    assert not missing, f"RunConfig fields without a --flag: {missing}"
+    assert _run_config(defaults) == RunConfig()  # flags left out keep every default
+    given = parser.parse_args([
+        command, "--dataset", "rt_snippets", "--optimizer", "adamw", "--warmup-fraction", "0.2",
+        "--weight-decay", "0", "--steps-per-execution", "4", "--jit-compile", "off", "--fine-tune-text",
+        "--learning-rate", "3e-5", "--epochs", "2",
+    ])
+    config = _run_config(given)
+    assert (config.optimizer, config.warmup_fraction, config.weight_decay, config.steps_per_execution) == (
+        "adamw", 0.2, 0.0, 4)
+    assert (config.jit_compile, config.fine_tune_text, config.learning_rate, config.epochs) == (False, True, 3e-5, 2)
 
 
 def test_a_command_prints_no_native_log_lines_unless_verbose(twemoji_run, data_dir):

@@ -79,10 +79,10 @@ def test_a_finished_run_is_kept_unless_overwrite_and_an_interrupted_one_resumes_
 
     three = quick(data_dir, tmp_path, "--run", "i")
     three[three.index("--epochs") + 1] = "3"
-    monkeypatch.setattr(runs, "train", interrupted)
+    monkeypatch.setattr(runs.training_run, "train", interrupted)
     with pytest.raises(KeyboardInterrupt):
         main(three)
-    monkeypatch.setattr(runs, "train", training.train)
+    monkeypatch.setattr(runs.training_run, "train", training.train)
     assert not (tmp_path / "i" / "metrics.json").exists()
     first_part = json.loads((tmp_path / "i" / "progress.json").read_text())
     assert first_part["epochs"] == 1
@@ -192,11 +192,11 @@ def test_a_diverged_run_leaves_nothing_to_resume(data_dir, tmp_path, capsys, mon
         os.makedirs(os.path.join(config.output_dir, "backup"))  # as an epoch's backup would
         raise NonFiniteLossError("training stopped at epoch 2, batch 1: the loss is nan.")
 
-    monkeypatch.setattr(runs, "train", diverging)
+    monkeypatch.setattr(runs.training_run, "train", diverging)
     assert main(quick(data_dir, tmp_path, "--run", "d")) == 2
     assert "the loss is nan" in capsys.readouterr().err
     assert not (tmp_path / "d" / "backup").exists() and not (tmp_path / "d" / "metrics.json").exists()
-    monkeypatch.setattr(runs, "train", training.train)
+    monkeypatch.setattr(runs.training_run, "train", training.train)
     assert main(quick(data_dir, tmp_path, "--run", "d", "--learning-rate", "0.001")) == 0  # a fresh start
 
 
@@ -213,4 +213,4 @@ def test_trials_that_ended_failed_count_as_finished(tmp_path):
         trial = tmp_path / "tuner" / f"trial_{number}"
         trial.mkdir(parents=True)
         (trial / "trial.json").write_text(json.dumps({"status": status}))
-    assert runs._finished_trials(str(tmp_path)) == 3
+    assert runs.tuning_run._finished_trials(str(tmp_path)) == 3

@@ -36,7 +36,7 @@ What "auto" means, and why (measured in `bench/RESULTS.md`):
 
 | concern | module |
 |---|---|
-| `TrainingConfig`, `TrainingResult` | `config.py` |
+| `TrainingOptions`, `TrainingConfig`, `TrainingResult` | `config.py` |
 | CPU flags, GPUs | `devices.py` |
 | `"auto"` precision per machine and model | `precision.py` |
 | tf.distribute strategies | `distribute.py` |
@@ -63,7 +63,9 @@ from multimodal_tf.training.config import (
     OPTIMIZERS,
     STRATEGIES,
     TrainingConfig,
+    TrainingOptions,
     TrainingResult,
+    training_config,
 )
 from multimodal_tf.training.devices import CPU_FLAGS_VARIABLE, cpu_flags, has_gpu
 from multimodal_tf.training.distribute import MULTIWORKER_HELP, check_tf_config, make_strategy, strategy_scope
@@ -82,8 +84,8 @@ __all__ = [
     "BACKUP_FOLDER", "CHECKPOINT_FILE", "CPU_FLAGS_VARIABLE", "LOG_FOLDER", "MULTIWORKER_HELP",
     "NATIVE_BFLOAT16_FLAGS", "NO_WEIGHT_DECAY", "OPTIMIZERS", "PRECISIONS", "SLOW_UNDER_XLA_ON_CPU",
     "STRATEGIES", "BackupAndRestore", "NonFiniteLossError", "StopOnNonFiniteLoss", "TrainingConfig",
-    "TrainingResult", "WarmupLinearDecay", "adamw_with_warmup", "best_precision", "build_under_precision",
+    "TrainingOptions", "TrainingResult", "WarmupLinearDecay", "adamw_with_warmup", "best_precision", "build_under_precision",
     "check_tf_config", "compile_model", "cpu_flags", "fit", "has_gpu", "learning_rate_schedule", "make_callbacks", "make_optimizer",
     "make_strategy", "precision_for_model", "precision_scope", "resolve_jit_compile", "resolve_precision",
-    "steps_per_epoch_of", "strategy_scope", "train",
+    "steps_per_epoch_of", "strategy_scope", "train", "training_config",
 ]

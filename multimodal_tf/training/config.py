@@ -20,9 +20,13 @@ LOG_FOLDER = "logs"
 BACKUP_FOLDER = "backup"
 
 
-@dataclasses.dataclass(frozen=True)
-class TrainingConfig:
-    """How to train.
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TrainingOptions:
+    """The choices of how to train, shared by `TrainingConfig` and `runs.RunConfig`.
+
+    A new training option is declared and checked here once; both configs
+    inherit it, `training_config` carries it from one to the other, and the
+    command line copies it by name.
 
     Args:
         epochs: passes over the training data.
@@ -39,19 +43,8 @@ class TrainingConfig:
         weight_decay: AdamW's decoupled weight decay.
         steps_per_execution: batches per compiled call (fewer Python round
             trips for small models).
-        output_dir: where TensorBoard logs (`logs/`), the best model
-            (`best.keras`) and the backup for resuming (`backup/`) go; None
-            writes nothing.
         early_stopping_patience: epochs without improvement before
             stopping (restoring the best weights); None: never stop early.
-        tensorboard: write TensorBoard logs (needs `output_dir`).
-        checkpoint: save the best model (needs `output_dir`).
-        backup: back up every epoch and resume from the backup when the
-            same `output_dir` trains again after an interruption.
-        keep_backup: keep the backup when training ends (a caller that
-            saves results after training removes it once they are saved,
-            so a failure in between loses no training).
-        verbose: Keras' display: 0 silent, 1 progress bar, 2 a line an epoch.
         seed: seeds weights, dropout and Keras' shuffling.
     """
 
@@ -64,13 +57,7 @@ class TrainingConfig:
     warmup_fraction: float | None = None
     weight_decay: float = 0.01
     steps_per_execution: int = 1
-    output_dir: str | None = None
     early_stopping_patience: int | None = None
-    tensorboard: bool = True
-    checkpoint: bool = True
-    backup: bool = True
-    keep_backup: bool = False
-    verbose: int = 1
     seed: int = 0
 
     def __post_init__(self):
@@ -88,8 +75,48 @@ class TrainingConfig:
             raise ValueError(f"`weight_decay` must be a finite number >= 0, got {self.weight_decay!r}.")
         check_positive_int("steps_per_execution", self.steps_per_execution)
         check_positive_int("early_stopping_patience", self.early_stopping_patience, allow_none=True)
-        check_choice("verbose", self.verbose, (0, 1, 2))
         check_seed(self.seed)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TrainingConfig(TrainingOptions):
+    """How to train: the `TrainingOptions`, and where and how loudly.
+
+    Args:
+        output_dir: where TensorBoard logs (`logs/`), the best model
+            (`best.keras`) and the backup for resuming (`backup/`) go; None
+            writes nothing.
+        tensorboard: write TensorBoard logs (needs `output_dir`).
+        checkpoint: save the best model (needs `output_dir`).
+        backup: back up every epoch and resume from the backup when the
+            same `output_dir` trains again after an interruption.
+        keep_backup: keep the backup when training ends (a caller that
+            saves results after training removes it once they are saved,
+            so a failure in between loses no training).
+        verbose: Keras' display: 0 silent, 1 progress bar, 2 a line an epoch.
+        **options: the `TrainingOptions` (epochs, precision, ...).
+    """
+
+    output_dir: str | None = None
+    tensorboard: bool = True
+    checkpoint: bool = True
+    backup: bool = True
+    keep_backup: bool = False
+    verbose: int = 1
+
+    def __post_init__(self):
+        super().__post_init__()
+        check_choice("verbose", self.verbose, (0, 1, 2))
+
+
+def training_config(options: TrainingOptions, **settings) -> TrainingConfig:
+    """A `TrainingConfig` with every option of `options` (a `RunConfig`, say), `settings` overriding.
+
+    Example:
+        `training_config(run_config, output_dir="runs/a", verbose=2)`
+    """
+    names = [field.name for field in dataclasses.fields(TrainingOptions)]
+    return TrainingConfig(**{**{name: getattr(options, name) for name in names}, **settings})
 
 
 @dataclasses.dataclass

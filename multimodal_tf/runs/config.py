@@ -1,0 +1,111 @@
+"""A run's options: `RunConfig`, the datasets' defaults, and how a run records them."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+from multimodal_tf.data.pipeline import TFDS_MODALITIES, check_modalities
+from multimodal_tf.training import TrainingOptions
+from multimodal_tf.validation import check_choice, check_positive_int, check_rate
+
+DEFAULT_DATASET = "twemoji_categories"
+
+
+ARCHITECTURES = ("default", "tiny")
+
+
+DATASET_DEFAULTS = {
+    "twemoji_categories": {"epochs": 12, "batch_size": 32, "text_length": 32},
+    "fashion_mnist": {"epochs": 10, "batch_size": 64, "text_length": 32},
+    "rt_snippets": {"epochs": 3, "batch_size": 32, "text_length": 64},
+    "japanese_vowels": {"epochs": 60, "batch_size": 16, "text_length": 32},
+}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RunConfig(TrainingOptions):
+    """What to train, on what, and how: a run's options, and the `TrainingOptions`.
+
+    The training options (epochs, precision, jit_compile, strategy,
+    optimizer, learning_rate, warmup_fraction, weight_decay,
+    steps_per_execution, early_stopping_patience, seed) are inherited from
+    `multimodal_tf.training.TrainingOptions` and checked there; `epochs`
+    defaults to the dataset's.
+
+    Args:
+        dataset: a dataset of `multimodal_tf.data.pipeline.TFDS_MODALITIES`.
+        modalities: the modalities to use (default: all the dataset has).
+        model: `"auto"` (the multimodal model for two or more modalities,
+            the document's classifier for one), `"multimodal"` or
+            `"classifier"`.
+        epochs: training epochs (None: the dataset's default).
+        batch_size: examples per batch (None: the dataset's default); the
+            global batch, split over the strategy's replicas.
+        validation_fraction: the last fraction of the training split held
+            out for validation (early stopping and the best checkpoint watch
+            it); 0 trains on the whole split.
+        fusion: fusion of the multimodal model.
+        modality_dropout: modality dropout of the multimodal model.
+        text_length: tokens per text (None: the dataset's default).
+        fine_tune_text: train the pretrained text encoder too (default for
+            the text classifier; the multimodal model keeps it frozen unless
+            asked, which is faster on CPUs).
+        limit: use only the first N training examples (quick runs).
+        test_limit: evaluate on the first N test examples only (quick runs;
+            `metrics.json` and `evaluate` then score those N).
+        architecture: `"default"` (the document's models, the pretrained
+            MiniLM for text) or `"tiny"` (a few units per layer and a small
+            random BERT over the MiniLM vocabulary: a pipeline check in
+            seconds, for tests and smoke runs, not for accuracy).
+        data_dir: the TFDS data folder.
+    """
+
+    dataset: str = DEFAULT_DATASET
+    modalities: tuple | None = None
+    model: str = "auto"
+    epochs: int | None = None
+    batch_size: int | None = None
+    validation_fraction: float = 0.0
+    fusion: str = "attention"
+    modality_dropout: float = 0.2
+    text_length: int | None = None
+    fine_tune_text: bool | None = None
+    limit: int | None = None
+    test_limit: int | None = None
+    architecture: str = "default"
+    data_dir: str | None = None
+
+    def __post_init__(self):
+        set_field = object.__setattr__
+        check_choice("dataset", self.dataset, tuple(TFDS_MODALITIES))
+        set_field(self, "modalities", check_modalities(self.dataset, self.modalities))
+        check_choice("model", self.model, ("auto", "multimodal", "classifier"))
+        if self.model == "classifier" and len(self.modalities) != 1:
+            raise ValueError("`model` 'classifier' needs exactly one modality; use 'multimodal'.")
+        defaults = DATASET_DEFAULTS[self.dataset]
+        for name in ("epochs", "batch_size", "text_length"):
+            value = getattr(self, name)
+            set_field(self, name, check_positive_int(name, defaults[name] if value is None else value))
+        super().__post_init__()
+        if self.learning_rate is not None and self.learning_rate > 1:  # a run's guard against typos
+            raise ValueError(
+                "`learning_rate` must be at most 1 (Adam's useful rates are about 1e-5 to 1e-2), "
+                f"got {self.learning_rate!r}."
+            )
+        check_rate("validation_fraction", self.validation_fraction)
+        check_rate("modality_dropout", self.modality_dropout)
+        check_positive_int("limit", self.limit, allow_none=True)
+        check_positive_int("test_limit", self.test_limit, allow_none=True)
+        check_choice("architecture", self.architecture, ARCHITECTURES)
+
+    @property
+    def kind(self) -> str:
+        if self.model != "auto":
+            return self.model
+        return "multimodal" if len(self.modalities) > 1 else "classifier"
+
+
+def config_record(config: RunConfig) -> dict:
+    """The run's options as JSON values (tuples as lists), as metrics.json records them."""
+    return json.loads(json.dumps({**dataclasses.asdict(config), "kind": config.kind}))

@@ -1,0 +1,95 @@
+"""Scoring a run: its splits, accuracy per modality subset, and with modalities missing."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from multimodal_tf.data.pipeline import load_split, prepare
+from multimodal_tf.runs.config import RunConfig
+from multimodal_tf.runs.loading import load_run
+from multimodal_tf.runs.models import text_preprocessor_for
+from multimodal_tf.validation import check_rate
+
+def run_split(config: RunConfig, split: str, preprocessor, **kwargs):
+    return load_split(
+        config.dataset, split, batch_size=config.batch_size, text_preprocessor=preprocessor,
+        data_dir=config.data_dir, modalities=config.modalities,
+        presence=config.kind == "multimodal", seed=config.seed, **kwargs,
+    )
+
+
+def training_splits(config: RunConfig) -> tuple:
+    """TFDS split names for training and validation (None without validation)."""
+    total = prepare(config.dataset, config.data_dir).info.splits["train"].num_examples
+    held_out = int(round(total * config.validation_fraction))
+    if config.validation_fraction and held_out == 0:
+        raise ValueError(f"`validation_fraction` {config.validation_fraction} holds out no example of {total}.")
+    train_count = total - held_out
+    if config.limit is not None:
+        train_count = min(train_count, config.limit)
+    train_split = "train" if train_count == total else f"train[:{train_count}]"
+    return train_split, (f"train[{total - held_out}:]" if held_out else None)
+
+
+def test_split(config: RunConfig) -> str:
+    """The TFDS split a run is scored on: `test`, or its first `test_limit` examples."""
+    return "test" if config.test_limit is None else f"test[:{config.test_limit}]"
+
+
+def modality_subsets(modalities) -> dict:
+    """`{"all": (), "image only": absent modalities, ...}` for per-subset accuracy."""
+    subsets = {"all": ()}
+    if len(modalities) > 1:
+        for modality in modalities:
+            subsets[f"{modality} only"] = tuple(m for m in modalities if m != modality)
+    return subsets
+
+
+def accuracy_on(model, dataset) -> float:
+    return round(float(model.evaluate(dataset, verbose=0, return_dict=True)["accuracy"]), 4)
+
+
+def evaluate_subsets(model, config: RunConfig, preprocessor) -> dict:
+    """Test accuracy with all modalities, then with each one alone."""
+    return {
+        subset: accuracy_on(model, run_split(config, test_split(config), preprocessor, absent=absent))
+        for subset, absent in modality_subsets(config.modalities).items()
+    }
+
+
+def load_for_evaluation(path: str, data_dir: str | None) -> tuple:
+    """A saved run's `(model, config, text preprocessor)`, its dataset prepared."""
+    model, metrics, config = load_run(path)
+    if data_dir is not None:
+        config = dataclasses.replace(config, data_dir=data_dir)
+    prepare(config.dataset, config.data_dir)
+    return model, config, text_preprocessor_for(config, metrics.get("text_checkpoint"))
+
+
+def evaluate_run(path: str, data_dir: str | None = None) -> dict:
+    """Re-evaluates a saved run on its test split, per modality subset."""
+    return evaluate_subsets(*load_for_evaluation(path, data_dir))
+
+
+def evaluate_missing(path: str, rates, data_dir: str | None = None, seed: int = 0) -> dict:
+    """Test accuracy as a growing fraction of rows loses one modality.
+
+    Each test row loses one of its modalities, picked at random, with
+    probability `rate` (seeded, so every model sees the same rows missing
+    the same modality); the rest stay whole.
+
+    Args:
+        path: a run folder of a multimodal model.
+        rates: fractions in [0, 1), e.g. `(0, 0.1, 0.2, 0.3, 0.4, 0.5)`.
+        data_dir: the TFDS data folder.
+        seed: which rows lose which modality.
+
+    Returns:
+        `{rate: accuracy}`.
+    """
+    rates = [check_rate("missing rate", rate) for rate in rates]
+    model, config, preprocessor = load_for_evaluation(path, data_dir)
+    if config.kind != "multimodal" or len(config.modalities) < 2:
+        raise ValueError(f"{path!r} is not a multimodal run: missing modalities need two or more.")
+    config = dataclasses.replace(config, seed=seed)  # the seed of which rows lose which modality
+    return {rate: accuracy_on(model, run_split(config, test_split(config), preprocessor, missing_rate=rate)) for rate in rates}

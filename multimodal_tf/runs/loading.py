@@ -1,0 +1,104 @@
+"""Loading a run folder: `model.keras` and `metrics.json`, checked against each other."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from multimodal_tf.pretrained import PACKAGED_MINILM, resolve_checkpoint
+from multimodal_tf.run_folder import METRICS_FILE, MODEL_FILE
+from multimodal_tf.runs.config import RunConfig
+
+def load_run(path: str) -> tuple:
+    """Loads a run folder (or its model.keras): `(model, metrics, config)`.
+
+    `metrics.json` and `model.keras` are checked against each other: the
+    classes against the model's outputs, the image shape, sequence width
+    and text length against its inputs.
+
+    Raises:
+        ValueError: not a run folder, or a file that is unreadable or does
+            not match the other; the message names the file and the field.
+    """
+    folder = os.path.dirname(path) if os.path.basename(path) == MODEL_FILE else path
+    folder = folder.rstrip("/") or "."
+    model_path, metrics_path = os.path.join(folder, MODEL_FILE), os.path.join(folder, METRICS_FILE)
+    if not (os.path.isfile(model_path) and os.path.isfile(metrics_path)):
+        raise ValueError(
+            f"{path!r} is not a run folder: expected {MODEL_FILE} and {METRICS_FILE} in {folder!r}."
+        )
+    from multimodal_tf.saving import load_model
+
+    metrics, config = _read_metrics(metrics_path)
+    model = load_model(model_path)
+    _check_model_matches(model, metrics, config, metrics_path)
+    return model, metrics, config
+
+
+def _read_metrics(metrics_path: str) -> tuple:
+    """`(metrics, RunConfig)` from a metrics.json, each field checked."""
+    def bad(field, expected):
+        return ValueError(f"{metrics_path}: field {field!r} must be {expected}.")
+
+    try:
+        with open(metrics_path, encoding="utf-8") as metrics_file:
+            metrics = json.load(metrics_file)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{metrics_path} is not valid JSON: {error}") from None
+    if not isinstance(metrics, dict):
+        raise ValueError(f"{metrics_path} must hold a JSON object, got {type(metrics).__name__}.")
+    saved = metrics.get("config")
+    if not isinstance(saved, dict) or not isinstance(saved.get("modalities"), list):
+        raise bad("config", "an object with the run's options, `modalities` a list")
+    saved = {key: value for key, value in saved.items() if key != "kind"}
+    try:
+        config = RunConfig(**{**saved, "modalities": tuple(saved["modalities"])})
+    except TypeError as error:
+        raise ValueError(f"{metrics_path}: field 'config' has an unknown option ({error}).") from None
+    except ValueError as error:
+        raise ValueError(f"{metrics_path}: field 'config': {error}") from None
+    names = metrics.get("class_names")
+    if not isinstance(names, list) or len(names) < 2 or not all(isinstance(name, str) for name in names):
+        raise bad("class_names", "a list of two or more class names")
+    if "image" in config.modalities:
+        shape = metrics.get("image_shape")
+        if not (isinstance(shape, list) and len(shape) == 3 and all(isinstance(d, int) and d > 0 for d in shape)):
+            raise bad("image_shape", "[height, width, channels], positive integers")
+    if "sequence" in config.modalities and not (isinstance(metrics.get("num_features"), int)
+                                               and metrics["num_features"] > 0):
+        raise bad("num_features", "a positive integer")
+    if "text" in config.modalities:
+        checkpoint = metrics.get("text_checkpoint")
+        if not isinstance(checkpoint, str):
+            raise bad("text_checkpoint", f"the text checkpoint's folder, or {PACKAGED_MINILM!r}")
+        metrics = {**metrics, "text_checkpoint": resolve_checkpoint(checkpoint, f"{metrics_path}: field 'text_checkpoint'")}
+    return metrics, config
+
+
+MODALITY_INPUT = {"token_ids": "text"}
+
+
+def _check_model_matches(model, metrics: dict, config: RunConfig, metrics_path: str):
+    """metrics.json describes `model`: classes, image shape, sequence width, text length."""
+    def mismatch(field, saved, actual):
+        return ValueError(
+            f"{metrics_path}: field {field!r} is {saved!r}, but the run's {MODEL_FILE} has {actual!r}: "
+            "the two files do not belong together."
+        )
+
+    outputs = model.output_shape[-1]
+    if outputs != len(metrics["class_names"]):
+        raise mismatch("class_names", f"{len(metrics['class_names'])} classes", f"{outputs} outputs")
+    inputs = {tensor.name.split(":")[0]: tuple(tensor.shape[1:]) for tensor in model.inputs}
+    if len(inputs) == 1 and config.kind == "classifier" and config.modalities[0] != "text":
+        inputs = {config.modalities[0]: next(iter(inputs.values()))}
+    expected = set(config.modalities)
+    if set(MODALITY_INPUT.get(name, name) for name in inputs) - {"padding_mask", "segment_ids"} - {
+            f"{m}_present" for m in expected} != expected:
+        raise mismatch("config.modalities", sorted(expected), sorted(inputs))
+    if "image" in inputs and list(inputs["image"]) != metrics.get("image_shape"):
+        raise mismatch("image_shape", metrics.get("image_shape"), list(inputs["image"]))
+    if "sequence" in inputs and inputs["sequence"][-1] != metrics.get("num_features"):
+        raise mismatch("num_features", metrics.get("num_features"), inputs["sequence"][-1])
+    if "token_ids" in inputs and inputs["token_ids"][0] != config.text_length:
+        raise mismatch("config.text_length", config.text_length, inputs["token_ids"][0])

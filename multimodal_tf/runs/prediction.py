@@ -1,0 +1,222 @@
+"""Predicting with a saved run: from files and texts, one paired example, or a CSV batch."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import numpy as np
+
+from multimodal_tf.data.images import read_image_file
+from multimodal_tf.data.pipeline import check_sequence
+from multimodal_tf.runs.loading import load_run
+from multimodal_tf.runs.models import text_preprocessor_for
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp")
+
+
+def _read_image(path: str, shape) -> np.ndarray:
+    height, width, channels = shape
+    return read_image_file(path, channels, size=(height, width)).astype(np.float32) / 255.0
+
+
+def _read_sequence(path: str, num_features) -> np.ndarray:
+    """A `.npy` sequence `(time, features)`, checked like a pipeline record."""
+    with open(path, "rb") as sequence_file:
+        if sequence_file.read(6) != b"\x93NUMPY":
+            raise ValueError(f"input {path!r} is not a .npy file (it lacks the .npy header); save one with numpy.save.")
+    try:
+        value = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as error:  # pickled objects are refused, not executed
+        raise ValueError(f"input {path!r} is not a readable numeric .npy array: {error}") from None
+    return check_sequence(f"input {path!r}", value, num_features, 0.0)  # a ValueError naming the file
+
+
+def _classify_input(item: str) -> str:
+    """Which modality a positional `predict` input is; refuses what it cannot tell."""
+    lower = item.lower()
+    if lower.endswith((*IMAGE_SUFFIXES, ".npy")):
+        if not os.path.isfile(item):
+            raise ValueError(f"input {item!r} looks like a file name, but there is no such file.")
+        return "sequence" if lower.endswith(".npy") else "image"
+    if os.path.exists(item):
+        kind = "folder" if os.path.isdir(item) else "file"
+        raise ValueError(
+            f"input {item!r} is an existing {kind}, but not an image ({', '.join(IMAGE_SUFFIXES)}) or a .npy "
+            "sequence; to classify the words themselves, pass them with --text."
+        )
+    if LOOKS_LIKE_A_FILE_NAME.fullmatch(item):
+        raise ValueError(
+            f"input {item!r} looks like a file name, but there is no such file (images end in "
+            f"{', '.join(IMAGE_SUFFIXES)}, sequences in .npy); to classify it as text, pass it with --text."
+        )
+    if not item.strip():
+        raise ValueError(f"input {item!r} is blank text: there is nothing to classify.")
+    return "text"
+
+
+# One word with a dot and a short suffix, such as "pic.pngg" or "data/x.csv".
+LOOKS_LIKE_A_FILE_NAME = re.compile(r"[\w./\\~-]*\w\.[A-Za-z][A-Za-z0-9]{0,4}")
+
+
+def _read_modality(modality: str, value, metrics):
+    if modality == "image":
+        if not os.path.isfile(value):
+            raise ValueError(f"--image {value!r}: there is no such file.")
+        return _read_image(value, metrics["image_shape"])[None]
+    if modality == "sequence":
+        if not os.path.isfile(value):
+            raise ValueError(f"--sequence {value!r}: there is no such file.")
+        return _read_sequence(value, metrics.get("num_features"))[None]
+    return value
+
+
+def _predict_one(model, metrics, config, preprocessor, values: dict) -> tuple:
+    features = _example_features(config, metrics, values, preprocessor)
+    if config.kind == "classifier" and config.modalities[0] != "text":
+        features = features[config.modalities[0]]
+    probabilities = model.predict(features, verbose=0)[0]
+    if not np.all(np.isfinite(probabilities)):
+        raise ValueError(
+            "the model's output is NaN or infinite: its weights are not finite (was it trained with a "
+            "diverging learning rate?). Retrain it."
+        )
+    best = int(np.argmax(probabilities))
+    return metrics["class_names"][best], float(probabilities[best])
+
+
+def predict_run(path: str, inputs) -> list:
+    """Predicts one example per input with a saved run.
+
+    Each input is an image file (`.png`, `.jpg`, ...; resized to the model's
+    size, transparency over white), a `.npy` sequence `(time, features)`,
+    or otherwise a text. A multimodal model gets the other modalities marked
+    absent. Anything ambiguous is refused: an existing file or folder that is
+    neither an image nor a `.npy` file, a word that looks like a file name
+    but names none, blank text (use :func:`predict_example` to say which
+    modality an input is).
+
+    Returns:
+        A list of `(input, class name, probability)`.
+    """
+    model, metrics, config = load_run(path)
+    modalities = [_classify_input(item) for item in inputs]
+    for item, modality in zip(inputs, modalities):
+        if modality not in config.modalities:
+            raise ValueError(
+                f"input {item!r} is {modality}, but this model takes {', '.join(config.modalities)}."
+            )
+    preprocessor = text_preprocessor_for(config, metrics.get("text_checkpoint"))
+    return [
+        (item, *_predict_one(model, metrics, config, preprocessor,
+                             {modality: _read_modality(modality, item, metrics)}))
+        for item, modality in zip(inputs, modalities)
+    ]
+
+
+def predict_example(path: str, *, image: str | None = None, text: str | None = None,
+                    sequence: str | None = None) -> dict:
+    """Predicts one example from all the modalities given, the others marked absent.
+
+    Args:
+        path: a run folder.
+        image: an image file.
+        text: a text; blank text is marked absent, as the data pipelines do.
+        sequence: a `.npy` file `(time, features)`.
+
+    Returns:
+        `{"class", "probability", "present": [...], "absent": [...]}`.
+    """
+    model, metrics, config = load_run(path)
+    preprocessor = text_preprocessor_for(config, metrics.get("text_checkpoint"))
+    given = {name: value for name, value in (("image", image), ("text", text), ("sequence", sequence))
+             if value is not None}
+    return _predict_given(model, metrics, config, preprocessor, given, where="")
+
+
+def _predict_given(model, metrics, config, preprocessor, given: dict, where: str) -> dict:
+    """One example from the modalities in `given` (option values or CSV cells); `where` prefixes errors."""
+    if not given:
+        raise ValueError(f"{where}give at least one of --image, --text, --sequence.")
+    for modality in given:
+        if modality not in config.modalities:
+            raise ValueError(f"{where}--{modality} was given, but this model takes {', '.join(config.modalities)}.")
+    if "text" in given and not given["text"].strip():
+        given = {name: value for name, value in given.items() if name != "text"}  # blank text is missing text
+        if not given:
+            raise ValueError(f"{where}--text is blank and nothing else was given: there is nothing to classify.")
+    if len(given) > 1 and config.kind != "multimodal":
+        raise ValueError(f"{where}this {config.kind} takes one modality; give only --{config.modalities[0]}.")
+    try:
+        values = {modality: _read_modality(modality, value, metrics) for modality, value in given.items()}
+    except ValueError as error:
+        raise ValueError(f"{where}{error}") from None
+    label, probability = _predict_one(model, metrics, config, preprocessor, values)
+    return {
+        "class": label, "probability": probability, "present": sorted(values),
+        "absent": [modality for modality in config.modalities if modality not in values],
+    }
+
+
+def predict_batch(path: str, csv_path: str) -> list:
+    """Predicts one example per row of a CSV file, from every modality the row gives.
+
+    The CSV is `csv_to_dataset`'s format: a header, then per row an image file
+    name (relative to the CSV's folder) in `image`, a `.npy` file in
+    `sequence`, a text in `text`; an empty cell marks that modality absent.
+    Other columns (such as `label`) are ignored.
+
+    Returns:
+        A list with, per row, `{"row", "class", "probability", "present", "absent"}`.
+
+    Raises:
+        ValueError: the CSV has none of the model's modality columns, or a
+            row is bad; the message names the row (0: the first after the
+            header) and the field.
+    """
+    import csv
+
+    model, metrics, config = load_run(path)
+    preprocessor = text_preprocessor_for(config, metrics.get("text_checkpoint"))
+    try:
+        with open(csv_path, newline="", encoding="utf-8") as csv_file:
+            rows = list(csv.DictReader(csv_file))
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        raise ValueError(f"cannot read {csv_path!r} as a CSV file: {error}") from None
+    columns = [modality for modality in config.modalities if rows and modality in rows[0]]
+    if not columns:
+        found = sorted(rows[0]) if rows else []
+        raise ValueError(
+            f"{csv_path!r} needs a column named after one of the model's modalities "
+            f"({', '.join(config.modalities)}); its columns are {found}."
+        )
+    folder = os.path.dirname(os.path.abspath(csv_path))
+    results = []
+    for index, row in enumerate(rows):
+        given = {}
+        for modality in columns:
+            cell = (row.get(modality) or "")
+            if modality == "text" and cell:
+                given["text"] = cell
+            elif cell.strip():
+                given[modality] = os.path.join(folder, cell.strip())
+        prediction = _predict_given(model, metrics, config, preprocessor, given, where=f"{csv_path}: row {index}: ")
+        results.append({"row": index, **prediction})
+    return results
+
+
+def _example_features(config, metrics, values: dict, preprocessor) -> dict:
+    """One example's inputs: `values` by modality, the other modalities blank and absent."""
+    features = {}
+    for name in config.modalities:
+        present = name in values
+        if name == "image":
+            features["image"] = values["image"] if present else np.zeros((1, *metrics["image_shape"]), np.float32)
+        elif name == "sequence":
+            features["sequence"] = values["sequence"] if present else np.zeros((1, 1, metrics["num_features"]), np.float32)
+        else:
+            tokens = preprocessor([values["text"] if present else ""])
+            features.update({key: np.asarray(tensor).astype(np.int32) for key, tensor in tokens.items()})
+        if config.kind == "multimodal":
+            features[f"{name}_present"] = np.array([1.0 if present else 0.0], np.float32)
+    return features

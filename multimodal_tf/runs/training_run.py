@@ -1,0 +1,147 @@
+"""`train_run`: train one model on one real dataset, evaluate it, save the run folder."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import os
+import platform
+
+import keras
+
+from multimodal_tf.pretrained import minilm_checkpoint, portable_checkpoint
+from multimodal_tf.run_folder import (
+    ProgressRecorder,
+    check_run_name,
+    open_run_folder,
+    remove_backup,
+    remove_training_state,
+    replace_run_files,
+)
+from multimodal_tf.runs.config import RunConfig, config_record
+from multimodal_tf.runs.evaluation import evaluate_subsets, run_split, training_splits
+from multimodal_tf.runs.models import build_run_model, dataset_facts, text_preprocessor_for
+from multimodal_tf.training import NonFiniteLossError, make_strategy, train, training_config
+
+@dataclasses.dataclass
+class RunInputs:
+    """What training and tuning a run both need."""
+
+    strategy: object
+    facts: dict
+    checkpoint: str | None
+    preprocessor: object
+    train_data: object
+    validation_data: object
+
+
+def prepare_run(config: RunConfig) -> RunInputs:
+    strategy = make_strategy(config.strategy)  # first: a cluster must exist before any op
+    replicas = strategy.num_replicas_in_sync if strategy is not None else 1
+    if config.batch_size % replicas:
+        raise ValueError(
+            f"`batch_size` {config.batch_size} is the global batch and must split evenly over "
+            f"{replicas} replicas; use a multiple of {replicas}."
+        )
+    keras.utils.set_random_seed(config.seed)
+    facts = dataset_facts(config)
+    checkpoint = minilm_checkpoint() if "text" in config.modalities else None
+    preprocessor = text_preprocessor_for(config, checkpoint)
+    train_split, validation_split = training_splits(config)
+    return RunInputs(
+        strategy, facts, checkpoint, preprocessor,
+        train_data=run_split(config, train_split, preprocessor, shuffle=True),
+        validation_data=run_split(config, validation_split, preprocessor) if validation_split else None,
+    )
+
+
+def write_run(folder: str, model, config: RunConfig, inputs: RunInputs, extra: dict) -> dict:
+    """Evaluates per modality subset, saves model.keras and metrics.json."""
+    accuracy = evaluate_subsets(model, config, inputs.preprocessor)
+    os.makedirs(folder, exist_ok=True)
+    metrics = {
+        "config": config_record(config),
+        **inputs.facts,
+        "text_checkpoint": portable_checkpoint(inputs.checkpoint) if inputs.checkpoint else None,
+        "parameters": model.count_params(),
+        **extra,
+        "test_accuracy": accuracy,
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
+        "keras": keras.__version__,
+    }
+    replace_run_files(folder, model.save, metrics)
+    return {**metrics, "folder": folder}
+
+
+def run_name(config: RunConfig, run: str | None) -> str:
+    return check_run_name(run) if run is not None else f"{config.dataset}-{config.kind}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
+
+
+def train_run(config: RunConfig, output: str = "saved_models", run: str | None = None, verbose: int = 1,
+              *, overwrite: bool = False, restart: bool = False) -> dict:
+    """Trains with `multimodal_tf.training`, evaluates per modality subset, saves.
+
+    Rerunning with the same `output`, `run` and options after an
+    interruption resumes from the last finished epoch (the run folder holds
+    the backup until training ends). The folder's rules are those of
+    `multimodal_tf.run_folder`: a finished run is kept unless `overwrite`,
+    an interrupted one resumes only with the options it started with unless
+    `restart`, and one process at a time writes it.
+
+    Args:
+        config: the run's configuration.
+        output: the folder that receives the run folder.
+        run: the run folder's name (default: dataset, model and a timestamp).
+        verbose: Keras' progress display (1: bar, 2: a line per epoch).
+        overwrite: replace a finished run of the same name.
+        restart: start an interrupted run of the same name over.
+
+    Returns:
+        The metrics written to `metrics.json`, with `"folder"` and the
+        trained `"model"` added.
+    """
+    name = run_name(config, run)
+    worker = _worker_index(config)
+    if worker:  # the chief (worker 0) writes NAME; worker i writes NAME-worker<i> beside it
+        name = f"{name}-worker{worker}"
+    with open_run_folder(output, name, config_record(config), overwrite=overwrite, restart=restart) as folder:
+        if folder.resumed_epochs:
+            print(f"resuming run {folder.path!r} after epoch {folder.resumed_epochs} of {config.epochs} "
+                  f"({folder.seconds_before:.0f} s trained before)", flush=True)
+        inputs = prepare_run(config)
+        try:
+            result = train(
+                lambda: build_run_model(config, inputs.facts, inputs.checkpoint),
+                inputs.train_data,
+                training_config(
+                    config, output_dir=folder.path, verbose=verbose,
+                    keep_backup=True,  # removed below, once model.keras and metrics.json are written
+                ),
+                validation_data=inputs.validation_data,
+                callbacks=[ProgressRecorder(folder)],
+            )
+        except NonFiniteLossError:
+            remove_training_state(folder.path)  # a diverged run is not resumed: the next one starts fresh
+            raise
+        epochs = result.history.epoch
+        metrics = write_run(folder.path, result.model, config, inputs, {
+            "epochs_trained": epochs[-1] + 1 if epochs else folder.resumed_epochs,
+            "train_seconds": round(folder.seconds_before + result.seconds, 1),
+            "precision": result.precision,
+            "jit_compile": result.jit_compile,
+            "strategy": result.strategy,
+            "replicas": result.replicas,
+        })
+        remove_backup(folder.path)
+    return {**metrics, "model": result.model}
+
+
+def _worker_index(config: RunConfig) -> int:
+    """This worker's index in TF_CONFIG's cluster (0, the chief, without multiworker)."""
+    if config.strategy != "multiworker":
+        return 0
+    try:
+        return int(json.loads(os.environ.get("TF_CONFIG", "{}"))["task"]["index"])
+    except (ValueError, KeyError, TypeError):
+        return 0  # make_strategy reports a bad TF_CONFIG
