@@ -1,9 +1,7 @@
 """The TFDS builders on a few real records, and their errors on bad sources."""
 
 import dataclasses
-import gzip
 import io
-import json
 import subprocess
 import sys
 import tarfile
@@ -14,11 +12,24 @@ import pytest
 import tensorflow_datasets as tfds
 
 from multimodal_tf.data.archives import read_tar_member, read_zip_member
-from multimodal_tf.data.datasets import JapaneseVowels, RtSnippets, TwemojiCategories, prepare_fashion_mnist
+from multimodal_tf.data.datasets import (
+    JapaneseVowels,
+    RtSnippets,
+    TwemojiCategories,
+    fashion_mnist,
+    japanese_vowels,
+    prepare_fashion_mnist,
+)
+from multimodal_tf.data.datasets.fashion_mnist import (
+    FOLDER_VARIABLE,
+    local_files_present,
+)
 from multimodal_tf.data.datasets.japanese_vowels import parse_ts
-from multimodal_tf.data.datasets.twemoji_categories import CATEGORIES, emoji_text, is_test_emoji
-from multimodal_tf.data.datasets import fashion_mnist, japanese_vowels
-from multimodal_tf.data.datasets.fashion_mnist import FOLDER_VARIABLE, local_files_present
+from multimodal_tf.data.datasets.twemoji_categories import (
+    CATEGORIES,
+    emoji_text,
+    is_test_emoji,
+)
 from multimodal_tf.data.sources import SOURCES, source_path
 
 
