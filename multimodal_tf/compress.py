@@ -17,10 +17,11 @@ Teacher and student take the same inputs (e.g. the fine-tuned MiniLM and a
 mode and is never updated. :class:`Distiller` is a Keras model that
 overrides only `compute_loss`, so it trains on any backend with `fit`.
 
-Example:
->>> teacher = load_model("saved_models/rt-snippets-bert/model.keras")
->>> student = build_bert_classifier(2, sequence_length=64, num_layers=2, hidden_dim=128, compile=False)
->>> student, history = distill(teacher, student, train_data, temperature=2.0, alpha=0.5, epochs=3)
+Example (a trained teacher and training data assumed; `scripts/distill_rt.py` runs it)::
+
+    teacher = load_model("saved_models/rt-snippets-bert/model.keras")
+    student = build_bert_classifier(2, sequence_length=64, num_layers=2, hidden_dim=128, compile=False)
+    student, history = distill(teacher, student, train_data, temperature=2.0, alpha=0.5, epochs=3)
 """
 
 from __future__ import annotations

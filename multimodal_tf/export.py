@@ -14,12 +14,13 @@ ops.
 as a TFLite model, float or post-training int8 (§5.1.4's compression), and
 `tflite_accuracy` scores it on the real test split.
 
-Example:
->>> export_savedmodel("saved_models/twemoji", "exported/twemoji/1")
->>> import tensorflow_text  # the tokeniser's ops, for models with text
->>> serve = tf.saved_model.load("exported/twemoji/1").signatures["serving_default"]
->>> serve(image=tf.zeros([1, 64, 64, 3], tf.uint8), text=tf.constant(["red apple"]),
-...       image_present=tf.constant([0.0]), text_present=tf.constant([1.0]))["probabilities"]
+Example (a trained run folder assumed; tests/test_export.py runs it)::
+
+    export_savedmodel("saved_models/twemoji", "exported/twemoji/1")
+    import tensorflow_text  # the tokeniser's ops, for models with text
+    serve = tf.saved_model.load("exported/twemoji/1").signatures["serving_default"]
+    serve(image=tf.zeros([1, 64, 64, 3], tf.uint8), text=tf.constant(["red apple"]),
+          image_present=tf.constant([0.0]), text_present=tf.constant([1.0]))["probabilities"]
 """
 
 from __future__ import annotations

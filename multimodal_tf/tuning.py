@@ -8,13 +8,14 @@ hyperparameter is the document's model (or our builder's default where the
 document has no such knob), so the document's model is one point of each
 search space and a tuner's first trial.
 
-Example:
->>> import keras_tuner
->>> from multimodal_tf.tuning import CNNHyperModel
->>> tuner = keras_tuner.RandomSearch(CNNHyperModel(), objective="val_accuracy", max_trials=10,
-...                                  directory="tuning", project_name="cnn")
->>> tuner.search(train_data, validation_data=validation_data, epochs=5)
->>> best_model = tuner.get_best_models(1)[0]
+Example (datasets assumed; notebook 05 runs a search)::
+
+    import keras_tuner
+    from multimodal_tf.tuning import CNNHyperModel
+    tuner = keras_tuner.RandomSearch(CNNHyperModel(), objective="val_accuracy", max_trials=10,
+                                     directory="tuning", project_name="cnn")
+    tuner.search(train_data, validation_data=validation_data, epochs=5)
+    best_model = tuner.get_best_models(1)[0]
 """
 
 from __future__ import annotations

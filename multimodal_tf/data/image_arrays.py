@@ -28,8 +28,11 @@ def image_dataset(images, labels, *, batch_size: int = 64, shuffle: bool = False
         [0, 1].
 
     Example:
-    >>> images, labels = load_fashion_mnist_arrays("train")
-    >>> model.fit(image_dataset(images, labels, shuffle=True), epochs=1)
+    >>> import numpy as np
+    >>> images = np.zeros((10, 28, 28, 1), np.uint8)  # e.g. load_fashion_mnist_arrays("train")[0]
+    >>> batch, labels = next(iter(image_dataset(images, np.arange(10) % 2, batch_size=4)))
+    >>> tuple(batch.shape), batch.dtype.name, labels.numpy().tolist()
+    ((4, 28, 28, 1), 'float32', [0, 1, 0, 1])
     """
     batch_size = check_positive_int("batch_size", batch_size)
     images, labels = np.asarray(images), np.asarray(labels)

@@ -74,9 +74,13 @@ def records_to_dataset(
         ValueError: bad arguments (no modality column, mismatched lengths).
 
     Example:
+    >>> import numpy as np
     >>> dataset = records_to_dataset(
-    ...     {"image": images, "text": ["a cat", None]}, [3, 1],
-    ...     text_preprocessor=preprocessor, num_classes=10)
+    ...     {"image": [np.zeros((4, 4, 1), np.uint8), None], "text": ["a cat", "a dog"]}, [3, 1],
+    ...     num_classes=10)
+    >>> features, labels = next(iter(dataset))
+    >>> features["image_present"].numpy().tolist(), labels.numpy().tolist()
+    ([1.0, 0.0], [3, 1])
     """
     check_choice("on_bad_record", on_bad_record, ("raise", "skip"))
     batch_size = check_positive_int("batch_size", batch_size)

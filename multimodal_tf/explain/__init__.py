@@ -34,10 +34,11 @@ TensorFlow's `GradientTape`: these functions need the TensorFlow backend.
 | `grad_cam` | `grad_cam.py` |
 | `plot_*`, `token_strings` | `plots.py` |
 
-Example:
->>> result = integrated_gradients(model, features)   # one example, no batch axis
->>> result.totals                                     # {"image": 1.7, "text": 4.2}
->>> plot_image_attribution(features["image"], result.attributions["image"])
+Example (a trained model and one example's features assumed; notebook 04 runs it)::
+
+    result = integrated_gradients(model, features)   # one example, no batch axis
+    result.totals                                     # {"image": 1.7, "text": 4.2}
+    plot_image_attribution(features["image"], result.attributions["image"])
 """
 
 from multimodal_tf.explain.grad_cam import grad_cam

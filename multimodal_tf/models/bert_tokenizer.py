@@ -43,8 +43,13 @@ class WordPieceBertTokenizer(keras_hub.models.BertTokenizer):
         **kwargs: passed to `keras_hub.models.BertTokenizer`.
 
     Example:
-    >>> tokenizer = WordPieceBertTokenizer(vocabulary="model/vocab.txt", lowercase=True)
-    >>> tokenizer("Héllo wörld…")  # same ids as transformers.BertTokenizer
+    >>> import os
+    >>> import numpy as np
+    >>> from multimodal_tf.pretrained import minilm_checkpoint
+    >>> vocabulary = os.path.join(minilm_checkpoint(), "vocab.txt")
+    >>> tokenizer = WordPieceBertTokenizer(vocabulary=vocabulary, lowercase=True)
+    >>> np.asarray(tokenizer("Héllo wörld…")).tolist()  # same ids as transformers.BertTokenizer
+    [7592, 2088, 1529]
     """
 
     def __init__(self, vocabulary=None, lowercase=False, **kwargs):
@@ -118,9 +123,11 @@ def build_text_preprocessor(vocabulary, sequence_length: int = 128, lowercase: b
         usable inside `tf.data.Dataset.map`.
 
     Example:
-    >>> preprocessor = build_text_preprocessor("model_folder", sequence_length=64)
-    >>> preprocessor(["a great film"])["token_ids"].shape
-    TensorShape([1, 64])
+    >>> from multimodal_tf.pretrained import minilm_checkpoint
+    >>> preprocessor = build_text_preprocessor(minilm_checkpoint(), sequence_length=64)
+    >>> token_ids = preprocessor(["a great film"])["token_ids"]
+    >>> tuple(token_ids.shape), token_ids.numpy()[0, :6].tolist()  # [CLS] a great film [SEP] [PAD]
+    ((1, 64), [101, 1037, 2307, 2143, 102, 0])
     """
     sequence_length = check_positive_int("sequence_length", sequence_length)
     if sequence_length < 2:

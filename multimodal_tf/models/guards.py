@@ -44,9 +44,14 @@ class InputGuard(keras.layers.Layer):
         `content`, with absent examples zeroed.
 
     Example:
+    >>> import numpy as np
     >>> guard = InputGuard("image")
-    >>> guard(np.array([[0.5, np.nan]]))  # raises InvalidArgumentError
-    >>> guard(np.array([[0.5, np.nan]]), np.array([0.0]))  # [[0., 0.]]
+    >>> np.asarray(guard(np.array([[0.5, np.nan]], "float32"), np.array([0.0], "float32"))).tolist()  # absent
+    [[0.0, 0.0]]
+    >>> guard(np.array([[0.5, np.nan]], "float32"))  # present: refused  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    tensorflow.python.framework.errors_impl.InvalidArgumentError: ...
     """
 
     def __init__(self, field: str, **kwargs):

@@ -188,8 +188,9 @@ def build_lstm_classifier(
         `(batch, num_classes)` float32 probabilities.
 
     Example:
+    >>> import numpy as np
     >>> model = build_lstm_classifier(None, num_features=12, num_classes=9)
-    >>> model.predict(np.zeros((1, 20, 12))).shape
+    >>> model.predict(np.zeros((1, 20, 12)), verbose=0).shape
     (1, 9)
     """
     config = SequenceEncoderConfig(

@@ -45,11 +45,12 @@ What "auto" means, and why (measured in `bench/RESULTS.md`):
 | backup, checkpoint, logs, early stopping, NaN stop | `callbacks.py` |
 | `train`, `fit` | `engine.py` |
 
-Example:
->>> from multimodal_tf import build_cnn_classifier
->>> from multimodal_tf.training import TrainingConfig, train
->>> result = train(build_cnn_classifier, train_data, TrainingConfig(epochs=10, output_dir="runs/cnn"))
->>> result.model.evaluate(test_data)
+Example (datasets assumed; notebook 01 runs it)::
+
+    from multimodal_tf import build_cnn_classifier
+    from multimodal_tf.training import TrainingConfig, train
+    result = train(build_cnn_classifier, train_data, TrainingConfig(epochs=10, output_dir="runs/cnn"))
+    result.model.evaluate(test_data)
 """
 
 from multimodal_tf.models.dtypes import PRECISIONS
