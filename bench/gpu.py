@@ -40,7 +40,13 @@ def matmul_precision() -> str:
     return str(jax.config.jax_default_matmul_precision or "default")
 
 
-def run(rows, kinds=("bert-base", "fusion"), repeats: int = 5, steps: int = 50, steps_per_execution: int = 1):
+def run(
+    rows,
+    kinds=("bert-base", "fusion"),
+    repeats: int = 5,
+    steps: int = 50,
+    steps_per_execution: int = 1,
+):
     """Times each model under every precision policy; one row per policy.
 
     Args:
@@ -59,10 +65,16 @@ def run(rows, kinds=("bert-base", "fusion"), repeats: int = 5, steps: int = 50, 
     if steps_per_execution > 1:
         setting += f", {steps_per_execution} steps per execution"
     for kind in kinds:
+
         def seconds_per_step(precision):
-            return step_seconds(kind, precision, "auto", steps, repeats, steps_per_execution)
+            return step_seconds(kind, precision, "auto", steps, repeats, steps_per_execution)  # noqa: B023
 
         baseline = seconds_per_step("float32")
         for precision in PRECISIONS:
             seconds = baseline if precision == "float32" else seconds_per_step(precision)
-            rows.add(f"gpu-{kind}", f"{precision} steps/s ({setting})", f"{1 / seconds:.2f} steps/s", f"{baseline / seconds:.2f}x")
+            rows.add(
+                f"gpu-{kind}",
+                f"{precision} steps/s ({setting})",
+                f"{1 / seconds:.2f} steps/s",
+                f"{baseline / seconds:.2f}x",
+            )

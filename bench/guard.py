@@ -23,7 +23,9 @@ def _without_guard(model):
     if not isinstance(model.layers[0], InputGuard):
         raise ValueError(f"expected an InputGuard first, got {type(model.layers[0]).__name__}")
     # Compiled as the builders compile (same optimizer, loss and accuracy metric).
-    return compile_classifier(keras.Sequential([keras.Input(model.input_shape[1:]), *model.layers[1:]]))
+    return compile_classifier(
+        keras.Sequential([keras.Input(model.input_shape[1:]), *model.layers[1:]])
+    )
 
 
 def run(rows, kinds=("cnn", "lstm"), repeats: int = 3, steps: int = 100):
@@ -33,7 +35,9 @@ def run(rows, kinds=("cnn", "lstm"), repeats: int = 3, steps: int = 100):
 
     for kind in kinds:
         if kind not in ("cnn", "lstm"):
-            raise ValueError(f"`kinds` of the guard benchmark must be cnn and/or lstm, got {kind!r}.")
+            raise ValueError(
+                f"`kinds` of the guard benchmark must be cnn and/or lstm, got {kind!r}."
+            )
         batch = BATCH[kind]
         rng = np.random.default_rng(0)
         inputs = np.concatenate([_inputs(kind, batch, rng) for _ in range(steps)])
@@ -42,14 +46,14 @@ def run(rows, kinds=("cnn", "lstm"), repeats: int = 3, steps: int = 100):
         models = {"guarded": _build(kind), "unguarded": _without_guard(_build(kind))}
 
         def one_epoch(model):
-            model.fit(inputs, labels, batch_size=batch, epochs=1, verbose=0, shuffle=False)
+            model.fit(inputs, labels, batch_size=batch, epochs=1, verbose=0, shuffle=False)  # noqa: B023
 
         for model in models.values():
             one_epoch(model)  # traces: not timed
         rates = {name: [] for name in models}
         for _ in range(repeats):
             for name, model in models.items():
-                rates[name] += median_rate(lambda: one_epoch(model), len(inputs), 1)[1]
+                rates[name] += median_rate(lambda: one_epoch(model), len(inputs), 1)[1]  # noqa: B023
         median = {name: float(np.median(values)) for name, values in rates.items()}
         # The two epochs of a repeat run back to back: their ratio cancels most machine noise.
         paired = float(np.median(np.array(rates["guarded"]) / np.array(rates["unguarded"])))

@@ -38,7 +38,11 @@ def _model_rate(model, dataset, steps, repeats):
 def run(rows, data_dir=None, repeats: int = 3, text_steps: int = 4):
     from bench.common import ratio, rss_mib
     from multimodal_tf.data.pipeline import load_split, prepare
-    from multimodal_tf.models import build_bert_classifier, build_cnn_classifier, build_text_preprocessor
+    from multimodal_tf.models import (
+        build_bert_classifier,
+        build_cnn_classifier,
+        build_text_preprocessor,
+    )
     from multimodal_tf.pretrained import minilm_checkpoint
     from multimodal_tf.training import TrainingConfig, compile_model
 
@@ -50,23 +54,36 @@ def run(rows, data_dir=None, repeats: int = 3, text_steps: int = 4):
     delivered = _pipeline_rate(images, 64, repeats)
     consumed = _model_rate(compile_model(build_cnn_classifier(), config), images(), 100, repeats)
     rows.add(
-        "pipeline-images", "Fashion-MNIST images/s: tf.data pipeline alone vs CNN training step alone",
-        f"pipeline {delivered:.0f}/s vs model {consumed:.0f}/s", ratio(delivered, consumed),
+        "pipeline-images",
+        "Fashion-MNIST images/s: tf.data pipeline alone vs CNN training step alone",
+        f"pipeline {delivered:.0f}/s vs model {consumed:.0f}/s",
+        ratio(delivered, consumed),
     )
 
     prepare("rt_snippets", data_dir)
     checkpoint = minilm_checkpoint()
     preprocessor = build_text_preprocessor(checkpoint, sequence_length=64)
     texts = lambda: load_split(  # noqa: E731
-        "rt_snippets", "train", batch_size=32, data_dir=data_dir, presence=False, shuffle=True,
+        "rt_snippets",
+        "train",
+        batch_size=32,
+        data_dir=data_dir,
+        presence=False,
+        shuffle=True,
         text_preprocessor=preprocessor,
     )
     delivered = _pipeline_rate(texts, 32, repeats)
-    bert = compile_model(build_bert_classifier(2, checkpoint=checkpoint, sequence_length=64), config, steps_per_epoch=100)
+    bert = compile_model(
+        build_bert_classifier(2, checkpoint=checkpoint, sequence_length=64),
+        config,
+        steps_per_epoch=100,
+    )
     consumed = _model_rate(bert, texts(), text_steps, repeats)
     rows.add(
-        "pipeline-texts", "RT texts/s tokenised in-graph (64 tokens): pipeline alone vs MiniLM fine-tuning step alone",
-        f"pipeline {delivered:.0f}/s vs model {consumed:.1f}/s", ratio(delivered, consumed),
+        "pipeline-texts",
+        "RT texts/s tokenised in-graph (64 tokens): pipeline alone vs MiniLM fine-tuning step alone",
+        f"pipeline {delivered:.0f}/s vs model {consumed:.1f}/s",
+        ratio(delivered, consumed),
     )
 
     memory = []
@@ -81,6 +98,8 @@ def run(rows, data_dir=None, repeats: int = 3, text_steps: int = 4):
         gc.collect()
         memory.append(rss_mib())
     rows.add(
-        "pipeline-memory", "resident memory after streaming 60k, 120k, 240k images (cache off)",
-        ", ".join(f"{value:.0f} MiB" for value in memory), ratio(memory[-1], memory[0]),
+        "pipeline-memory",
+        "resident memory after streaming 60k, 120k, 240k images (cache off)",
+        ", ".join(f"{value:.0f} MiB" for value in memory),
+        ratio(memory[-1], memory[0]),
     )

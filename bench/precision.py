@@ -14,8 +14,12 @@ from __future__ import annotations
 
 import numpy as np
 
-MINILM_SHAPE = dict(vocabulary_size=30522, num_layers=6, num_heads=12, hidden_dim=384, intermediate_dim=1536)
-BERT_BASE_SHAPE = dict(vocabulary_size=30522, num_layers=12, num_heads=12, hidden_dim=768, intermediate_dim=3072)
+MINILM_SHAPE = dict(
+    vocabulary_size=30522, num_layers=6, num_heads=12, hidden_dim=384, intermediate_dim=1536
+)
+BERT_BASE_SHAPE = dict(
+    vocabulary_size=30522, num_layers=12, num_heads=12, hidden_dim=768, intermediate_dim=3072
+)
 BATCH = {"cnn": 64, "lstm": 16, "bert": 16, "fusion": 32, "bert-base": 32}
 TOKENS = {"bert": 64, "fusion": 32, "bert-base": 128}
 
@@ -31,8 +35,10 @@ def _inputs(kind, batch, rng):
     if kind != "fusion":
         return tokens
     return {
-        "image": rng.uniform(0, 1, (batch, 64, 64, 3)).astype("float32"), **tokens,
-        "image_present": np.ones(batch, "float32"), "text_present": np.ones(batch, "float32"),
+        "image": rng.uniform(0, 1, (batch, 64, 64, 3)).astype("float32"),
+        **tokens,
+        "image_present": np.ones(batch, "float32"),
+        "text_present": np.ones(batch, "float32"),
     }
 
 
@@ -52,7 +58,8 @@ def _build(kind):
         shape = MINILM_SHAPE if kind == "bert" else BERT_BASE_SHAPE
         return build_bert_classifier(2, sequence_length=TOKENS[kind], **shape)
     return build_multimodal_model(
-        12, image={"input_shape": (64, 64, 3)},
+        12,
+        image={"input_shape": (64, 64, 3)},
         text={**MINILM_SHAPE, "sequence_length": 32, "pooling": "mean", "freeze": True},
     )
 
@@ -66,10 +73,15 @@ def step_seconds(kind, precision, jit_compile, steps, repeats, steps_per_executi
 
     batch = BATCH[kind]
     rng = np.random.default_rng(0)
-    inputs = keras.tree.map_structure(lambda x: np.concatenate([x] * steps), _inputs(kind, batch, rng))
+    inputs = keras.tree.map_structure(
+        lambda x: np.concatenate([x] * steps), _inputs(kind, batch, rng)
+    )
     labels = np.tile(rng.integers(0, 2, batch), steps)
     config = TrainingConfig(
-        precision=precision, jit_compile=jit_compile, steps_per_execution=steps_per_execution, verbose=0
+        precision=precision,
+        jit_compile=jit_compile,
+        steps_per_execution=steps_per_execution,
+        verbose=0,
     )
     with precision_scope(precision):
         keras.utils.set_random_seed(0)
@@ -91,15 +103,34 @@ XLA_ON_CPU = ("lstm", "bert")
 def run(rows, kinds=("cnn", "lstm", "bert", "fusion"), repeats: int = 3, steps: int | None = None):
     from multimodal_tf.training import PRECISIONS
 
-    steps = {kind: steps for kind in kinds} if steps else {"cnn": 40, "lstm": 20, "bert": 3, "fusion": 3}
+    steps = (
+        {kind: steps for kind in kinds}
+        if steps
+        else {"cnn": 40, "lstm": 20, "bert": 3, "fusion": 3}
+    )
     for kind in kinds:
         baseline = step_seconds(kind, "float32", False, steps[kind], repeats)
         rows.add(f"precision-{kind}", "float32 step, XLA off", f"{baseline * 1000:.1f} ms", "1.00x")
         xla = step_seconds(kind, "float32", True, steps[kind], repeats)
-        rows.add(f"precision-{kind}", "float32 step, XLA on", f"{xla * 1000:.1f} ms", f"{baseline / xla:.2f}x")
+        rows.add(
+            f"precision-{kind}",
+            "float32 step, XLA on",
+            f"{xla * 1000:.1f} ms",
+            f"{baseline / xla:.2f}x",
+        )
         for precision in PRECISIONS[1:]:
             seconds = step_seconds(kind, precision, False, steps[kind], repeats)
-            rows.add(f"precision-{kind}", f"{precision} step, XLA off", f"{seconds * 1000:.1f} ms", f"{baseline / seconds:.2f}x")
+            rows.add(
+                f"precision-{kind}",
+                f"{precision} step, XLA off",
+                f"{seconds * 1000:.1f} ms",
+                f"{baseline / seconds:.2f}x",
+            )
         if kind in XLA_ON_CPU:  # what "auto" compares for these models: both policies under XLA
             seconds = step_seconds(kind, "mixed_bfloat16", True, steps[kind], repeats)
-            rows.add(f"precision-{kind}", "mixed_bfloat16 step, XLA on", f"{seconds * 1000:.1f} ms", f"{baseline / seconds:.2f}x")
+            rows.add(
+                f"precision-{kind}",
+                "mixed_bfloat16 step, XLA on",
+                f"{seconds * 1000:.1f} ms",
+                f"{baseline / seconds:.2f}x",
+            )

@@ -29,7 +29,9 @@ def _tuner(directory, max_trials):
     hypermodel = MultimodalHyperModel(
         2, image={"input_shape": (32, 32, 3)}, training=TrainingConfig(epochs=1, verbose=0)
     )
-    tuner = make_tuner("random", hypermodel, max_trials=max_trials, directory=directory, project_name="memory")
+    tuner = make_tuner(
+        "random", hypermodel, max_trials=max_trials, directory=directory, project_name="memory"
+    )
     return tuner, data
 
 
@@ -59,7 +61,8 @@ def run(rows, trials: int = 10, trials_per_process: int = 2):
         tuner.on_trial_end = on_trial_end
         tuner.search(data, validation_data=data, verbose=0)
     rows.add(
-        "tuner-memory", f"resident memory after trials 1, 2, 5, {trials} of a RandomSearch over the fusion model",
+        "tuner-memory",
+        f"resident memory after trials 1, 2, 5, {trials} of a RandomSearch over the fusion model",
         ", ".join(f"{memory[index]:.0f} MiB" for index in (0, 1, 4, len(memory) - 1)),
         ratio(memory[-1], memory[1]),
     )
@@ -73,9 +76,14 @@ def run(rows, trials: int = 10, trials_per_process: int = 2):
             child.start()
             child_peaks.append(peaks.get())
             child.join()
-            print(f"trials up to {target}: {child_peaks[-1]:.0f} MiB at the end of its process", flush=True)
+            print(
+                f"trials up to {target}: {child_peaks[-1]:.0f} MiB at the end of its process",
+                flush=True,
+            )
     rows.add(
-        "tuner-memory", f"resident memory at the end of each process, {trials} trials {trials_per_process} per process",
-        ", ".join(f"{value:.0f}" for value in child_peaks) + f" MiB (one process for all: {memory[-1]:.0f} MiB)",
+        "tuner-memory",
+        f"resident memory at the end of each process, {trials} trials {trials_per_process} per process",
+        ", ".join(f"{value:.0f}" for value in child_peaks)
+        + f" MiB (one process for all: {memory[-1]:.0f} MiB)",
         ratio(max(child_peaks), memory[-1]),
     )

@@ -14,7 +14,9 @@ import os as _os
 
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from multimodal_tf.models import (  # noqa: E402
+import importlib.util as _importlib_util
+
+from multimodal_tf.models import (
     ImageEncoderConfig,
     SequenceEncoderConfig,
     TextEncoderConfig,
@@ -26,14 +28,12 @@ from multimodal_tf.models import (  # noqa: E402
     build_sequence_encoder,
     build_text_encoder,
 )
-from multimodal_tf.saving import load_model  # noqa: E402
-
-import importlib.util as _importlib_util  # noqa: E402
+from multimodal_tf.saving import load_model
 
 if _importlib_util.find_spec("tensorflow_datasets") and _importlib_util.find_spec("tensorflow"):
     # Registers the four TFDS builders, so that a plain
     # `tfds.load(name, data_dir=...)` prepares any of them offline.
-    import multimodal_tf.data.datasets  # noqa: E402, F401
+    import multimodal_tf.data.datasets  # noqa: F401
 
 __version__ = "0.1.0"
 
@@ -46,6 +46,7 @@ def __getattr__(name):
 
         return build_text_preprocessor
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ImageEncoderConfig",

@@ -58,7 +58,11 @@ def _run_config(args):
         if value is not None or field.default is None:
             values[field.name] = value
     config = RunConfig(**values)
-    given = [f"--{name.replace('_', '-')}" for name in _MULTIMODAL_ONLY if getattr(args, name) is not None]
+    given = [
+        f"--{name.replace('_', '-')}"
+        for name in _MULTIMODAL_ONLY
+        if getattr(args, name) is not None
+    ]
     if given and config.kind != "multimodal":
         raise ValueError(
             f"{' and '.join(given)} applies to the multimodal model, but this run trains the document's "
@@ -80,8 +84,14 @@ def train(args):
 
     config = _run_config(args)
     _describe("training", config)
-    metrics = train_run(config, output=args.output, run=args.run, verbose=2 if args.quiet else 1,
-                        overwrite=args.overwrite, restart=args.restart)
+    metrics = train_run(
+        config,
+        output=args.output,
+        run=args.run,
+        verbose=2 if args.quiet else 1,
+        overwrite=args.overwrite,
+        restart=args.restart,
+    )
     _print_accuracy(metrics["test_accuracy"])
     print(
         f"trained {metrics['epochs_trained']} epoch(s) in {metrics['train_seconds']} s "
@@ -97,17 +107,28 @@ def tune(args):
     config = _run_config(args)
     _describe(f"tuning ({args.tuner} search)", config)
     metrics = tune_run(
-        config, tuner=args.tuner, max_trials=args.max_trials, output=args.output, run=args.run,
-        verbose=2 if args.quiet else 1, trials_per_process=args.trials_per_process,
+        config,
+        tuner=args.tuner,
+        max_trials=args.max_trials,
+        output=args.output,
+        run=args.run,
+        verbose=2 if args.quiet else 1,
+        trials_per_process=args.trials_per_process,
     )
     board = metrics["leaderboard"]
     names = sorted({name for row in board for name in row} - {"trial", "score"})
     print("\nleaderboard (validation accuracy, best first):")
     print(" | ".join(["trial", "score", *names]))
     for row in board:
-        print(" | ".join([row["trial"], f"{row['score']:.4f}", *(str(row.get(name, "")) for name in names)]))
+        print(
+            " | ".join(
+                [row["trial"], f"{row['score']:.4f}", *(str(row.get(name, "")) for name in names)]
+            )
+        )
     _print_accuracy(metrics["test_accuracy"])
-    print(f"wrote the best model to {metrics['folder']}/model.keras (tuner state in {metrics['folder']}/tuner)")
+    print(
+        f"wrote the best model to {metrics['folder']}/model.keras (tuner state in {metrics['folder']}/tuner)"
+    )
     return 0
 
 
@@ -120,7 +141,9 @@ def evaluate(args):
     try:
         rates = [float(rate) for rate in args.missing_rates.split(",") if rate.strip()]
     except ValueError:
-        raise ValueError(f"`--missing-rates` must be comma-separated numbers, got {args.missing_rates!r}.") from None
+        raise ValueError(
+            f"`--missing-rates` must be comma-separated numbers, got {args.missing_rates!r}."
+        ) from None
     for rate, accuracy in evaluate_missing(args.run_path, rates, data_dir=args.data_dir).items():
         print(f"test accuracy (rows missing a modality: {rate:.0%}): {accuracy:.4f}")
     return 0
@@ -129,32 +152,56 @@ def evaluate(args):
 def _say(prediction: dict, subject: str, as_json: bool):
     """One prediction: a line for people, or a JSON line with `--json`."""
     if as_json:
-        print(json.dumps({**({"input": subject} if subject else {}), **prediction}, ensure_ascii=False))
+        print(
+            json.dumps(
+                {**({"input": subject} if subject else {}), **prediction}, ensure_ascii=False
+            )
+        )
         return
     absent = f"  [absent: {', '.join(prediction['absent'])}]" if prediction.get("absent") else ""
-    print(f"{subject + ': ' if subject else ''}{prediction['class']} ({prediction['probability']:.1%}){absent}")
+    print(
+        f"{subject + ': ' if subject else ''}{prediction['class']} ({prediction['probability']:.1%}){absent}"
+    )
 
 
 def predict(args):
     from multimodal_tf.runs import predict_batch, predict_example, predict_run
 
     paired = {"image": args.image, "text": args.text, "sequence": args.sequence}
-    styles = [bool(args.inputs), any(value is not None for value in paired.values()), args.batch is not None]
+    styles = [
+        bool(args.inputs),
+        any(value is not None for value in paired.values()),
+        args.batch is not None,
+    ]
     if sum(styles) > 1:
-        raise ValueError("give inputs one way: INPUT... (one prediction each), --image/--text/--sequence (one "
-                         "prediction from all of them), or --batch FILE.csv (one per row), not both.")
+        raise ValueError(
+            "give inputs one way: INPUT... (one prediction each), --image/--text/--sequence (one "
+            "prediction from all of them), or --batch FILE.csv (one per row), not both."
+        )
     if styles[2]:
         for prediction in predict_batch(args.run_path, args.batch):
             row = prediction.pop("row")
-            _say({**prediction, "probability": round(prediction["probability"], 4)}, f"row {row}", args.json)
+            _say(
+                {**prediction, "probability": round(prediction["probability"], 4)},
+                f"row {row}",
+                args.json,
+            )
         return 0
     if styles[1]:
         result = predict_example(args.run_path, **paired)
         if "text" in result["absent"] and args.text is not None:
             print("note: --text is blank, so the text is marked absent", file=sys.stderr)
         given = {name: value for name, value in paired.items() if value is not None}
-        _say({**given, "class": result["class"], "probability": round(result["probability"], 4),
-              "absent": result["absent"]}, "", args.json)
+        _say(
+            {
+                **given,
+                "class": result["class"],
+                "probability": round(result["probability"], 4),
+                "absent": result["absent"],
+            },
+            "",
+            args.json,
+        )
         return 0
     if not args.inputs:
         raise ValueError("give INPUT..., --image/--text/--sequence, or --batch FILE.csv.")
@@ -171,13 +218,21 @@ def export(args):
         print(f"wrote a SavedModel with a raw-input serving signature to {path}")
         return 0
     result = export_tflite(
-        args.run_path, args.output, quantize=args.format == "tflite-int8", sequence_length=args.sequence_length,
-        data_dir=args.data_dir, overwrite=args.overwrite,
+        args.run_path,
+        args.output,
+        quantize=args.format == "tflite-int8",
+        sequence_length=args.sequence_length,
+        data_dir=args.data_dir,
+        overwrite=args.overwrite,
     )
     print(f"wrote {result['path']} ({result['bytes']} bytes)")
     if args.evaluate:
-        accuracy = tflite_accuracy(result["path"], args.run_path, sequence_length=result["sequence_length"],
-                                   data_dir=args.data_dir)
+        accuracy = tflite_accuracy(
+            result["path"],
+            args.run_path,
+            sequence_length=result["sequence_length"],
+            data_dir=args.data_dir,
+        )
         print(f"test accuracy (TFLite): {accuracy:.4f}")
     return 0
 
@@ -199,12 +254,21 @@ def run(args):
         return 2
     except OSError as error:  # a full or read-only disk, a file where a folder should be, ...
         where = f" {error.filename!r}" if error.filename else ""
-        print(f"multimodal-tf {args.command}: error: cannot write or read{where}: {error.strerror or error}",
-              file=sys.stderr)
+        print(
+            f"multimodal-tf {args.command}: error: cannot write or read{where}: {error.strerror or error}",
+            file=sys.stderr,
+        )
         return 2
 
 
-HANDLERS = {"train": train, "tune": tune, "evaluate": evaluate, "predict": predict, "export": export, "fetch": fetch}
+HANDLERS = {
+    "train": train,
+    "tune": tune,
+    "evaluate": evaluate,
+    "predict": predict,
+    "export": export,
+    "fetch": fetch,
+}
 
 
 def main(argv=None):

@@ -49,13 +49,20 @@ class Distiller(keras.Model):
 
     def __init__(self, teacher, student, temperature: float = 2.0, alpha: float = 0.5, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(temperature, (int, float)) or isinstance(temperature, bool) or temperature <= 0:
+        if (
+            not isinstance(temperature, (int, float))
+            or isinstance(temperature, bool)
+            or temperature <= 0
+        ):
             raise ValueError(f"`temperature` must be a number > 0, got {temperature!r}.")
         if not isinstance(alpha, (int, float)) or isinstance(alpha, bool) or not 0 <= alpha <= 1:
             raise ValueError(f"`alpha` must be a number in [0, 1], got {alpha!r}.")
         self.alpha = float(alpha)
         self.temperature = float(temperature)
-        teacher_classes, student_classes = teacher.outputs[0].shape[-1], student.outputs[0].shape[-1]
+        teacher_classes, student_classes = (
+            teacher.outputs[0].shape[-1],
+            student.outputs[0].shape[-1],
+        )
         if teacher_classes != student_classes:
             raise ValueError(
                 f"`teacher` has {teacher_classes} classes and `student` {student_classes}; they must match."
@@ -69,16 +76,24 @@ class Distiller(keras.Model):
 
     def softened(self, probabilities):
         """`softmax(log(p) / T)`: the distribution at temperature T."""
-        logits = keras.ops.log(keras.ops.clip(keras.ops.cast(probabilities, "float32"), _EPSILON, 1.0))
+        logits = keras.ops.log(
+            keras.ops.clip(keras.ops.cast(probabilities, "float32"), _EPSILON, 1.0)
+        )
         return keras.ops.softmax(logits / self.temperature, axis=-1)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         teacher_probabilities = keras.ops.stop_gradient(self.teacher(x, training=False))
         y_pred = keras.ops.cast(y_pred, "float32")
         hard = keras.ops.mean(keras.losses.sparse_categorical_crossentropy(y, y_pred))
-        soft = keras.ops.mean(keras.losses.kl_divergence(
-            self.softened(teacher_probabilities), self.softened(y_pred),
-        )) * self.temperature ** 2
+        soft = (
+            keras.ops.mean(
+                keras.losses.kl_divergence(
+                    self.softened(teacher_probabilities),
+                    self.softened(y_pred),
+                )
+            )
+            * self.temperature**2
+        )
         return self.alpha * hard + (1.0 - self.alpha) * soft
 
 
@@ -124,7 +139,9 @@ def distill(
     distiller = Distiller(teacher, student, temperature=temperature, alpha=alpha)
     jit = resolve_jit_compile(distiller, jit_compile)
     distiller.compile(
-        optimizer=keras.optimizers.Adam(learning_rate), metrics=["accuracy"], jit_compile=jit,
+        optimizer=keras.optimizers.Adam(learning_rate),
+        metrics=["accuracy"],
+        jit_compile=jit,
     )
     history = distiller.fit(data, epochs=epochs, validation_data=validation_data, verbose=verbose)
     compile_classifier(student, learning_rate=learning_rate)

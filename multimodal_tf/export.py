@@ -43,7 +43,9 @@ def raw_input_specs(config, metrics) -> dict:
         if modality == "image":
             specs["image"] = tf.TensorSpec([None, *metrics["image_shape"]], tf.uint8, name="image")
         elif modality == "sequence":
-            specs["sequence"] = tf.TensorSpec([None, None, metrics["num_features"]], tf.float32, name="sequence")
+            specs["sequence"] = tf.TensorSpec(
+                [None, None, metrics["num_features"]], tf.float32, name="sequence"
+            )
         else:
             specs["text"] = tf.TensorSpec([None], tf.string, name="text")
         if config.kind == "multimodal":
@@ -62,11 +64,18 @@ def raw_to_model_inputs(raw: dict, config, preprocessor):
             tokens = preprocessor(value)
             features.update({key: tf.cast(tensor, tf.int32) for key, tensor in tokens.items()})
         elif name == "sequence":  # garbage is refused, not turned into a prediction
-            features[name] = tf.debugging.assert_all_finite(value, "`sequence` contains NaN or infinity")
+            features[name] = tf.debugging.assert_all_finite(
+                value, "`sequence` contains NaN or infinity"
+            )
         else:
-            with tf.control_dependencies([tf.debugging.Assert(
-                tf.reduce_all((value == 0.0) | (value == 1.0)), [f"`{name}` must be 0 or 1; got", value],
-            )]):
+            with tf.control_dependencies(
+                [
+                    tf.debugging.Assert(
+                        tf.reduce_all((value == 0.0) | (value == 1.0)),
+                        [f"`{name}` must be 0 or 1; got", value],
+                    )
+                ]
+            ):
                 features[name] = tf.identity(value)
     if config.kind == "classifier" and config.modalities[0] != "text":
         return features[config.modalities[0]]
@@ -89,7 +98,9 @@ def export_savedmodel(run_path: str, path: str) -> str:
             not empty.
     """
     if os.path.exists(path) and not os.path.isdir(path):
-        raise ValueError(f"`path` {path!r} is an existing file; a SavedModel is a folder: choose a new one.")
+        raise ValueError(
+            f"`path` {path!r} is an existing file; a SavedModel is a folder: choose a new one."
+        )
     if os.path.isdir(path) and os.listdir(path):
         raise ValueError(f"`path` {path!r} exists and is not empty; choose a new folder.")
     model, metrics, config = load_run(run_path)
@@ -113,7 +124,9 @@ def export_savedmodel(run_path: str, path: str) -> str:
     archive.add_endpoint("serve", serve, input_signature=[raw_input_specs(config, metrics)])
     try:
         archive.write_out(path, verbose=False)
-    except tf.errors.OpError as error:  # TensorFlow's own file errors (a missing or read-only folder)
+    except (
+        tf.errors.OpError
+    ) as error:  # TensorFlow's own file errors (a missing or read-only folder)
         raise ValueError(f"cannot write the SavedModel to {path!r}: {error.message}") from None
     return path
 
@@ -135,7 +148,9 @@ def _tflite_input(config, metrics, sequence_length):
     if modality == "image":
         return tf.TensorSpec([1, *metrics["image_shape"]], tf.float32, name="image")
     if sequence_length is None:
-        raise ValueError("`sequence_length` (time steps, shorter sequences padded) is needed for a sequence model.")
+        raise ValueError(
+            "`sequence_length` (time steps, shorter sequences padded) is needed for a sequence model."
+        )
     if sequence_length > MAX_TFLITE_SEQUENCE_LENGTH:
         raise ValueError(
             f"`sequence_length` {sequence_length} is over {MAX_TFLITE_SEQUENCE_LENGTH}: TFLite runs the LSTM "
@@ -152,7 +167,9 @@ def tflite_examples(config, split: str, sequence_length: int | None, data_dir=No
         if config.modalities[0] == "sequence":
             steps = int(inputs.shape[1])
             if steps > sequence_length:
-                raise ValueError(f"a {split} sequence has {steps} steps, more than `sequence_length` {sequence_length}.")
+                raise ValueError(
+                    f"a {split} sequence has {steps} steps, more than `sequence_length` {sequence_length}."
+                )
             # Padded with 0.0, the mask value every run of this library trains with.
             inputs = tf.pad(inputs, [[0, 0], [0, sequence_length - steps], [0, 0]])
         yield tf.cast(inputs, tf.float32), int(label[0])
@@ -160,12 +177,22 @@ def tflite_examples(config, split: str, sequence_length: int | None, data_dir=No
 
 def longest_sequence(config, data_dir=None) -> int:
     """The most time steps of any sequence of the dataset (all its splits)."""
-    dataset = load_split(config.dataset, "train+test", batch_size=1, data_dir=data_dir, presence=False)
+    dataset = load_split(
+        config.dataset, "train+test", batch_size=1, data_dir=data_dir, presence=False
+    )
     return max(int(inputs.shape[1]) for inputs, _ in dataset)
 
 
-def export_tflite(run_path: str, path: str, *, quantize: bool = False, sequence_length: int | None = None,
-                  data_dir: str | None = None, representative_examples: int = 300, overwrite: bool = False) -> dict:
+def export_tflite(
+    run_path: str,
+    path: str,
+    *,
+    quantize: bool = False,
+    sequence_length: int | None = None,
+    data_dir: str | None = None,
+    representative_examples: int = 300,
+    overwrite: bool = False,
+) -> dict:
     """Writes a CNN or LSTM run as a TFLite model, float or int8-quantised.
 
     Args:
@@ -187,7 +214,9 @@ def export_tflite(run_path: str, path: str, *, quantize: bool = False, sequence_
     if not path.endswith(".tflite"):
         raise ValueError(f"`path` must end with .tflite, got {path!r}.")
     if os.path.exists(path) and not overwrite:
-        raise ValueError(f"`path` {path!r} exists; choose a new file name, or pass --overwrite to replace it.")
+        raise ValueError(
+            f"`path` {path!r} exists; choose a new file name, or pass --overwrite to replace it."
+        )
     model, metrics, config = load_run(run_path)
     if config.modalities == ("sequence",) and sequence_length is None:
         sequence_length = longest_sequence(config, data_dir)
@@ -197,7 +226,9 @@ def export_tflite(run_path: str, path: str, *, quantize: bool = False, sequence_
         # Through a SavedModel: the converter then freezes the weights into the file.
         archive = keras.export.ExportArchive()
         archive.track(model)
-        archive.add_endpoint("serve", lambda inputs: model(inputs, training=False), input_signature=[spec])
+        archive.add_endpoint(
+            "serve", lambda inputs: model(inputs, training=False), input_signature=[spec]
+        )
         archive.write_out(folder, verbose=False)
         converter = tf.lite.TFLiteConverter.from_saved_model(folder)
         if quantize:
@@ -248,13 +279,17 @@ def tflite_twin(model, sequence_length: int | None = None):
             config["unroll"] = True
         return layer.__class__.from_config(config)
 
-    inputs = None if sequence_length is None else keras.Input((sequence_length, model.input_shape[-1]))
+    inputs = (
+        None if sequence_length is None else keras.Input((sequence_length, model.input_shape[-1]))
+    )
     twin = keras.models.clone_model(model, input_tensors=inputs, clone_function=clone)
     twin.set_weights(model.get_weights())
     return twin
 
 
-def tflite_accuracy(tflite_path: str, run_path: str, split: str = "test", sequence_length=None, data_dir=None) -> float:
+def tflite_accuracy(
+    tflite_path: str, run_path: str, split: str = "test", sequence_length=None, data_dir=None
+) -> float:
     """Accuracy of a `.tflite` model on a run's dataset split, one example at a time."""
     _, _, config = load_run(run_path)
     interpreter = tf.lite.Interpreter(model_path=tflite_path)

@@ -52,8 +52,12 @@ def check_run_name(name: str) -> str:
         ValueError: empty, `.`/`..`, absolute, or holding a path separator.
     """
     if (
-        not isinstance(name, str) or not name.strip() or name in (".", "..")
-        or os.sep in name or (os.altsep and os.altsep in name) or not name.isprintable()
+        not isinstance(name, str)
+        or not name.strip()
+        or name in (".", "..")
+        or os.sep in name
+        or (os.altsep and os.altsep in name)
+        or not name.isprintable()
     ):
         raise ValueError(
             f"`run` must be a single folder name inside `--output` (no '/', not '.' or '..', no control "
@@ -117,7 +121,9 @@ def remove_backup(folder: str) -> None:
 
 
 def is_finished(folder: str) -> bool:
-    return os.path.isfile(os.path.join(folder, MODEL_FILE)) and os.path.isfile(os.path.join(folder, METRICS_FILE))
+    return os.path.isfile(os.path.join(folder, MODEL_FILE)) and os.path.isfile(
+        os.path.join(folder, METRICS_FILE)
+    )
 
 
 @dataclasses.dataclass
@@ -142,7 +148,8 @@ def _differences(saved: dict, current: dict) -> list:
     names = sorted((set(saved) | set(current)) - set(RESUMABLE_CHANGES))
     return [
         f"{name} {saved.get(name)!r} (then) vs {current.get(name)!r} (now)"
-        for name in names if saved.get(name) != current.get(name)
+        for name in names
+        if saved.get(name) != current.get(name)
     ]
 
 
@@ -188,7 +195,9 @@ def lock_run_folder(folder: str):
 
 
 @contextlib.contextmanager
-def open_run_folder(output: str, name: str, config: dict, *, overwrite: bool = False, restart: bool = False):
+def open_run_folder(
+    output: str, name: str, config: dict, *, overwrite: bool = False, restart: bool = False
+):
     """Locks `<output>/<name>` for training with `config` and says where to start.
 
     Args:
@@ -223,7 +232,11 @@ def _prepare(folder: str, config: dict, overwrite: bool, restart: bool) -> RunFo
     if restart or not interrupted:
         _remove(folder, TRAINING_LEFTOVERS)
     else:
-        differences = ["the options it was started with are unknown"] if saved is None else _differences(saved, config)
+        differences = (
+            ["the options it was started with are unknown"]
+            if saved is None
+            else _differences(saved, config)
+        )
         if differences:
             raise ValueError(
                 f"run folder {folder!r} holds an interrupted run started with other options: "
@@ -252,7 +265,9 @@ def _drop_partial_checkpoint(path: str) -> None:
         broken = True
     if broken:
         os.remove(path)
-        print(f"note: removed {path!r}, a checkpoint cut short; training writes a new one", flush=True)
+        print(
+            f"note: removed {path!r}, a checkpoint cut short; training writes a new one", flush=True
+        )
 
 
 class ProgressRecorder(keras.callbacks.Callback):

@@ -7,7 +7,7 @@ import zipfile
 
 import keras
 
-import multimodal_tf.models  # noqa: F401  (registers our layers for deserialisation)
+import multimodal_tf.models
 import multimodal_tf.training  # noqa: F401  (registers the warmup learning-rate schedule)
 
 

@@ -64,12 +64,27 @@ class EngineHyperModel(keras_tuner.HyperModel):
         """TrainingConfig fields that come from hyperparameters (none here)."""
         return {}
 
-    def fit(self, hp, model, x, *args, validation_data=None, epochs=None, callbacks=None, initial_epoch=0, **kwargs):
+    def fit(
+        self,
+        hp,
+        model,
+        x,
+        *args,
+        validation_data=None,
+        epochs=None,
+        callbacks=None,
+        initial_epoch=0,
+        **kwargs,
+    ):
         if args:
-            raise ValueError("pass the training data as one tf.data.Dataset of (inputs, labels) batches.")
+            raise ValueError(
+                "pass the training data as one tf.data.Dataset of (inputs, labels) batches."
+            )
         unknown = sorted(set(kwargs) - {"verbose", "steps_per_epoch"})
         if unknown:
-            raise ValueError(f"unsupported search() arguments {unknown}; set them in `training=TrainingConfig(...)`.")
+            raise ValueError(
+                f"unsupported search() arguments {unknown}; set them in `training=TrainingConfig(...)`."
+            )
         config = dataclasses.replace(
             self.training,
             epochs=epochs or self.training.epochs,
@@ -77,8 +92,13 @@ class EngineHyperModel(keras_tuner.HyperModel):
             **self.training_overrides(hp),
         )
         return fit(
-            model, x, config, validation_data=validation_data, callbacks=list(callbacks or ()),
-            steps_per_epoch=kwargs.get("steps_per_epoch"), initial_epoch=initial_epoch,
+            model,
+            x,
+            config,
+            validation_data=validation_data,
+            callbacks=list(callbacks or ()),
+            steps_per_epoch=kwargs.get("steps_per_epoch"),
+            initial_epoch=initial_epoch,
         )
 
 
@@ -95,7 +115,10 @@ class CNNHyperModel(EngineHyperModel):
 
     def __init__(self, input_shape=(28, 28, 1), num_classes: int = 10, training=None, name="cnn"):
         super().__init__(training, name)
-        self.input_shape, self.num_classes = tuple(input_shape), check_positive_int("num_classes", num_classes)
+        self.input_shape, self.num_classes = (
+            tuple(input_shape),
+            check_positive_int("num_classes", num_classes),
+        )
 
     def build_model(self, hp):
         filters = tuple(
@@ -103,7 +126,9 @@ class CNNHyperModel(EngineHyperModel):
             for index, default in enumerate((32, 64, 64))
         )
         return build_cnn_classifier(
-            self.input_shape, self.num_classes, filters=filters,
+            self.input_shape,
+            self.num_classes,
+            filters=filters,
             dense_units=hp.Choice("dense_units", [32, 64, 128, 256], default=64),
             dropout=hp.Float("dropout", 0.0, 0.5, step=0.1, default=0.0),
             learning_rate=_learning_rate(hp, 1e-3, 1e-4, 1e-2),
@@ -123,8 +148,16 @@ class LSTMHyperModel(EngineHyperModel):
         feature_mean, feature_variance: in-model standardisation (optional).
     """
 
-    def __init__(self, num_features: int, num_classes: int = 10, sequence_length=None, feature_mean=None,
-                 feature_variance=None, training=None, name="lstm"):
+    def __init__(
+        self,
+        num_features: int,
+        num_classes: int = 10,
+        sequence_length=None,
+        feature_mean=None,
+        feature_variance=None,
+        training=None,
+        name="lstm",
+    ):
         super().__init__(training, name)
         self.num_features = check_positive_int("num_features", num_features)
         self.num_classes = check_positive_int("num_classes", num_classes)
@@ -135,10 +168,14 @@ class LSTMHyperModel(EngineHyperModel):
         units = hp.Choice("units", [32, 64, 128], default=64)
         depth = hp.Int("depth", 1, 3, default=2)
         return build_lstm_classifier(
-            self.sequence_length, self.num_features, self.num_classes, units=(units,) * depth,
+            self.sequence_length,
+            self.num_features,
+            self.num_classes,
+            units=(units,) * depth,
             bidirectional=hp.Boolean("bidirectional", default=False),
             dropout=hp.Float("dropout", 0.0, 0.5, step=0.1, default=0.0),
-            learning_rate=_learning_rate(hp, 1e-3, 1e-4, 1e-2), **self.statistics,
+            learning_rate=_learning_rate(hp, 1e-3, 1e-4, 1e-2),
+            **self.statistics,
         )
 
 
@@ -156,23 +193,38 @@ class BertHyperModel(EngineHyperModel):
         encoder: more `build_bert_classifier` arguments (pooling, sizes).
     """
 
-    def __init__(self, num_classes: int, checkpoint=None, sequence_length: int = 128, encoder=None,
-                 training=None, name="bert"):
+    def __init__(
+        self,
+        num_classes: int,
+        checkpoint=None,
+        sequence_length: int = 128,
+        encoder=None,
+        training=None,
+        name="bert",
+    ):
         super().__init__(training, name)
         self.num_classes = check_positive_int("num_classes", num_classes)
         self.checkpoint, self.sequence_length = checkpoint, sequence_length
         self.encoder = dict(encoder or {})
-        tuned = sorted(set(self.encoder) & {"dropout", "freeze_encoder", "learning_rate", "checkpoint", "sequence_length"})
+        tuned = sorted(
+            set(self.encoder)
+            & {"dropout", "freeze_encoder", "learning_rate", "checkpoint", "sequence_length"}
+        )
         if tuned:
-            raise ValueError(f"`encoder` must not set {tuned}: they are hyperparameters or arguments of their own.")
+            raise ValueError(
+                f"`encoder` must not set {tuned}: they are hyperparameters or arguments of their own."
+            )
 
     def build_model(self, hp):
         default_rate = 5e-5 if self.checkpoint else 1e-3
         model = build_bert_classifier(
-            self.num_classes, self.checkpoint, self.sequence_length,
+            self.num_classes,
+            self.checkpoint,
+            self.sequence_length,
             freeze_encoder=hp.Boolean("freeze_encoder", default=False),
             dropout=hp.Float("dropout", 0.0, 0.3, step=0.05, default=0.1),
-            learning_rate=_learning_rate(hp, default_rate, 1e-5, 1e-2), **self.encoder,
+            learning_rate=_learning_rate(hp, default_rate, 1e-5, 1e-2),
+            **self.encoder,
         )
         hp.Float("warmup_fraction", 0.0, 0.2, step=0.05, default=0.1)
         return model
@@ -191,8 +243,16 @@ class MultimodalHyperModel(EngineHyperModel):
         seed: seed of modality dropout.
     """
 
-    def __init__(self, num_classes: int, image=None, sequence=None, text=None, seed: int | None = 0,
-                 training=None, name="multimodal"):
+    def __init__(
+        self,
+        num_classes: int,
+        image=None,
+        sequence=None,
+        text=None,
+        seed: int | None = 0,
+        training=None,
+        name="multimodal",
+    ):
         super().__init__(training, name)
         self.num_classes = check_positive_int("num_classes", num_classes)
         self.encoders = {"image": image, "sequence": sequence, "text": text}
@@ -201,17 +261,30 @@ class MultimodalHyperModel(EngineHyperModel):
     def build_model(self, hp):
         fusion = hp.Choice("fusion", ["concat", "gated", "attention"], default="attention")
         return build_multimodal_model(
-            self.num_classes, fusion=fusion,
+            self.num_classes,
+            fusion=fusion,
             fusion_dim=hp.Choice("fusion_dim", [64, 128, 256], default=128),
             modality_dropout=hp.Float("modality_dropout", 0.0, 0.5, step=0.1, default=0.2),
             dropout=hp.Float("dropout", 0.0, 0.5, step=0.1, default=0.1),
-            learning_rate=_learning_rate(hp, 1e-3, 1e-4, 1e-2), seed=self.seed, **self.encoders,
+            learning_rate=_learning_rate(hp, 1e-3, 1e-4, 1e-2),
+            seed=self.seed,
+            **self.encoders,
         )
 
 
-def make_tuner(kind: str, hypermodel, *, max_trials: int, directory: str, project_name: str,
-               objective: str = "val_accuracy", max_epochs: int = 10, seed: int = 0,
-               distribution_strategy=None, overwrite: bool = False):
+def make_tuner(
+    kind: str,
+    hypermodel,
+    *,
+    max_trials: int,
+    directory: str,
+    project_name: str,
+    objective: str = "val_accuracy",
+    max_epochs: int = 10,
+    seed: int = 0,
+    distribution_strategy=None,
+    overwrite: bool = False,
+):
     """A keras-tuner tuner by name.
 
     Args:
@@ -235,22 +308,32 @@ def make_tuner(kind: str, hypermodel, *, max_trials: int, directory: str, projec
     max_trials = check_positive_int("max_trials", max_trials)
     common = dict(
         objective=keras_tuner.Objective(objective, "min" if objective.endswith("loss") else "max"),
-        directory=directory, project_name=project_name, seed=seed, overwrite=overwrite,
+        directory=directory,
+        project_name=project_name,
+        seed=seed,
+        overwrite=overwrite,
         distribution_strategy=distribution_strategy,
     )
     if kind == "random":
         return keras_tuner.RandomSearch(hypermodel, max_trials=max_trials, **common)
     if kind == "bayesian":
         return keras_tuner.BayesianOptimization(hypermodel, max_trials=max_trials, **common)
-    return keras_tuner.Hyperband(hypermodel, max_epochs=check_positive_int("max_epochs", max_epochs), factor=3,
-                                 hyperband_iterations=1, **common)
+    return keras_tuner.Hyperband(
+        hypermodel,
+        max_epochs=check_positive_int("max_epochs", max_epochs),
+        factor=3,
+        hyperband_iterations=1,
+        **common,
+    )
 
 
 def leaderboard(tuner, count: int | None = None) -> list:
     """Completed trials, best first: dicts of trial id, score and hyperparameters."""
     trials = [
-        trial for trial in tuner.oracle.trials.values()
-        if trial.status == keras_tuner.engine.trial.TrialStatus.COMPLETED and trial.score is not None
+        trial
+        for trial in tuner.oracle.trials.values()
+        if trial.status == keras_tuner.engine.trial.TrialStatus.COMPLETED
+        and trial.score is not None
     ]
     reverse = tuner.oracle.objective.direction == "max"
     trials.sort(key=lambda trial: trial.score, reverse=reverse)

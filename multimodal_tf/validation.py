@@ -50,8 +50,12 @@ def check_positive_number(name: str, value, *, allow_none: bool = False):
     """
     if value is None and allow_none:
         return None
-    if (not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value)
-            or value <= 0):
+    if (
+        not isinstance(value, numbers.Real)
+        or isinstance(value, bool)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
         expected = "a finite number > 0" + (" or None" if allow_none else "")
         raise ValueError(f"`{name}` must be {expected}, got {value!r}.")
     return float(value)
@@ -91,8 +95,7 @@ def check_choice(name: str, value, choices: Sequence[str]) -> str:
     """Returns `value` when it is one of `choices`."""
     if value not in choices:
         raise ValueError(
-            f"`{name}` must be one of {', '.join(repr(c) for c in choices)}, "
-            f"got {value!r}."
+            f"`{name}` must be one of {', '.join(repr(c) for c in choices)}, got {value!r}."
         )
     return value
 
@@ -106,9 +109,7 @@ def check_shape(name: str, value, *, rank: int):
         rank: the number of dimensions expected.
     """
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
-        raise ValueError(
-            f"`{name}` must be a tuple of {rank} dimensions, got {value!r}."
-        )
+        raise ValueError(f"`{name}` must be a tuple of {rank} dimensions, got {value!r}.")
     if len(value) != rank:
         raise ValueError(
             f"`{name}` must have rank {rank} (a tuple of {rank} dimensions, "

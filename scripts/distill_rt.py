@@ -41,7 +41,9 @@ def examples_per_second(model, data, count):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "teacher", nargs="?", default=None,
+        "teacher",
+        nargs="?",
+        default=None,
         help="the teacher's run folder (default: the newest finished saved_models/rt_snippets-classifier-* run)",
     )
     parser.add_argument("--epochs", type=int, default=5)
@@ -52,12 +54,15 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.teacher is None:
         finished = sorted(
-            folder for folder in glob.glob("saved_models/rt_snippets-classifier-*")
+            folder
+            for folder in glob.glob("saved_models/rt_snippets-classifier-*")
             if os.path.isfile(os.path.join(folder, "metrics.json"))
         )
         if not finished:
-            parser.error("no finished rt_snippets run in saved_models/: train the teacher with "
-                         "`multimodal-tf train --dataset rt_snippets`, or pass its run folder")
+            parser.error(
+                "no finished rt_snippets run in saved_models/: train the teacher with "
+                "`multimodal-tf train --dataset rt_snippets`, or pass its run folder"
+            )
         args.teacher = finished[-1]  # the names end in a sortable timestamp
         print(f"teacher: {args.teacher}")
 
@@ -68,18 +73,41 @@ def main(argv=None):
     preprocessor = build_text_preprocessor(minilm_checkpoint(), sequence_length=length)
 
     def split(name, **kwargs):
-        return load_split("rt_snippets", name, batch_size=32, text_preprocessor=preprocessor, presence=False, **kwargs)
+        return load_split(
+            "rt_snippets",
+            name,
+            batch_size=32,
+            text_preprocessor=preprocessor,
+            presence=False,
+            **kwargs,
+        )
 
     train, test = split("train", shuffle=True), split("test")
     test_count = sum(int(labels.shape[0]) for _, labels in test)
-    rows = {"teacher (MiniLM, 6 layers, fine-tuned)": (teacher, os.path.join(args.teacher, "model.keras"), None)}
+    rows = {
+        "teacher (MiniLM, 6 layers, fine-tuned)": (
+            teacher,
+            os.path.join(args.teacher, "model.keras"),
+            None,
+        )
+    }
     for name, distilled in (("student distilled", True), ("student alone", False)):
         keras.utils.set_random_seed(0)  # both students start from the same weights
-        student = build_bert_classifier(2, sequence_length=length, learning_rate=args.learning_rate, **STUDENT)
+        student = build_bert_classifier(
+            2, sequence_length=length, learning_rate=args.learning_rate, **STUDENT
+        )
         started = time.perf_counter()
         if distilled:
-            student, _ = distill(teacher, student, train, temperature=args.temperature, alpha=args.alpha,
-                                 epochs=args.epochs, learning_rate=args.learning_rate, verbose=2)
+            student, _ = distill(
+                teacher,
+                student,
+                train,
+                temperature=args.temperature,
+                alpha=args.alpha,
+                epochs=args.epochs,
+                learning_rate=args.learning_rate,
+                verbose=2,
+            )
         else:
             student.fit(train, epochs=args.epochs, verbose=2)
         seconds = time.perf_counter() - started
@@ -103,7 +131,9 @@ def main(argv=None):
     for name in ("student distilled", "student alone"):
         folder = os.path.join(args.output, "rt-" + name.replace(" ", "-"))
         with open(os.path.join(folder, "metrics.json"), "w", encoding="utf-8") as file:
-            json.dump({"settings": settings, "student": STUDENT, "results": results}, file, indent=2)
+            json.dump(
+                {"settings": settings, "student": STUDENT, "results": results}, file, indent=2
+            )
     return 0
 
 

@@ -84,7 +84,7 @@ def render_outputs(outputs, stem: str, cell_number: int, figures: pathlib.Path) 
             parts.append(fenced(clean_stream(data["text/plain"]), "text"))
     if streams:
         parts.append(fenced("\n".join(part for part in streams if part), "text"))
-    return [part for part in parts if part.strip("`text\n")]
+    return [part for part in parts if part.strip() and part != fenced("", "text")]
 
 
 def to_markdown(notebook, stem: str, figures: pathlib.Path, header: str) -> str:
@@ -118,7 +118,10 @@ def render(path: pathlib.Path, quick: bool, timeout: int) -> pathlib.Path:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as workdir:
         NotebookClient(
-            notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": workdir}}
+            notebook,
+            timeout=timeout,
+            kernel_name="python3",
+            resources={"metadata": {"path": workdir}},
         ).execute()
     minutes = (time.perf_counter() - started) / 60
     figures = OUTPUT / f"{path.stem}_files"

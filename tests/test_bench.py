@@ -8,11 +8,19 @@ from bench import common, document, guard, precision
 
 
 def test_document_vs_us_row_and_the_results_table(tmp_path):
-    rows = common.Rows(command="python -m bench document --epochs 2 --limit 512", device="test machine")
+    rows = common.Rows(
+        command="python -m bench document --epochs 2 --limit 512", device="test machine"
+    )
     rate, accuracy = document.run(rows, epochs=2, limit=512)
-    assert set(rate) == set(accuracy) == {"document", "ours"} and all(value > 0 for value in rate.values())
+    assert set(rate) == set(accuracy) == {"document", "ours"} and all(
+        value > 0 for value in rate.values()
+    )
     results = tmp_path / "RESULTS.md"
-    results.write_text("# Benchmark results\n\nnotes kept\n\n" + common.HEADER + "| other | kept | 1 | 1.00x | `x` | m | d |\n")
+    results.write_text(
+        "# Benchmark results\n\nnotes kept\n\n"
+        + common.HEADER
+        + "| other | kept | 1 | 1.00x | `x` | m | d |\n"
+    )
     rows.record(str(results))
     rows.record(str(results))  # the same figure again replaces its row
     text = results.read_text()

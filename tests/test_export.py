@@ -29,7 +29,10 @@ def runs(tmp_path_factory, data_dir):
     output = tmp_path_factory.mktemp("runs")
     common = ["--epochs", "1", "--quiet", "--data-dir", data_dir, "--output", str(output)]
     assert main(["train", "--limit", "96", "--text-length", "16", "--run", "fusion", *common]) == 0
-    assert main(["train", "--dataset", "fashion_mnist", "--limit", "256", "--run", "cnn", *common]) == 0
+    assert (
+        main(["train", "--dataset", "fashion_mnist", "--limit", "256", "--run", "cnn", *common])
+        == 0
+    )
     assert main(["train", "--dataset", "japanese_vowels", "--run", "lstm", *common]) == 0
     return output
 
@@ -49,12 +52,25 @@ def raw_and_expected(run, data_dir, count=16):
         raw["image_present"][::3] = 0.0  # some rows without their image
         raw["image"][::3] = 0
     preprocessor = text_preprocessor_for(config, metrics.get("text_checkpoint"))
-    features, _ = next(iter(load_split(
-        config.dataset, split, batch_size=count, text_preprocessor=preprocessor, data_dir=data_dir,
-        modalities=config.modalities, presence=config.kind == "multimodal",
-    )))
+    features, _ = next(
+        iter(
+            load_split(
+                config.dataset,
+                split,
+                batch_size=count,
+                text_preprocessor=preprocessor,
+                data_dir=data_dir,
+                modalities=config.modalities,
+                presence=config.kind == "multimodal",
+            )
+        )
+    )
     if config.kind == "multimodal":
-        features = {**features, "image_present": raw["image_present"], "image": features["image"] * raw["image_present"][:, None, None, None]}
+        features = {
+            **features,
+            "image_present": raw["image_present"],
+            "image": features["image"] * raw["image_present"][:, None, None, None],
+        }
     return raw, model.predict(features, verbose=0), metrics["class_names"]
 
 
@@ -65,15 +81,29 @@ def test_savedmodel_serves_raw_inputs_like_the_keras_model(runs, name, data_dir,
     raw, expected, class_names = raw_and_expected(runs / name, data_dir)
     np.savez(tmp_path / "raw.npz", **raw)
     result = subprocess.run(
-        [sys.executable, "-c", SERVE, str(exported), str(tmp_path / "raw.npz"), str(tmp_path / "out.npz")],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-c",
+            SERVE,
+            str(exported),
+            str(tmp_path / "raw.npz"),
+            str(tmp_path / "out.npz"),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     served = np.load(tmp_path / "out.npz", allow_pickle=True)
-    precision = json.loads((runs / name / "metrics.json").read_text())["precision"]  # auto: per machine
-    np.testing.assert_allclose(served["probabilities"], expected, atol=PREDICTION_TOLERANCE[precision])
+    precision = json.loads((runs / name / "metrics.json").read_text())[
+        "precision"
+    ]  # auto: per machine
+    np.testing.assert_allclose(
+        served["probabilities"], expected, atol=PREDICTION_TOLERANCE[precision]
+    )
     np.testing.assert_array_equal(served["class_id"], expected.argmax(axis=1))
-    assert [name.decode() for name in served["class_name"]] == [class_names[i] for i in expected.argmax(axis=1)]
+    assert [name.decode() for name in served["class_name"]] == [
+        class_names[i] for i in expected.argmax(axis=1)
+    ]
 
 
 def test_export_refuses_a_non_empty_folder(runs, tmp_path, capsys):
@@ -90,10 +120,17 @@ def test_tflite_float_matches_keras_and_int8_stays_close(runs, name, data_dir, t
     model, _, config = load_run(str(runs / name))
     paths = {}
     for quantize in (False, True):
-        result = export_tflite(str(runs / name), str(tmp_path / f"{name}-{quantize}.tflite"), quantize=quantize,
-                               data_dir=data_dir, representative_examples=50)
+        result = export_tflite(
+            str(runs / name),
+            str(tmp_path / f"{name}-{quantize}.tflite"),
+            quantize=quantize,
+            data_dir=data_dir,
+            representative_examples=50,
+        )
         paths[quantize] = result["path"]
-    examples = list(zip(range(20), tflite_examples(config, "test", result["sequence_length"], data_dir)))
+    examples = list(
+        zip(range(20), tflite_examples(config, "test", result["sequence_length"], data_dir))
+    )
     inputs = np.concatenate([example.numpy() for _, (example, _) in examples])
     # TFLite runs the float32 twin of a mixed-precision run: compare with that.
     expected = tflite_twin(model).predict(inputs, verbose=0)
@@ -118,7 +155,19 @@ def run_tflite(path, inputs):
 
 
 def test_tflite_refuses_a_multimodal_run(runs, tmp_path, capsys):
-    assert main(["export", str(runs / "fusion"), "--format", "tflite", "--output", str(tmp_path / "m.tflite")]) == 2
+    assert (
+        main(
+            [
+                "export",
+                str(runs / "fusion"),
+                "--format",
+                "tflite",
+                "--output",
+                str(tmp_path / "m.tflite"),
+            ]
+        )
+        == 2
+    )
     assert "SavedModel" in capsys.readouterr().err
 
 
@@ -126,8 +175,12 @@ def test_the_serving_signature_refuses_presence_flags_other_than_0_or_1(runs, tm
     exported = tmp_path / "exported"
     assert main(["export", str(runs / "fusion"), "--output", str(exported)]) == 0
     serve = tf.saved_model.load(str(exported)).signatures["serving_default"]
-    raw = dict(image=tf.zeros([1, 64, 64, 3], tf.uint8), text=tf.constant(["red apple"]),
-               image_present=tf.constant([1.0]), text_present=tf.constant([1.0]))
+    raw = dict(
+        image=tf.zeros([1, 64, 64, 3], tf.uint8),
+        text=tf.constant(["red apple"]),
+        image_present=tf.constant([1.0]),
+        text_present=tf.constant([1.0]),
+    )
     assert serve(**raw)["class_name"].shape == (1,)
     with pytest.raises(tf.errors.InvalidArgumentError, match="`image_present` must be 0 or 1"):
         serve(**{**raw, "image_present": tf.constant([0.5])})

@@ -12,8 +12,22 @@ NOTEBOOKS = sorted((pathlib.Path(__file__).parent.parent / "notebooks").glob("*.
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
 def test_notebook_runs_in_quick_mode(path, tmp_path):
     notebook = nbformat.read(path, as_version=4)
-    assert "QUICK = True" in notebook.cells[1].source, "the second cell must be the QUICK switch, set to True"
-    assert not any(cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code"), "strip outputs"
-    NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
-    errors = [output for cell in notebook.cells for output in cell.get("outputs", []) if output.output_type == "error"]
+    assert "QUICK = True" in notebook.cells[1].source, (
+        "the second cell must be the QUICK switch, set to True"
+    )
+    assert not any(cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code"), (
+        "strip outputs"
+    )
+    NotebookClient(
+        notebook,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+    ).execute()
+    errors = [
+        output
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+        if output.output_type == "error"
+    ]
     assert not errors

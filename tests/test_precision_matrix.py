@@ -41,26 +41,36 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def raw_examples(config):
     """The first test examples as a client has them: uint8 images, padded sequences, strings."""
-    records = list(tfds.as_numpy(tfds.load(config.dataset, split=f"test[:{EXAMPLES}]", data_dir=config.data_dir)))
+    records = list(
+        tfds.as_numpy(
+            tfds.load(config.dataset, split=f"test[:{EXAMPLES}]", data_dir=config.data_dir)
+        )
+    )
     raw = {}
     if "image" in config.modalities:
         raw["image"] = np.stack([record["image"] for record in records])
     if "sequence" in config.modalities:
         steps = max(len(record["sequence"]) for record in records)
-        raw["sequence"] = np.stack([
-            np.pad(record["sequence"], [(0, steps - len(record["sequence"])), (0, 0)]) for record in records
-        ]).astype(np.float32)
+        raw["sequence"] = np.stack(
+            [
+                np.pad(record["sequence"], [(0, steps - len(record["sequence"])), (0, 0)])
+                for record in records
+            ]
+        ).astype(np.float32)
     if "text" in config.modalities:
         raw["text"] = np.array([record["text"] for record in records], dtype=bytes)
     if config.kind == "multimodal":
-        raw.update({f"{modality}_present": np.ones(EXAMPLES, np.float32) for modality in config.modalities})
+        raw.update(
+            {f"{modality}_present": np.ones(EXAMPLES, np.float32) for modality in config.modalities}
+        )
         raw["image_present"][::2] = 0.0  # half the rows without their image
     return raw
 
 
 def model_inputs(raw, config, metrics):
     features = raw_to_model_inputs(
-        {name: tf.constant(value) for name, value in raw.items()}, config,
+        {name: tf.constant(value) for name, value in raw.items()},
+        config,
         text_preprocessor_for(config, metrics.get("text_checkpoint")),
     )
     return tf.nest.map_structure(np.asarray, features)
@@ -69,8 +79,14 @@ def model_inputs(raw, config, metrics):
 def train_one(output, name, policy, data_dir):
     """Trains one (model, policy) as a run; saves the raw examples and this process' predictions."""
     config = RunConfig(
-        **MODELS[name], architecture="tiny", precision=policy, epochs=1, limit=32, test_limit=16,
-        batch_size=16, data_dir=data_dir,
+        **MODELS[name],
+        architecture="tiny",
+        precision=policy,
+        epochs=1,
+        limit=32,
+        test_limit=16,
+        batch_size=16,
+        data_dir=data_dir,
     )
     result = train_run(config, output=str(output), run=f"{name}-{policy}", verbose=0)
     raw = raw_examples(config)
@@ -93,8 +109,13 @@ def in_two_processes(code, arguments, items):
     """Runs `code` over `items` split between two fresh processes at once (the machine has 2 cores;
     tiny models leave them mostly to single-threaded tracing)."""
     processes = [
-        subprocess.Popen([sys.executable, "-c", code, *arguments, *items[half::2]], cwd=ROOT,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", code, *arguments, *items[half::2]],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for half in range(2)
     ]
     outputs = [process.communicate() for process in processes]
@@ -106,13 +127,23 @@ def in_two_processes(code, arguments, items):
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory, data_dir):
     """Every (model, policy) trained as a run, with the training process' predictions."""
-    for name in ("cnn", "lstm", "bert", "attention"):  # each dataset prepared once, before the two processes
+    for name in (
+        "cnn",
+        "lstm",
+        "bert",
+        "attention",
+    ):  # each dataset prepared once, before the two processes
         prepare(MODELS[name]["dataset"], data_dir)
     output = tmp_path_factory.mktemp("precision-runs")
-    in_two_processes(TRAIN, [str(output), data_dir], [f"{name}:{policy}" for name in MODELS for policy in POLICIES])
+    in_two_processes(
+        TRAIN,
+        [str(output), data_dir],
+        [f"{name}:{policy}" for name in MODELS for policy in POLICIES],
+    )
     trained = {
         (name, policy): json.loads((output / f"{name}-{policy}.json").read_text())
-        for name in MODELS for policy in POLICIES
+        for name in MODELS
+        for policy in POLICIES
     }
     return output, trained
 
@@ -192,7 +223,9 @@ def test_a_run_lives_its_whole_life_under_each_policy(runs, life_cycle, name, po
 
 @pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
 @pytest.mark.parametrize("name", ["cnn", "lstm"])
-def test_mixed_runs_export_to_tflite_through_their_float32_twin(runs, name, policy, data_dir, tmp_path):
+def test_mixed_runs_export_to_tflite_through_their_float32_twin(
+    runs, name, policy, data_dir, tmp_path
+):
     output, _ = runs
     run = str(output / f"{name}-{policy}")
     model, metrics, config = load_run(run)
@@ -202,11 +235,19 @@ def test_mixed_runs_export_to_tflite_through_their_float32_twin(runs, name, poli
     twin = tflite_twin(model, sequence_length)
     assert {layer.compute_dtype for layer in twin.layers} == {"float32"}
     twin_outputs = twin.predict(inputs, verbose=0)
-    np.testing.assert_allclose(twin_outputs, model.predict(inputs, verbose=0), atol=PREDICTION_TOLERANCE[policy])
+    np.testing.assert_allclose(
+        twin_outputs, model.predict(inputs, verbose=0), atol=PREDICTION_TOLERANCE[policy]
+    )
     for quantize, tolerance in ((False, 1e-4), (True, 0.1)):
         path = str(tmp_path / f"{quantize}.tflite")
-        export_tflite(run, path, quantize=quantize, sequence_length=sequence_length, data_dir=data_dir,
-                      representative_examples=16)
+        export_tflite(
+            run,
+            path,
+            quantize=quantize,
+            sequence_length=sequence_length,
+            data_dir=data_dir,
+            representative_examples=16,
+        )
         interpreter = tf.lite.Interpreter(model_path=path)
         interpreter.allocate_tensors()
         for row, expected in zip(inputs, twin_outputs):

@@ -20,8 +20,11 @@ from multimodal_tf.cli import main
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 README = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
 QUICK = [
-    ("epochs=12", "epochs=1"), ("epochs=5", "epochs=1"), ("max_trials=20", "max_trials=1"),
-    ('"train[:90%]"', '"train[:48]"'), ('"train[90%:]"', '"train[-16:]"'),
+    ("epochs=12", "epochs=1"),
+    ("epochs=5", "epochs=1"),
+    ("max_trials=20", "max_trials=1"),
+    ('"train[:90%]"', '"train[:48]"'),
+    ('"train[90%:]"', '"train[-16:]"'),
 ]
 
 
@@ -37,16 +40,21 @@ def quick(code):
 
 def test_the_readme_has_what_this_test_runs():
     assert len(blocks("python")) >= 4
-    assert all(long in README for long, _ in QUICK), "a QUICK substitution no longer matches the README"
+    assert all(long in README for long, _ in QUICK), (
+        "a QUICK substitution no longer matches the README"
+    )
 
 
 def test_every_python_block_runs_in_order_in_one_fresh_process(data_dir, tmp_path):
     code = "\n".join(quick(block) for block in blocks("python"))
     environment = {**os.environ, "TFDS_DATA_DIR": data_dir, "MPLBACKEND": "Agg"}
-    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=environment, capture_output=True,
-                            text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=environment, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr[-4000:]
-    assert (tmp_path / "runs" / "fusion" / "best.keras").is_file() and (tmp_path / "tuning" / "fusion").is_dir()
+    assert (tmp_path / "runs" / "fusion" / "best.keras").is_file() and (
+        tmp_path / "tuning" / "fusion"
+    ).is_dir()
 
 
 def command_lines():
@@ -63,10 +71,38 @@ def command_lines():
 @pytest.fixture(scope="module")
 def quick_runs(tmp_path_factory, data_dir):
     output = tmp_path_factory.mktemp("readme-runs")
-    common = ["--epochs", "1", "--test-limit", "16", "--quiet", "--data-dir", data_dir, "--output", str(output)]
-    assert main(["train", "--limit", "48", "--architecture", "tiny", "--text-length", "16", "--run", "fusion",
-                 *common]) == 0
-    assert main(["train", "--dataset", "fashion_mnist", "--limit", "256", "--run", "cnn", *common]) == 0
+    common = [
+        "--epochs",
+        "1",
+        "--test-limit",
+        "16",
+        "--quiet",
+        "--data-dir",
+        data_dir,
+        "--output",
+        str(output),
+    ]
+    assert (
+        main(
+            [
+                "train",
+                "--limit",
+                "48",
+                "--architecture",
+                "tiny",
+                "--text-length",
+                "16",
+                "--run",
+                "fusion",
+                *common,
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(["train", "--dataset", "fashion_mnist", "--limit", "256", "--run", "cnn", *common])
+        == 0
+    )
     return output
 
 
@@ -76,12 +112,18 @@ def test_every_command_line_runs(quick_runs, data_dir, tmp_path):
     Image.new("RGB", (40, 40), (240, 200, 20)).save(tmp_path / "smile.png")
     (tmp_path / "rows.csv").write_text("image,text\nsmile.png,a red apple\n,grinning face\n")
     for line in lines:
-        line = (line.replace("saved_models/<run>", str(quick_runs / "fusion"))
-                .replace("saved_models/<cnn-run>", str(quick_runs / "cnn"))
-                .replace("exported/<name>/1", str(tmp_path / f"exported-{len(line)}" / "1")))
+        line = (
+            line.replace("saved_models/<run>", str(quick_runs / "fusion"))
+            .replace("saved_models/<cnn-run>", str(quick_runs / "cnn"))
+            .replace("exported/<name>/1", str(tmp_path / f"exported-{len(line)}" / "1"))
+        )
         arguments = shlex.split(line)[1:]
         if arguments[0] in ("evaluate", "export"):
             arguments += ["--data-dir", data_dir]
-        result = subprocess.run([sys.executable, "-m", "multimodal_tf_cli", *arguments], cwd=tmp_path,
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "multimodal_tf_cli", *arguments],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+        )
         assert result.returncode == 0, (line, result.stderr[-3000:])

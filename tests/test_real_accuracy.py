@@ -19,7 +19,11 @@ pytestmark = pytest.mark.slow
     ],
 )
 def test_document_classifiers_on_real_data(dataset, epochs, floor, data_dir, tmp_path):
-    metrics = train_run(RunConfig(dataset=dataset, epochs=epochs, data_dir=data_dir), output=str(tmp_path), verbose=0)
+    metrics = train_run(
+        RunConfig(dataset=dataset, epochs=epochs, data_dir=data_dir),
+        output=str(tmp_path),
+        verbose=0,
+    )
     assert metrics["test_accuracy"]["all"] >= floor, metrics["test_accuracy"]
 
 

@@ -14,7 +14,12 @@ import keras
 import numpy as np
 import pytest
 
-from multimodal_tf import build_cnn_classifier, build_lstm_classifier, build_text_preprocessor, load_model
+from multimodal_tf import (
+    build_cnn_classifier,
+    build_lstm_classifier,
+    build_text_preprocessor,
+    load_model,
+)
 from multimodal_tf.data.pipeline import BadRecordError, records_to_dataset
 from multimodal_tf.runs import RunConfig, predict_run
 from tests.helpers import build_tiny, make_data
@@ -27,7 +32,11 @@ def write_run(folder, model, config: RunConfig, **facts):
     """A run folder as `train_run` writes it, for a tiny model (no dataset needed)."""
     folder.mkdir()
     model.save(folder / "model.keras")
-    metrics = {"config": {**dataclasses.asdict(config), "kind": config.kind}, "text_checkpoint": None, **facts}
+    metrics = {
+        "config": {**dataclasses.asdict(config), "kind": config.kind},
+        "text_checkpoint": None,
+        **facts,
+    }
     (folder / "metrics.json").write_text(json.dumps(metrics))
     return str(folder)
 
@@ -71,7 +80,7 @@ def test_predict_refuses_a_pickled_or_foreign_npy(sequence_run, tmp_path):
     np.save(pickled, np.array([{"code": "anything"}], dtype=object), allow_pickle=True)
     not_npy = tmp_path / "text.npy"
     not_npy.write_text("not an array")
-    with pytest.raises(ValueError, match="not a readable numeric .npy array"):
+    with pytest.raises(ValueError, match=r"not a readable numeric \.npy array"):
         predict_run(sequence_run, [str(pickled)])
     with pytest.raises(ValueError, match=r"is not a .npy file \(it lacks the .npy header\)"):
         predict_run(sequence_run, [str(not_npy)])
@@ -86,7 +95,7 @@ def test_predict_refuses_a_corrupt_image_file_and_resizes_a_good_one(image_run, 
 
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
-    with pytest.raises(ValueError, match="cannot read image file .*broken.png"):
+    with pytest.raises(ValueError, match=r"cannot read image file .*broken\.png"):
         predict_run(image_run, [str(broken)])
     Image.new("RGBA", (50, 30), (0, 0, 0, 128)).save(tmp_path / "big_rgba.png")
     [(_, name, probability)] = predict_run(image_run, [str(tmp_path / "big_rgba.png")])
@@ -123,10 +132,16 @@ def test_text_longer_than_the_sequence_length_is_truncated_keeping_sep():
 
 
 def test_empty_and_blank_text_count_as_missing_not_as_data():
-    features = next(iter(records_to_dataset(
-        {"text": ["hello", "", "   "], "image": [np.zeros((4, 4, 1), np.uint8)] * 3}, [0, 1, 0], batch_size=3,
-        text_preprocessor=build_text_preprocessor(TINY_VOCAB, sequence_length=8),
-    )))[0]
+    features = next(
+        iter(
+            records_to_dataset(
+                {"text": ["hello", "", "   "], "image": [np.zeros((4, 4, 1), np.uint8)] * 3},
+                [0, 1, 0],
+                batch_size=3,
+                text_preprocessor=build_text_preprocessor(TINY_VOCAB, sequence_length=8),
+            )
+        )
+    )[0]
     np.testing.assert_array_equal(features["text_present"], [1, 0, 0])
 
 
@@ -145,7 +160,9 @@ def test_the_serving_signature_refuses_nan_sequences(sequence_run, tmp_path):
 
     from multimodal_tf.export import export_savedmodel
 
-    serve = tf.saved_model.load(export_savedmodel(sequence_run, str(tmp_path / "served"))).signatures["serving_default"]
+    serve = tf.saved_model.load(
+        export_savedmodel(sequence_run, str(tmp_path / "served"))
+    ).signatures["serving_default"]
     good = np.random.default_rng(0).normal(size=(1, 5, 3)).astype("float32")
     assert serve(sequence=tf.constant(good))["class_name"].shape == (1,)
     good[0, 2, 1] = np.nan
@@ -159,7 +176,9 @@ def test_wrong_image_size_or_channels_into_a_model_is_a_keras_value_error():
         model.predict(np.zeros((1, 10, 12, 1), np.float32), verbose=0)
     multimodal = build_tiny("multimodal")
     inputs, _ = make_data("multimodal", n=1)
-    with pytest.raises(ValueError, match="expected axis -1 of input shape to have value 1, but received .* 3"):
+    with pytest.raises(
+        ValueError, match=r"expected axis -1 of input shape to have value 1, but received .* 3"
+    ):
         multimodal.predict({**inputs, "image": np.zeros((1, 12, 12, 3), np.float32)}, verbose=0)
 
 
@@ -174,7 +193,7 @@ def test_a_keras_file_with_code_loads_only_when_safe_mode_is_turned_off(tmp_path
         keras.saving.load_model(path)
     trusted = keras.saving.load_model(path, safe_mode=False)  # the user's explicit decision
     np.testing.assert_allclose(trusted.predict(np.ones((1, 3)), verbose=0), 2.0)
-    with pytest.raises(ValueError, match="must name a .keras file"):
+    with pytest.raises(ValueError, match=r"must name a \.keras file"):
         load_model(str(tmp_path / "model.h5"))
 
 
@@ -182,13 +201,21 @@ def _tests_defined():
     names = set()
     for path in ROOT.glob("tests/**/test_*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        names |= {f"{path.relative_to(ROOT)}::{node.name}" for node in tree.body if isinstance(node, ast.FunctionDef)}
+        names |= {
+            f"{path.relative_to(ROOT)}::{node.name}"
+            for node in tree.body
+            if isinstance(node, ast.FunctionDef)
+        }
     return names
 
 
 def test_every_row_names_a_test():
     table = (ROOT / "docs" / "robustness.md").read_text(encoding="utf-8")
-    rows = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("| bad input")]
+    rows = [
+        line
+        for line in table.splitlines()
+        if line.startswith("| ") and not line.startswith("| bad input")
+    ]
     assert len(rows) >= 20
     defined = _tests_defined()
     for row in rows:

@@ -18,8 +18,23 @@ from multimodal_tf.training import NonFiniteLossError, TrainingConfig, train
 def quick(data_dir, output, *extra):
     """A seconds-long real run: the tiny LSTM on a few JapaneseVowels utterances."""
     return [
-        "train", "--dataset", "japanese_vowels", "--architecture", "tiny", "--limit", "32", "--test-limit", "16",
-        "--epochs", "1", "--quiet", "--data-dir", data_dir, "--output", str(output), *extra,
+        "train",
+        "--dataset",
+        "japanese_vowels",
+        "--architecture",
+        "tiny",
+        "--limit",
+        "32",
+        "--test-limit",
+        "16",
+        "--epochs",
+        "1",
+        "--quiet",
+        "--data-dir",
+        data_dir,
+        "--output",
+        str(output),
+        *extra,
     ]
 
 
@@ -36,7 +51,10 @@ def test_run_names_must_be_one_folder_inside_output(name, tmp_path, capsys):
 def test_a_learning_rate_that_cannot_train_is_refused(value, tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["train", "--learning-rate", value, "--output", str(tmp_path)])
-    assert "argument --learning-rate: must be a finite number > 0 and at most 1" in capsys.readouterr().err
+    assert (
+        "argument --learning-rate: must be a finite number > 0 and at most 1"
+        in capsys.readouterr().err
+    )
     assert not list(tmp_path.iterdir())
     with pytest.raises(ValueError, match="`learning_rate` must be"):  # the library refuses it too
         runs.RunConfig(learning_rate=float(value))
@@ -46,19 +64,33 @@ def test_training_stops_with_an_error_when_the_loss_becomes_nan(tmp_path):
     def build():
         inputs = keras.Input((4,))
         model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
-        model.compile(optimizer="adam", loss="mse")  # Adam moves each weight by about the learning rate
+        model.compile(
+            optimizer="adam", loss="mse"
+        )  # Adam moves each weight by about the learning rate
         return model
 
-    data = tf.data.Dataset.from_tensor_slices((np.full((64, 4), 1e3, "float32"), np.arange(64) % 2)).batch(8)
-    config = TrainingConfig(epochs=2, precision="float32", optimizer="auto", learning_rate=1e30, verbose=0,
-                            output_dir=str(tmp_path))
-    with pytest.raises(NonFiniteLossError, match=r"epoch 1, batch \d+: the loss is (nan|inf).*Lower --learning-rate"):
+    data = tf.data.Dataset.from_tensor_slices(
+        (np.full((64, 4), 1e3, "float32"), np.arange(64) % 2)
+    ).batch(8)
+    config = TrainingConfig(
+        epochs=2,
+        precision="float32",
+        optimizer="auto",
+        learning_rate=1e30,
+        verbose=0,
+        output_dir=str(tmp_path),
+    )
+    with pytest.raises(
+        NonFiniteLossError,
+        match=r"epoch 1, batch \d+: the loss is (nan|inf).*Lower --learning-rate",
+    ):
         train(build, data, config)
     assert not (tmp_path / "best.keras").exists()
 
 
 def test_a_finished_run_is_kept_unless_overwrite_and_an_interrupted_one_resumes_only_as_started(
-        data_dir, tmp_path, capsys, monkeypatch):
+    data_dir, tmp_path, capsys, monkeypatch
+):
     assert main(quick(data_dir, tmp_path, "--run", "r")) == 0
     finished = (tmp_path / "r" / "metrics.json").read_text()
     # A different run under the same name does not replace it...
@@ -89,7 +121,9 @@ def test_a_finished_run_is_kept_unless_overwrite_and_an_interrupted_one_resumes_
     # Other options are refused, naming the fields...
     assert main([*three, "--learning-rate", "0.01", "--seed", "3"]) == 2
     error = capsys.readouterr().err
-    assert "learning_rate None (then) vs 0.01 (now)" in error and "seed 0 (then) vs 3 (now)" in error
+    assert (
+        "learning_rate None (then) vs 0.01 (now)" in error and "seed 0 (then) vs 3 (now)" in error
+    )
     # ...the same options resume, and the metadata covers the whole run.
     capsys.readouterr()
     assert main(three) == 0
@@ -181,7 +215,9 @@ def test_a_failed_overwrite_leaves_the_finished_run_whole(tmp_path):
         replace_run_files(str(tmp_path), full_disk, {"new": True})
     assert (tmp_path / "model.keras").read_text() == "the finished model"
     assert json.loads((tmp_path / "metrics.json").read_text()) == {"finished": True}
-    replace_run_files(str(tmp_path), lambda path: open(path, "w").write("the new model"), {"new": True})
+    replace_run_files(
+        str(tmp_path), lambda path: open(path, "w").write("the new model"), {"new": True}
+    )
     assert (tmp_path / "model.keras").read_text() == "the new model"
     assert json.loads((tmp_path / "metrics.json").read_text()) == {"new": True}
 
@@ -195,9 +231,13 @@ def test_a_diverged_run_leaves_nothing_to_resume(data_dir, tmp_path, capsys, mon
     monkeypatch.setattr(runs.training_run, "train", diverging)
     assert main(quick(data_dir, tmp_path, "--run", "d")) == 2
     assert "the loss is nan" in capsys.readouterr().err
-    assert not (tmp_path / "d" / "backup").exists() and not (tmp_path / "d" / "metrics.json").exists()
+    assert (
+        not (tmp_path / "d" / "backup").exists() and not (tmp_path / "d" / "metrics.json").exists()
+    )
     monkeypatch.setattr(runs.training_run, "train", training.train)
-    assert main(quick(data_dir, tmp_path, "--run", "d", "--learning-rate", "0.001")) == 0  # a fresh start
+    assert (
+        main(quick(data_dir, tmp_path, "--run", "d", "--learning-rate", "0.001")) == 0
+    )  # a fresh start
 
 
 def test_tune_never_replaces_a_finished_training_run(data_dir, tmp_path, capsys):

@@ -31,7 +31,7 @@ def image_data(n=64, seed=0):
     labels = rng.integers(0, 2, n)
     images = rng.uniform(0, 0.2, (n, 28, 28, 1)).astype("float32")
     for row, label in enumerate(labels):
-        images[row, :, 14 * label: 14 * (label + 1)] += 0.8
+        images[row, :, 14 * label : 14 * (label + 1)] += 0.8
     return tf.data.Dataset.from_tensor_slices((images, labels.astype("int32"))).batch(16)
 
 
@@ -41,7 +41,11 @@ def as_json(config):
 
 
 def completed(tuner):
-    return [t for t in tuner.oracle.trials.values() if t.status == keras_tuner.engine.trial.TrialStatus.COMPLETED]
+    return [
+        t
+        for t in tuner.oracle.trials.values()
+        if t.status == keras_tuner.engine.trial.TrialStatus.COMPLETED
+    ]
 
 
 def test_default_points_are_the_documents_models():
@@ -54,7 +58,11 @@ def test_default_points_are_the_documents_models():
     assert (hp.get("units"), hp.get("depth"), hp.get("bidirectional")) == (64, 2, False)
     hp = keras_tuner.HyperParameters()
     BertHyperModel(2, encoder=TINY_ENCODER, sequence_length=8, training=QUIET).build(hp)
-    assert (hp.get("freeze_encoder"), hp.get("warmup_fraction"), hp.get("dropout")) == (False, 0.1, 0.1)
+    assert (hp.get("freeze_encoder"), hp.get("warmup_fraction"), hp.get("dropout")) == (
+        False,
+        0.1,
+        0.1,
+    )
     hp = keras_tuner.HyperParameters()
     MultimodalHyperModel(2, image=TINY_IMAGE, training=QUIET).build(hp)
     assert (hp.get("fusion"), hp.get("modality_dropout")) == ("attention", 0.2)
@@ -62,7 +70,9 @@ def test_default_points_are_the_documents_models():
 
 def test_random_search_end_to_end_and_the_best_rebuilds(tmp_path):
     hypermodel = CNNHyperModel(num_classes=2, training=QUIET)
-    tuner = make_tuner("random", hypermodel, max_trials=3, directory=str(tmp_path), project_name="cnn")
+    tuner = make_tuner(
+        "random", hypermodel, max_trials=3, directory=str(tmp_path), project_name="cnn"
+    )
     data = image_data()
     tuner.search(data, validation_data=data, epochs=1)
     assert len(completed(tuner)) == 3  # trials really trained (not failed and skipped)
@@ -79,7 +89,12 @@ def test_random_search_end_to_end_and_the_best_rebuilds(tmp_path):
 def test_hyperband_continues_trials_through_the_engine(tmp_path):
     hypermodel = CNNHyperModel(num_classes=2, training=QUIET)
     tuner = make_tuner(
-        "hyperband", hypermodel, max_trials=1, max_epochs=3, directory=str(tmp_path), project_name="hb",
+        "hyperband",
+        hypermodel,
+        max_trials=1,
+        max_epochs=3,
+        directory=str(tmp_path),
+        project_name="hb",
     )
     data = image_data()
     tuner.search(data, validation_data=data)
@@ -98,8 +113,11 @@ def test_an_interrupted_search_resumes_without_repeating_trials(tmp_path):
 
     def search(max_trials):
         tuner = make_tuner(
-            "random", CNNHyperModel(num_classes=2, training=QUIET), max_trials=max_trials,
-            directory=str(tmp_path), project_name="resume",
+            "random",
+            CNNHyperModel(num_classes=2, training=QUIET),
+            max_trials=max_trials,
+            directory=str(tmp_path),
+            project_name="resume",
         )
         tuner.search(data, validation_data=data, epochs=1)
         return tuner
@@ -113,8 +131,12 @@ def test_an_interrupted_search_resumes_without_repeating_trials(tmp_path):
 def test_mixed_precision_and_a_strategy(tmp_path):
     training = TrainingConfig(epochs=1, precision="mixed_bfloat16", verbose=0)
     tuner = make_tuner(
-        "random", MultimodalHyperModel(2, image=TINY_IMAGE, training=training), max_trials=1,
-        directory=str(tmp_path), project_name="mixed", distribution_strategy=tf.distribute.MirroredStrategy(["/cpu:0"]),
+        "random",
+        MultimodalHyperModel(2, image=TINY_IMAGE, training=training),
+        max_trials=1,
+        directory=str(tmp_path),
+        project_name="mixed",
+        distribution_strategy=tf.distribute.MirroredStrategy(["/cpu:0"]),
     )
     inputs, labels = make_data("multimodal", n=32)
     inputs = {k: v for k, v in inputs.items() if k in ("image", "image_present")}
@@ -127,8 +149,11 @@ def test_mixed_precision_and_a_strategy(tmp_path):
 
 def test_bert_trials_fine_tune_with_warmup(tmp_path):
     tuner = make_tuner(
-        "random", BertHyperModel(2, sequence_length=8, encoder=TINY_ENCODER, training=QUIET), max_trials=1,
-        directory=str(tmp_path), project_name="bert",
+        "random",
+        BertHyperModel(2, sequence_length=8, encoder=TINY_ENCODER, training=QUIET),
+        max_trials=1,
+        directory=str(tmp_path),
+        project_name="bert",
     )
     inputs, labels = make_data("bert", n=32)
     data = tf.data.Dataset.from_tensor_slices((inputs, labels.astype("int32"))).batch(8)
@@ -149,8 +174,22 @@ def test_bad_tuner_arguments():
 
 def test_cli_tune_prints_the_leaderboard_saves_the_best_and_resumes(data_dir, tmp_path, capsys):
     arguments = [
-        "tune", "--dataset", "fashion_mnist", "--limit", "512", "--epochs", "1", "--max-trials", "2",
-        "--quiet", "--data-dir", data_dir, "--output", str(tmp_path), "--run", "search",
+        "tune",
+        "--dataset",
+        "fashion_mnist",
+        "--limit",
+        "512",
+        "--epochs",
+        "1",
+        "--max-trials",
+        "2",
+        "--quiet",
+        "--data-dir",
+        data_dir,
+        "--output",
+        str(tmp_path),
+        "--run",
+        "search",
     ]
     assert main(arguments) == 0
     printed = capsys.readouterr().out
@@ -158,24 +197,52 @@ def test_cli_tune_prints_the_leaderboard_saves_the_best_and_resumes(data_dir, tm
     run = tmp_path / "search"
     metrics = json.loads((run / "metrics.json").read_text())
     assert len(metrics["leaderboard"]) == 2 and metrics["config"]["validation_fraction"] == 0.1
-    assert set(metrics["best_hyperparameters"]) >= {"filters_0", "dense_units", "dropout", "learning_rate"}
+    assert set(metrics["best_hyperparameters"]) >= {
+        "filters_0",
+        "dense_units",
+        "dropout",
+        "learning_rate",
+    }
     assert (run / "model.keras").is_file()
     assert main(["evaluate", str(run), "--data-dir", data_dir]) == 0  # a run folder like train's
 
-    assert main(arguments[:8] + ["3"] + arguments[9:]) == 0  # one more trial, the first two kept
+    assert main([*arguments[:8], "3", *arguments[9:]]) == 0  # one more trial, the first two kept
     resumed = json.loads((run / "metrics.json").read_text())
     assert len(resumed["leaderboard"]) == 3
     before = {row["trial"]: row["score"] for row in metrics["leaderboard"]}
-    assert all(row["score"] == before[row["trial"]] for row in resumed["leaderboard"] if row["trial"] in before)
+    assert all(
+        row["score"] == before[row["trial"]]
+        for row in resumed["leaderboard"]
+        if row["trial"] in before
+    )
 
 
 def test_cli_tune_in_fresh_processes(data_dir, tmp_path, capsys):
     arguments = [
-        "tune", "--dataset", "fashion_mnist", "--limit", "256", "--epochs", "1", "--max-trials", "2",
-        "--trials-per-process", "1", "--quiet", "--data-dir", data_dir, "--output", str(tmp_path), "--run", "chunks",
+        "tune",
+        "--dataset",
+        "fashion_mnist",
+        "--limit",
+        "256",
+        "--epochs",
+        "1",
+        "--max-trials",
+        "2",
+        "--trials-per-process",
+        "1",
+        "--quiet",
+        "--data-dir",
+        data_dir,
+        "--output",
+        str(tmp_path),
+        "--run",
+        "chunks",
     ]
     assert main(arguments) == 0
     metrics = json.loads((tmp_path / "chunks" / "metrics.json").read_text())
     assert len(metrics["leaderboard"]) == 2 and (tmp_path / "chunks" / "model.keras").is_file()
-    assert main(arguments[:-4] + ["--tuner", "hyperband", "--output", str(tmp_path), "--run", "hb"]) == 2
+    assert (
+        main([*arguments[:-4], "--tuner", "hyperband", "--output", str(tmp_path), "--run", "hb"])
+        == 2
+    )
     assert "`trials_per_process`" in capsys.readouterr().err

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-
 AUTOTUNE = tf.data.AUTOTUNE
 MODALITY_COLUMNS = ("image", "sequence", "text")
 

@@ -31,11 +31,27 @@ prefetched.
 from multimodal_tf.data.batches import AUTOTUNE, MODALITY_COLUMNS
 from multimodal_tf.data.image_arrays import image_dataset
 from multimodal_tf.data.records import BadRecordError, check_sequence
-from multimodal_tf.data.tfds_splits import CACHE_LIMIT_BYTES, TFDS_MODALITIES, check_modalities, load_split, prepare
+from multimodal_tf.data.tfds_splits import (
+    CACHE_LIMIT_BYTES,
+    TFDS_MODALITIES,
+    check_modalities,
+    load_split,
+    prepare,
+)
 from multimodal_tf.data.user_records import csv_to_dataset, dataframe_to_dataset, records_to_dataset
 
 __all__ = [
-    "AUTOTUNE", "CACHE_LIMIT_BYTES", "MODALITY_COLUMNS", "TFDS_MODALITIES", "BadRecordError", "check_modalities",
-    "check_sequence", "csv_to_dataset", "dataframe_to_dataset", "image_dataset", "load_split", "prepare",
+    "AUTOTUNE",
+    "CACHE_LIMIT_BYTES",
+    "MODALITY_COLUMNS",
+    "TFDS_MODALITIES",
+    "BadRecordError",
+    "check_modalities",
+    "check_sequence",
+    "csv_to_dataset",
+    "dataframe_to_dataset",
+    "image_dataset",
+    "load_split",
+    "prepare",
     "records_to_dataset",
 ]

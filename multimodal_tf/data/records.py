@@ -86,7 +86,9 @@ def check_text(index, value):
         try:
             value = value.decode("utf-8")
         except UnicodeDecodeError:
-            raise BadRecordError(f"record {index}, field 'text': bytes that are not UTF-8.") from None
+            raise BadRecordError(
+                f"record {index}, field 'text': bytes that are not UTF-8."
+            ) from None
     if not isinstance(value, str):
         raise BadRecordError(
             f"record {index}, field 'text': {type(value).__name__}, expected a string."

@@ -7,7 +7,6 @@ import tensorflow as tf
 from multimodal_tf.data.batches import AUTOTUNE, finish_batches
 from multimodal_tf.validation import check_choice, check_positive_int, check_rate
 
-
 TFDS_MODALITIES = {
     "fashion_mnist": ("image",),
     "rt_snippets": ("text",),
@@ -130,14 +129,17 @@ def check_modalities(name: str, modalities=None) -> tuple:
         )
     repeated = sorted({modality for modality in modalities if list(modalities).count(modality) > 1})
     if repeated:
-        raise ValueError(f"`modalities` names {', '.join(map(repr, repeated))} more than once: {list(modalities)}.")
+        raise ValueError(
+            f"`modalities` names {', '.join(map(repr, repeated))} more than once: {list(modalities)}."
+        )
     return tuple(modality for modality in available if modality in modalities)
 
 
 def _padding_values(spec, mask_value):
     return {
         key: tf.constant(mask_value if key == "sequence" else 0, dtype=value.dtype)
-        if value.dtype != tf.string else tf.constant("")
+        if value.dtype != tf.string
+        else tf.constant("")
         for key, value in spec.items()
     }
 
@@ -152,7 +154,9 @@ def _presence_mapper(modalities, absent, missing_rate, seed, mask_value):
         flags = tf.ones([modality_count], tf.float32)
         if missing_rate and modality_count > 1:
             # Stateless draws keyed by (seed, record position): reproducible.
-            draw = tf.random.stateless_uniform([2], seed=tf.stack([tf.constant(seed, tf.int64), index]))
+            draw = tf.random.stateless_uniform(
+                [2], seed=tf.stack([tf.constant(seed, tf.int64), index])
+            )
             drop = tf.cast(draw[0] < missing_rate, tf.float32)
             which = tf.one_hot(tf.cast(draw[1] * modality_count, tf.int32), modality_count)
             flags = flags - drop * which
@@ -162,10 +166,18 @@ def _presence_mapper(modalities, absent, missing_rate, seed, mask_value):
             if modality == "image":
                 features["image"] = features["image"] * tf.cast(flag, features["image"].dtype)
             elif modality == "sequence":
-                blank = tf.fill(tf.shape(features["sequence"][:1]), tf.constant(mask_value, tf.float32))
-                features["sequence"] = tf.cond(flag > 0, lambda: features["sequence"], lambda: blank)
+                blank = tf.fill(
+                    tf.shape(features["sequence"][:1]), tf.constant(mask_value, tf.float32)
+                )
+                features["sequence"] = tf.cond(
+                    flag > 0,
+                    lambda: features["sequence"],
+                    lambda: blank,  # noqa: B023
+                )
             else:
-                features["text"] = tf.cond(flag > 0, lambda: features["text"], lambda: tf.constant(""))
+                features["text"] = tf.cond(
+                    flag > 0, lambda: features["text"], lambda: tf.constant("")
+                )
         return features, label
 
     return add_presence

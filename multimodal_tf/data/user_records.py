@@ -103,7 +103,9 @@ def records_to_dataset(
     if cache:
         dataset = dataset.cache()
     if shuffle:
-        dataset = dataset.shuffle(min(len(valid.labels), 10000), seed=seed, reshuffle_each_iteration=True)
+        dataset = dataset.shuffle(
+            min(len(valid.labels), 10000), seed=seed, reshuffle_each_iteration=True
+        )
     dataset = dataset.batch(batch_size)
     return finish_batches(dataset, text_preprocessor, mask_value)
 
@@ -112,7 +114,9 @@ def _check_columns(columns, labels) -> tuple:
     """`(modalities, rows by modality, row count)`, or ValueError for unknown or uneven columns."""
     unknown = sorted(set(columns) - set(MODALITY_COLUMNS))
     if unknown:
-        raise ValueError(f"`columns` has unknown column(s) {unknown}; expected some of {MODALITY_COLUMNS}.")
+        raise ValueError(
+            f"`columns` has unknown column(s) {unknown}; expected some of {MODALITY_COLUMNS}."
+        )
     modalities = [name for name in MODALITY_COLUMNS if name in columns]
     if not modalities:
         raise ValueError(f"`columns` needs at least one of {MODALITY_COLUMNS}.")
@@ -120,7 +124,9 @@ def _check_columns(columns, labels) -> tuple:
     count = len(rows[modalities[0]])
     for name in modalities:
         if len(rows[name]) != count:
-            raise ValueError(f"column '{name}' has {len(rows[name])} rows, '{modalities[0]}' has {count}.")
+            raise ValueError(
+                f"column '{name}' has {len(rows[name])} rows, '{modalities[0]}' has {count}."
+            )
     if labels is not None and len(labels) != count:
         raise ValueError(f"`labels` has {len(labels)} rows but the columns have {count}.")
     return modalities, rows, count
@@ -138,9 +144,13 @@ class _ValidRows:
     num_features: int | None
 
 
-def _validate_rows(rows, labels, count, num_classes, image_shape, num_features, mask_value, on_bad_record):
+def _validate_rows(
+    rows, labels, count, num_classes, image_shape, num_features, mask_value, on_bad_record
+):
     """Checks every record; the first image and sequence fix the shapes the rest must have."""
-    valid = _ValidRows({name: [] for name in rows}, {name: [] for name in rows}, [], [], image_shape, num_features)
+    valid = _ValidRows(
+        {name: [] for name in rows}, {name: [] for name in rows}, [], [], image_shape, num_features
+    )
     for index in range(count):
         try:
             values, flags = {}, {}
@@ -153,12 +163,16 @@ def _validate_rows(rows, labels, count, num_classes, image_shape, num_features, 
                     values[name] = check_image(index, value, valid.image_shape)
                     valid.image_shape = values[name].shape
                 elif name == "sequence":
-                    values[name] = check_sequence(f"record {index}", value, valid.num_features, mask_value)
+                    values[name] = check_sequence(
+                        f"record {index}", value, valid.num_features, mask_value
+                    )
                     valid.num_features = values[name].shape[1]
                 else:
                     values[name] = check_text(index, value)
             if not any(flags.values()):
-                raise BadRecordError(f"record {index}: every modality ({', '.join(rows)}) is missing.")
+                raise BadRecordError(
+                    f"record {index}: every modality ({', '.join(rows)}) is missing."
+                )
             label = None if labels is None else check_label(index, labels[index], num_classes)
         except BadRecordError as error:
             if on_bad_record == "raise":
@@ -190,7 +204,9 @@ def _stack_columns(valid: _ValidRows, modalities, mask_value) -> dict:
             sequences = [blank if value is None else value for value in kept]
             tensors["sequence"] = tf.ragged.constant(sequences, dtype=tf.float32, ragged_rank=1)
         else:
-            tensors["text"] = np.asarray(["" if value is None else value for value in kept], dtype=object)
+            tensors["text"] = np.asarray(
+                ["" if value is None else value for value in kept], dtype=object
+            )
     return tensors
 
 
@@ -241,7 +257,9 @@ def csv_to_dataset(
     header = set(rows[0]) if rows else set()
     for column in (image_column, text_column, label_column):
         if column is not None and column not in header:
-            raise ValueError(f"{csv_path} has no column {column!r}; its columns are {sorted(header)}.")
+            raise ValueError(
+                f"{csv_path} has no column {column!r}; its columns are {sorted(header)}."
+            )
     image_root = image_root or os.path.dirname(os.path.abspath(csv_path))
 
     def image_of(cell: str):

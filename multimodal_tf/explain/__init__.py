@@ -42,7 +42,11 @@ Example (a trained model and one example's features assumed; notebook 04 runs it
 """
 
 from multimodal_tf.explain.grad_cam import grad_cam
-from multimodal_tf.explain.integrated_gradients import Attributions, default_baseline, integrated_gradients
+from multimodal_tf.explain.integrated_gradients import (
+    Attributions,
+    default_baseline,
+    integrated_gradients,
+)
 from multimodal_tf.explain.model_access import MODALITY_INPUTS
 from multimodal_tf.explain.plots import (
     plot_image_attribution,
@@ -54,7 +58,15 @@ from multimodal_tf.explain.plots import (
 from multimodal_tf.explain.shapley import modality_contributions
 
 __all__ = [
-    "MODALITY_INPUTS", "Attributions", "default_baseline", "grad_cam", "integrated_gradients",
-    "modality_contributions", "plot_image_attribution", "plot_modality_contributions",
-    "plot_sequence_attribution", "plot_token_attribution", "token_strings",
+    "MODALITY_INPUTS",
+    "Attributions",
+    "default_baseline",
+    "grad_cam",
+    "integrated_gradients",
+    "modality_contributions",
+    "plot_image_attribution",
+    "plot_modality_contributions",
+    "plot_sequence_attribution",
+    "plot_token_attribution",
+    "token_strings",
 ]

@@ -15,7 +15,9 @@ from multimodal_tf.explain.model_access import (
 from multimodal_tf.keras_internals import all_layers
 
 
-def grad_cam(model, inputs, *, target: int | None = None, layer_name: str | None = None) -> np.ndarray:
+def grad_cam(
+    model, inputs, *, target: int | None = None, layer_name: str | None = None
+) -> np.ndarray:
     """Grad-CAM heat map over the image input.
 
     Args:
@@ -55,9 +57,17 @@ def grad_cam(model, inputs, *, target: int | None = None, layer_name: str | None
         return result
 
     batch = {name: value[None] for name, value in example.items()}
-    with tf.GradientTape() as tape, replaced_call(convolution, capture), output_kind(model, "logit"):
+    with (
+        tf.GradientTape() as tape,
+        replaced_call(convolution, capture),
+        output_kind(model, "logit"),
+    ):
         logits = tf.cast(model(batch[single] if single else batch, training=False), tf.float32)
-        chosen = int(tf.argmax(logits[0])) if target is None else target_class(model, batch, single, target)
+        chosen = (
+            int(tf.argmax(logits[0]))
+            if target is None
+            else target_class(model, batch, single, target)
+        )
         selected = logits[:, chosen]
     activations = captured["activations"]
     gradients = tf.cast(tape.gradient(selected, activations), tf.float32)

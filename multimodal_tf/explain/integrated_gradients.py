@@ -68,10 +68,14 @@ def default_baseline(example: dict) -> dict:
     if "sequence" in example:
         sequence = np.asarray(example["sequence"], dtype="float32")
         real = np.any(sequence != 0.0, axis=-1)
-        mean = sequence[real].mean(axis=0) if real.any() else np.zeros(sequence.shape[-1], "float32")
+        mean = (
+            sequence[real].mean(axis=0) if real.any() else np.zeros(sequence.shape[-1], "float32")
+        )
         baseline["sequence"] = np.where(real[:, None], mean[None, :], sequence).astype("float32")
     if "token_ids" in example:
-        mask = np.asarray(example.get("padding_mask", np.ones_like(example["token_ids"]))).astype(bool)
+        mask = np.asarray(example.get("padding_mask", np.ones_like(example["token_ids"]))).astype(
+            bool
+        )
         moved = mask.copy()
         real = np.flatnonzero(mask)
         if len(real):
@@ -140,12 +144,17 @@ def integrated_gradients(
     if embedding_layer is not None:
         starts["text"], ends["text"] = text_baseline, text_input
 
-    chosen = target_class(model, {name: value[None] for name, value in example.items()}, single, target)
+    chosen = target_class(
+        model, {name: value[None] for name, value in example.items()}, single, target
+    )
 
     def forward(points: dict, watch: bool):
         """Target outputs at path points (`points`: modality → batch), with gradients."""
         count = len(next(iter(points.values())))
-        batch = {name: tf.convert_to_tensor(np.repeat(value[None], count, axis=0)) for name, value in example.items()}
+        batch = {
+            name: tf.convert_to_tensor(np.repeat(value[None], count, axis=0))
+            for name, value in example.items()
+        }
         tensors = {m: tf.convert_to_tensor(points[m]) for m in points}
         with tf.GradientTape() as tape:
             for tensor in tensors.values():
@@ -156,8 +165,12 @@ def integrated_gradients(
             model_inputs = batch[single] if single else batch
             text = tensors.get("text")
             replace = (
-                replaced_call(embedding_layer, lambda original, *a, **k: tf.cast(text, embedding_layer.compute_dtype))
-                if text is not None else contextlib.nullcontext()
+                replaced_call(
+                    embedding_layer,
+                    lambda original, *a, **k: tf.cast(text, embedding_layer.compute_dtype),
+                )
+                if text is not None
+                else contextlib.nullcontext()
             )
             with replace, output_kind(model, output):
                 outputs = tf.cast(model(model_inputs, training=False), tf.float32)
@@ -168,9 +181,12 @@ def integrated_gradients(
     alphas = (np.arange(steps, dtype="float32") + 0.5) / steps
     summed = {m: np.zeros_like(ends[m]) for m in modalities}
     for first in range(0, steps, batch_size):
-        chunk = alphas[first: first + batch_size]
-        points = {m: starts[m][None] + chunk.reshape((-1,) + (1,) * ends[m].ndim) * (ends[m] - starts[m])[None]
-                  for m in modalities}
+        chunk = alphas[first : first + batch_size]
+        points = {
+            m: starts[m][None]
+            + chunk.reshape((-1,) + (1,) * ends[m].ndim) * (ends[m] - starts[m])[None]
+            for m in modalities
+        }
         _, gradients = forward(points, watch=True)
         for m in modalities:
             summed[m] += np.asarray(gradients[m]).sum(axis=0)

@@ -10,10 +10,7 @@ import numpy as np
 from multimodal_tf.keras_internals import all_layers
 from multimodal_tf.validation import check_choice
 
-
 MODALITY_INPUTS = {"image": "image", "sequence": "sequence", "text": "token_ids"}
-
-
 
 
 def check_tensorflow_backend(function: str):
@@ -65,7 +62,9 @@ def replaced_call(layer, call):
 def token_embedding_layer(model):
     import keras_hub
 
-    backbones = [layer for layer in all_layers(model) if isinstance(layer, keras_hub.models.BertBackbone)]
+    backbones = [
+        layer for layer in all_layers(model) if isinstance(layer, keras_hub.models.BertBackbone)
+    ]
     if len(backbones) != 1:
         raise ValueError(
             f"Text attributions need exactly one BertBackbone in the model; found {len(backbones)}."
@@ -80,7 +79,11 @@ def target_class(model, batch: dict, single: str | None, target) -> int:
         with output_kind(model, "probability"):
             probabilities = model(batch[single] if single else batch, training=False)
         return int(np.argmax(np.asarray(probabilities)[0]))
-    if isinstance(target, bool) or not isinstance(target, (int, np.integer)) or not 0 <= target < num_classes:
+    if (
+        isinstance(target, bool)
+        or not isinstance(target, (int, np.integer))
+        or not 0 <= target < num_classes
+    ):
         raise ValueError(f"`target` must be a class index in [0, {num_classes}), got {target!r}.")
     return int(target)
 
@@ -119,10 +122,14 @@ def one_example(label: str, value: np.ndarray, input_shape) -> np.ndarray:
     if value.ndim != len(expected) or any(
         want is not None and want != got for want, got in zip(expected, value.shape)
     ):
-        raise ValueError(f"{label} must be one example of shape {expected} (no batch axis), got {value.shape}.")
+        raise ValueError(
+            f"{label} must be one example of shape {expected} (no batch axis), got {value.shape}."
+        )
     return value
 
 
 def check_finite(name: str, value: np.ndarray):
     if np.issubdtype(value.dtype, np.floating) and not np.all(np.isfinite(value)):
-        raise ValueError(f"`inputs['{name}']` contains NaN or infinity; explanations of garbage mean nothing.")
+        raise ValueError(
+            f"`inputs['{name}']` contains NaN or infinity; explanations of garbage mean nothing."
+        )

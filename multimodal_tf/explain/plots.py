@@ -13,7 +13,9 @@ def _axis(ax, figsize):
     return ax
 
 
-def plot_image_attribution(image, heatmap, *, ax=None, alpha: float = 0.7, title: str | None = None):
+def plot_image_attribution(
+    image, heatmap, *, ax=None, alpha: float = 0.7, title: str | None = None
+):
     """The image with a heat map over it (Grad-CAM, or |IG| summed over channels).
 
     The heat map is scaled to its 99th percentile and drawn more opaque where
@@ -38,9 +40,14 @@ def plot_image_attribution(image, heatmap, *, ax=None, alpha: float = 0.7, title
     if heatmap.ndim == 3:
         heatmap = np.abs(heatmap).sum(axis=-1)
     if heatmap.shape != image.shape[:2]:
-        raise ValueError(f"`heatmap` must be {image.shape[:2]} like the image, got {heatmap.shape}.")
+        raise ValueError(
+            f"`heatmap` must be {image.shape[:2]} like the image, got {heatmap.shape}."
+        )
     shown = image.astype("float32") / (255.0 if image.dtype == np.uint8 else 1.0)
-    ax.imshow(shown[..., 0] if shown.shape[-1] == 1 else shown, cmap="gray" if shown.shape[-1] == 1 else None)
+    ax.imshow(
+        shown[..., 0] if shown.shape[-1] == 1 else shown,
+        cmap="gray" if shown.shape[-1] == 1 else None,
+    )
     top = float(np.percentile(heatmap, 99)) or float(heatmap.max()) or 1.0
     scaled = np.clip(heatmap / top, 0.0, 1.0)
     overlay = plt.get_cmap("jet")(scaled)
@@ -52,7 +59,9 @@ def plot_image_attribution(image, heatmap, *, ax=None, alpha: float = 0.7, title
     return ax
 
 
-def plot_token_attribution(tokens, scores, *, ax=None, title: str | None = None, fontsize: int = 10):
+def plot_token_attribution(
+    tokens, scores, *, ax=None, title: str | None = None, fontsize: int = 10
+):
     """Tokens highlighted by attribution: red for the target, blue against.
 
     Tokens flow left to right and wrap at the axis' width.
@@ -81,8 +90,16 @@ def plot_token_attribution(tokens, scores, *, ax=None, title: str | None = None,
     colours = plt.get_cmap("bwr")
     x, y = 0.0, 1.0 - line_height / 2
     for token, score in zip(tokens, scores):
-        text = ax.text(x, y, token, fontsize=fontsize, va="center", ha="left", transform=ax.transAxes,
-                       bbox={"facecolor": colours(0.5 + 0.5 * score / scale), "edgecolor": "none", "pad": 1.5})
+        text = ax.text(
+            x,
+            y,
+            token,
+            fontsize=fontsize,
+            va="center",
+            ha="left",
+            transform=ax.transAxes,
+            bbox={"facecolor": colours(0.5 + 0.5 * score / scale), "edgecolor": "none", "pad": 1.5},
+        )
         width = text.get_window_extent(renderer).width / axis_width
         if x > 0 and x + width > 1.0:  # wrap: move the token to the next line
             x, y = 0.0, y - line_height
@@ -93,7 +110,9 @@ def plot_token_attribution(tokens, scores, *, ax=None, title: str | None = None,
     return ax
 
 
-def plot_sequence_attribution(attribution, *, ax=None, title: str | None = None, feature_names=None):
+def plot_sequence_attribution(
+    attribution, *, ax=None, title: str | None = None, feature_names=None
+):
     """Time steps × features heat map of sequence attributions.
 
     Args:
@@ -161,5 +180,7 @@ def token_strings(token_ids, vocabulary, padding_mask=None) -> list:
         with open(path, encoding="utf-8") as vocabulary_file:
             vocabulary = [line.rstrip("\n") for line in vocabulary_file]
     ids = np.asarray(token_ids).tolist()
-    keep = np.ones(len(ids), bool) if padding_mask is None else np.asarray(padding_mask).astype(bool)
+    keep = (
+        np.ones(len(ids), bool) if padding_mask is None else np.asarray(padding_mask).astype(bool)
+    )
     return [vocabulary[token] for token, kept in zip(ids, keep) if kept]

@@ -7,10 +7,17 @@ import math
 
 import numpy as np
 
-from multimodal_tf.explain.model_access import as_batch_of_one, named_inputs, output_kind, target_class
+from multimodal_tf.explain.model_access import (
+    as_batch_of_one,
+    named_inputs,
+    output_kind,
+    target_class,
+)
 
 
-def modality_contributions(model, inputs, *, target: int | None = None, output: str = "logit") -> dict:
+def modality_contributions(
+    model, inputs, *, target: int | None = None, output: str = "logit"
+) -> dict:
     """How much of the target's logit each modality carries (Shapley values of presence).
 
     Every subset of modalities is evaluated by setting the others' presence
@@ -37,7 +44,11 @@ def modality_contributions(model, inputs, *, target: int | None = None, output: 
         )
     example, _ = as_batch_of_one(model, inputs)
     modalities = [flag[: -len("_present")] for flag in flags]
-    subsets = [subset for size in range(len(modalities) + 1) for subset in itertools.combinations(modalities, size)]
+    subsets = [
+        subset
+        for size in range(len(modalities) + 1)
+        for subset in itertools.combinations(modalities, size)
+    ]
     batch = {name: np.repeat(value[None], len(subsets), axis=0) for name, value in example.items()}
     for row, subset in enumerate(subsets):
         for modality in modalities:
@@ -45,7 +56,9 @@ def modality_contributions(model, inputs, *, target: int | None = None, output: 
     with output_kind(model, output):
         values = np.asarray(model(batch, training=False), dtype="float64")
     # The last subset is all modalities: its argmax is the prediction (logits and probabilities agree).
-    target = int(np.argmax(values[-1])) if target is None else target_class(model, None, None, target)
+    target = (
+        int(np.argmax(values[-1])) if target is None else target_class(model, None, None, target)
+    )
     value = {frozenset(subset): values[row, target] for row, subset in enumerate(subsets)}
     count = len(modalities)
     contributions = {}

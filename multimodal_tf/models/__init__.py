@@ -28,7 +28,6 @@ from multimodal_tf.models.lstm import (
 )
 from multimodal_tf.models.multimodal import MODALITIES, build_multimodal_model, presence_input_name
 
-
 _TOKENIZER_NAMES = ("WordPieceBertTokenizer", "build_text_preprocessor")
 
 
@@ -38,3 +37,28 @@ def __getattr__(name):
 
         return getattr(bert_tokenizer, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [
+    "MODALITIES",
+    "ImageEncoderConfig",
+    "InputGuard",
+    "MaskedMeanPooling",
+    "ModalityDropout",
+    "ModalityFusion",
+    "SequenceEncoderConfig",
+    "TextEncoderConfig",
+    "WordPieceBertTokenizer",
+    "build_bert_classifier",
+    "build_cnn_classifier",
+    "build_image_encoder",
+    "build_lstm_classifier",
+    "build_multimodal_model",
+    "build_sequence_encoder",
+    "build_text_encoder",
+    "build_text_preprocessor",
+    "classification_layer",
+    "compile_classifier",
+    "load_bert_backbone",
+    "presence_input_name",
+]

@@ -70,8 +70,14 @@ class TextEncoderConfig:
         set_field = object.__setattr__
         if self.checkpoint is not None:
             set_field(self, "checkpoint", _check_checkpoint(self.checkpoint))
-        for name in ("sequence_length", "vocabulary_size", "num_layers", "num_heads",
-                     "hidden_dim", "intermediate_dim"):
+        for name in (
+            "sequence_length",
+            "vocabulary_size",
+            "num_layers",
+            "num_heads",
+            "hidden_dim",
+            "intermediate_dim",
+        ):
             set_field(self, name, check_positive_int(name, getattr(self, name)))
         if self.checkpoint is None and self.hidden_dim % self.num_heads:
             raise ValueError(

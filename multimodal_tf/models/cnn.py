@@ -107,9 +107,7 @@ def image_encoder_layers(config: ImageEncoderConfig) -> list:
                 keras.layers.ReLU(),
             ]
         else:
-            layers.append(
-                keras.layers.Conv2D(filters, config.kernel_size, activation="relu")
-            )
+            layers.append(keras.layers.Conv2D(filters, config.kernel_size, activation="relu"))
         if index < len(config.filters) - 1:
             layers.append(keras.layers.MaxPooling2D(2))
     layers += [
@@ -200,5 +198,8 @@ def build_cnn_classifier(
     )
     num_classes = check_positive_int("num_classes", num_classes)
     return finish_sequential_classifier(
-        build_image_encoder(config, name="cnn_classifier", guard=True), num_classes, learning_rate=learning_rate, compile=compile
+        build_image_encoder(config, name="cnn_classifier", guard=True),
+        num_classes,
+        learning_rate=learning_rate,
+        compile=compile,
     )

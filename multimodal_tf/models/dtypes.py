@@ -96,5 +96,7 @@ def accepts_dtype(builder):
         with dtype_policy_scope(dtype):
             return builder(*args, **kwargs)
 
-    build.__signature__ = signature.replace(parameters=[*signature.parameters.values(), dtype_parameter])
+    build.__signature__ = signature.replace(
+        parameters=[*signature.parameters.values(), dtype_parameter]
+    )
     return build

@@ -111,7 +111,10 @@ class ModalityFusion(keras.layers.Layer):
         self.projections = []
         for index, shape in enumerate(features_shape):
             projection = keras.layers.Dense(
-                self.fusion_dim, activation="relu", dtype=self.dtype_policy, name=f"projection_{index}"
+                self.fusion_dim,
+                activation="relu",
+                dtype=self.dtype_policy,
+                name=f"projection_{index}",
             )
             projection.build(shape)
             self.projections.append(projection)
@@ -126,8 +129,11 @@ class ModalityFusion(keras.layers.Layer):
                 initializer="random_normal",
             )
             self.attention = keras.layers.MultiHeadAttention(
-                self.num_heads, self.fusion_dim // self.num_heads, dropout=self.dropout,
-                dtype=self.dtype_policy, name="attention",
+                self.num_heads,
+                self.fusion_dim // self.num_heads,
+                dropout=self.dropout,
+                dtype=self.dtype_policy,
+                name="attention",
             )
             sequence_shape = (None, self.num_modalities, self.fusion_dim)
             self.attention.build(sequence_shape, sequence_shape)

@@ -82,9 +82,11 @@ class InputGuard(keras.layers.Layer):
         import tensorflow as tf
 
         # Zeroed absent rows are finite, so only present rows can fail here.
-        bad = tf.logical_not(tf.reduce_all(
-            tf.math.is_finite(tf.reshape(content, [tf.shape(content)[0], -1])), axis=1
-        ))
+        bad = tf.logical_not(
+            tf.reduce_all(
+                tf.math.is_finite(tf.reshape(content, [tf.shape(content)[0], -1])), axis=1
+            )
+        )
         message = (
             f"`{self.field}` holds NaN or infinity; the model takes finite floats only. "
             "Batch indices of the offending examples:"

@@ -69,9 +69,7 @@ class SequenceEncoderConfig:
         set_field(self, "num_features", check_positive_int("num_features", self.num_features))
         set_field(self, "units", check_positive_int_tuple("units", self.units))
         if not isinstance(self.bidirectional, bool):
-            raise ValueError(
-                f"`bidirectional` must be True or False, got {self.bidirectional!r}."
-            )
+            raise ValueError(f"`bidirectional` must be True or False, got {self.bidirectional!r}.")
         set_field(self, "dropout", check_rate("dropout", self.dropout))
         if not isinstance(self.mask_value, (int, float)) or not math.isfinite(self.mask_value):
             raise ValueError(f"`mask_value` must be a finite number, got {self.mask_value!r}.")
@@ -90,7 +88,9 @@ class SequenceEncoderConfig:
                     )
                 set_field(self, name, values)
             if min(self.feature_variance) <= 0:
-                raise ValueError(f"`feature_variance` must be positive, got {self.feature_variance!r}.")
+                raise ValueError(
+                    f"`feature_variance` must be positive, got {self.feature_variance!r}."
+                )
 
     @property
     def input_shape(self) -> tuple:
@@ -123,7 +123,10 @@ def sequence_encoder_layers(config: SequenceEncoderConfig) -> list:
 
 @accepts_dtype
 def build_sequence_encoder(
-    config: SequenceEncoderConfig | None = None, name: str = "sequence_encoder", *, guard: bool = False
+    config: SequenceEncoderConfig | None = None,
+    name: str = "sequence_encoder",
+    *,
+    guard: bool = False,
 ):
     """Builds the sequence encoder as a Sequential model: sequence → features.
 
@@ -205,5 +208,8 @@ def build_lstm_classifier(
     )
     num_classes = check_positive_int("num_classes", num_classes)
     return finish_sequential_classifier(
-        build_sequence_encoder(config, name="lstm_classifier", guard=True), num_classes, learning_rate=learning_rate, compile=compile
+        build_sequence_encoder(config, name="lstm_classifier", guard=True),
+        num_classes,
+        learning_rate=learning_rate,
+        compile=compile,
     )

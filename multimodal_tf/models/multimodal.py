@@ -25,9 +25,9 @@ import dataclasses
 
 import keras
 
-from multimodal_tf.models.dtypes import accepts_dtype
 from multimodal_tf.models.bert import TextEncoderConfig, build_text_encoder, text_inputs
 from multimodal_tf.models.cnn import ImageEncoderConfig, build_image_encoder
+from multimodal_tf.models.dtypes import accepts_dtype
 from multimodal_tf.models.fusion import ModalityDropout, ModalityFusion
 from multimodal_tf.models.guards import InputGuard
 from multimodal_tf.models.heads import classification_layer, compile_classifier
@@ -142,9 +142,7 @@ def build_multimodal_model(
             "At least one modality is needed: pass `image`, `sequence` and/or `text` "
             "(a config or a dict of its fields)."
         )
-    fusion_layer = ModalityFusion(
-        fusion, fusion_dim=fusion_dim, num_heads=num_heads, name="fusion"
-    )
+    fusion_layer = ModalityFusion(fusion, fusion_dim=fusion_dim, num_heads=num_heads, name="fusion")
     modality_dropout = check_rate("modality_dropout", modality_dropout)
     dropout = check_rate("dropout", dropout)
 
@@ -157,13 +155,19 @@ def build_multimodal_model(
         if modality == "text":
             encoder_input = modality_inputs
         else:  # refuses NaN in present examples, zeroes absent ones
-            encoder_input = InputGuard(modality, name=f"{modality}_guard")(modality_inputs[modality], presence)
-        features.append(_ENCODER_BUILDERS[modality](config, name=f"{modality}_encoder")(encoder_input))
+            encoder_input = InputGuard(modality, name=f"{modality}_guard")(
+                modality_inputs[modality], presence
+            )
+        features.append(
+            _ENCODER_BUILDERS[modality](config, name=f"{modality}_encoder")(encoder_input)
+        )
         flags.append(presence)
 
     presence_matrix = keras.layers.Concatenate(name="presence")(
-        [keras.layers.Reshape((1,), name=f"{modality}_flag")(flag)
-         for modality, flag in zip(configs, flags)]
+        [
+            keras.layers.Reshape((1,), name=f"{modality}_flag")(flag)
+            for modality, flag in zip(configs, flags)
+        ]
     )
     presence_matrix = ModalityDropout(modality_dropout, seed=seed, name="modality_dropout")(
         presence_matrix
@@ -176,7 +180,9 @@ def build_multimodal_model(
     if compile:
         if learning_rate is None:
             text_config = configs.get("text")
-            fine_tunes = text_config is not None and text_config.checkpoint and not text_config.freeze
+            fine_tunes = (
+                text_config is not None and text_config.checkpoint and not text_config.freeze
+            )
             learning_rate = 5e-5 if fine_tunes else 1e-3
         compile_classifier(model, learning_rate=learning_rate)
     return model

@@ -16,7 +16,13 @@ settings) and the test accuracy for every modality subset.
 | `predict_run`, `predict_example`, `predict_batch` | `prediction.py` |
 """
 
-from multimodal_tf.runs.config import ARCHITECTURES, DATASET_DEFAULTS, DEFAULT_DATASET, RunConfig, config_record
+from multimodal_tf.runs.config import (
+    ARCHITECTURES,
+    DATASET_DEFAULTS,
+    DEFAULT_DATASET,
+    RunConfig,
+    config_record,
+)
 from multimodal_tf.runs.evaluation import (
     evaluate_missing,
     evaluate_run,
@@ -39,15 +45,45 @@ from multimodal_tf.runs.models import (
     text_preprocessor_for,
     vocabulary_size,
 )
-from multimodal_tf.runs.prediction import IMAGE_SUFFIXES, predict_batch, predict_example, predict_run
+from multimodal_tf.runs.prediction import (
+    IMAGE_SUFFIXES,
+    predict_batch,
+    predict_example,
+    predict_run,
+)
 from multimodal_tf.runs.training_run import train_run
 from multimodal_tf.runs.tuning_run import FINISHED_TRIAL_STATES, tune_run
 
 __all__ = [
-    "ARCHITECTURES", "DATASET_DEFAULTS", "DEFAULT_DATASET", "FINISHED_TRIAL_STATES", "IMAGE_SUFFIXES",
-    "MODALITY_INPUT", "TINY_FUSION", "TINY_IMAGE", "TINY_SEQUENCE", "TINY_TEXT", "RunConfig",
-    "build_run_model", "config_record", "dataset_facts", "encoder_arguments", "evaluate_missing",
-    "evaluate_run", "evaluate_subsets", "hypermodel_for_run", "load_run", "modality_subsets",
-    "predict_batch", "predict_example", "predict_run", "sequence_statistics", "test_split",
-    "text_preprocessor_for", "train_run", "training_splits", "tune_run", "vocabulary_size",
+    "ARCHITECTURES",
+    "DATASET_DEFAULTS",
+    "DEFAULT_DATASET",
+    "FINISHED_TRIAL_STATES",
+    "IMAGE_SUFFIXES",
+    "MODALITY_INPUT",
+    "TINY_FUSION",
+    "TINY_IMAGE",
+    "TINY_SEQUENCE",
+    "TINY_TEXT",
+    "RunConfig",
+    "build_run_model",
+    "config_record",
+    "dataset_facts",
+    "encoder_arguments",
+    "evaluate_missing",
+    "evaluate_run",
+    "evaluate_subsets",
+    "hypermodel_for_run",
+    "load_run",
+    "modality_subsets",
+    "predict_batch",
+    "predict_example",
+    "predict_run",
+    "sequence_statistics",
+    "test_split",
+    "text_preprocessor_for",
+    "train_run",
+    "training_splits",
+    "tune_run",
+    "vocabulary_size",
 ]

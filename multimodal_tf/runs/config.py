@@ -86,7 +86,9 @@ class RunConfig(TrainingOptions):
         defaults = DATASET_DEFAULTS[self.dataset]
         for name in ("epochs", "batch_size", "text_length"):
             value = getattr(self, name)
-            set_field(self, name, check_positive_int(name, defaults[name] if value is None else value))
+            set_field(
+                self, name, check_positive_int(name, defaults[name] if value is None else value)
+            )
         super().__post_init__()
         if self.learning_rate is not None and self.learning_rate > 1:  # a run's guard against typos
             raise ValueError(

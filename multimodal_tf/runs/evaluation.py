@@ -10,20 +10,29 @@ from multimodal_tf.runs.loading import load_run
 from multimodal_tf.runs.models import text_preprocessor_for
 from multimodal_tf.validation import check_rate
 
+
 def run_split(config: RunConfig, split: str, preprocessor, **kwargs):
     return load_split(
-        config.dataset, split, batch_size=config.batch_size, text_preprocessor=preprocessor,
-        data_dir=config.data_dir, modalities=config.modalities,
-        presence=config.kind == "multimodal", seed=config.seed, **kwargs,
+        config.dataset,
+        split,
+        batch_size=config.batch_size,
+        text_preprocessor=preprocessor,
+        data_dir=config.data_dir,
+        modalities=config.modalities,
+        presence=config.kind == "multimodal",
+        seed=config.seed,
+        **kwargs,
     )
 
 
 def training_splits(config: RunConfig) -> tuple:
     """TFDS split names for training and validation (None without validation)."""
     total = prepare(config.dataset, config.data_dir).info.splits["train"].num_examples
-    held_out = int(round(total * config.validation_fraction))
+    held_out = round(total * config.validation_fraction)
     if config.validation_fraction and held_out == 0:
-        raise ValueError(f"`validation_fraction` {config.validation_fraction} holds out no example of {total}.")
+        raise ValueError(
+            f"`validation_fraction` {config.validation_fraction} holds out no example of {total}."
+        )
     train_count = total - held_out
     if config.limit is not None:
         train_count = min(train_count, config.limit)
@@ -52,7 +61,9 @@ def accuracy_on(model, dataset) -> float:
 def evaluate_subsets(model, config: RunConfig, preprocessor) -> dict:
     """Test accuracy with all modalities, then with each one alone."""
     return {
-        subset: accuracy_on(model, run_split(config, test_split(config), preprocessor, absent=absent))
+        subset: accuracy_on(
+            model, run_split(config, test_split(config), preprocessor, absent=absent)
+        )
         for subset, absent in modality_subsets(config.modalities).items()
     }
 
@@ -92,4 +103,9 @@ def evaluate_missing(path: str, rates, data_dir: str | None = None, seed: int = 
     if config.kind != "multimodal" or len(config.modalities) < 2:
         raise ValueError(f"{path!r} is not a multimodal run: missing modalities need two or more.")
     config = dataclasses.replace(config, seed=seed)  # the seed of which rows lose which modality
-    return {rate: accuracy_on(model, run_split(config, test_split(config), preprocessor, missing_rate=rate)) for rate in rates}
+    return {
+        rate: accuracy_on(
+            model, run_split(config, test_split(config), preprocessor, missing_rate=rate)
+        )
+        for rate in rates
+    }

@@ -9,6 +9,7 @@ from multimodal_tf.pretrained import PACKAGED_MINILM, resolve_checkpoint
 from multimodal_tf.run_folder import METRICS_FILE, MODEL_FILE
 from multimodal_tf.runs.config import RunConfig
 
+
 def load_run(path: str) -> tuple:
     """Loads a run folder (or its model.keras): `(model, metrics, config)`.
 
@@ -37,6 +38,7 @@ def load_run(path: str) -> tuple:
 
 def _read_metrics(metrics_path: str) -> tuple:
     """`(metrics, RunConfig)` from a metrics.json, each field checked."""
+
     def bad(field, expected):
         return ValueError(f"{metrics_path}: field {field!r} must be {expected}.")
 
@@ -54,24 +56,40 @@ def _read_metrics(metrics_path: str) -> tuple:
     try:
         config = RunConfig(**{**saved, "modalities": tuple(saved["modalities"])})
     except TypeError as error:
-        raise ValueError(f"{metrics_path}: field 'config' has an unknown option ({error}).") from None
+        raise ValueError(
+            f"{metrics_path}: field 'config' has an unknown option ({error})."
+        ) from None
     except ValueError as error:
         raise ValueError(f"{metrics_path}: field 'config': {error}") from None
     names = metrics.get("class_names")
-    if not isinstance(names, list) or len(names) < 2 or not all(isinstance(name, str) for name in names):
+    if (
+        not isinstance(names, list)
+        or len(names) < 2
+        or not all(isinstance(name, str) for name in names)
+    ):
         raise bad("class_names", "a list of two or more class names")
     if "image" in config.modalities:
         shape = metrics.get("image_shape")
-        if not (isinstance(shape, list) and len(shape) == 3 and all(isinstance(d, int) and d > 0 for d in shape)):
+        if not (
+            isinstance(shape, list)
+            and len(shape) == 3
+            and all(isinstance(d, int) and d > 0 for d in shape)
+        ):
             raise bad("image_shape", "[height, width, channels], positive integers")
-    if "sequence" in config.modalities and not (isinstance(metrics.get("num_features"), int)
-                                               and metrics["num_features"] > 0):
+    if "sequence" in config.modalities and not (
+        isinstance(metrics.get("num_features"), int) and metrics["num_features"] > 0
+    ):
         raise bad("num_features", "a positive integer")
     if "text" in config.modalities:
         checkpoint = metrics.get("text_checkpoint")
         if not isinstance(checkpoint, str):
             raise bad("text_checkpoint", f"the text checkpoint's folder, or {PACKAGED_MINILM!r}")
-        metrics = {**metrics, "text_checkpoint": resolve_checkpoint(checkpoint, f"{metrics_path}: field 'text_checkpoint'")}
+        metrics = {
+            **metrics,
+            "text_checkpoint": resolve_checkpoint(
+                checkpoint, f"{metrics_path}: field 'text_checkpoint'"
+            ),
+        }
     return metrics, config
 
 
@@ -80,6 +98,7 @@ MODALITY_INPUT = {"token_ids": "text"}
 
 def _check_model_matches(model, metrics: dict, config: RunConfig, metrics_path: str):
     """metrics.json describes `model`: classes, image shape, sequence width, text length."""
+
     def mismatch(field, saved, actual):
         return ValueError(
             f"{metrics_path}: field {field!r} is {saved!r}, but the run's {MODEL_FILE} has {actual!r}: "
@@ -88,13 +107,19 @@ def _check_model_matches(model, metrics: dict, config: RunConfig, metrics_path: 
 
     outputs = model.output_shape[-1]
     if outputs != len(metrics["class_names"]):
-        raise mismatch("class_names", f"{len(metrics['class_names'])} classes", f"{outputs} outputs")
+        raise mismatch(
+            "class_names", f"{len(metrics['class_names'])} classes", f"{outputs} outputs"
+        )
     inputs = {tensor.name.split(":")[0]: tuple(tensor.shape[1:]) for tensor in model.inputs}
     if len(inputs) == 1 and config.kind == "classifier" and config.modalities[0] != "text":
         inputs = {config.modalities[0]: next(iter(inputs.values()))}
     expected = set(config.modalities)
-    if set(MODALITY_INPUT.get(name, name) for name in inputs) - {"padding_mask", "segment_ids"} - {
-            f"{m}_present" for m in expected} != expected:
+    if (
+        set(MODALITY_INPUT.get(name, name) for name in inputs)
+        - {"padding_mask", "segment_ids"}
+        - {f"{m}_present" for m in expected}
+        != expected
+    ):
         raise mismatch("config.modalities", sorted(expected), sorted(inputs))
     if "image" in inputs and list(inputs["image"]) != metrics.get("image_shape"):
         raise mismatch("image_shape", metrics.get("image_shape"), list(inputs["image"]))

@@ -71,19 +71,31 @@ def build_run_model(config: RunConfig, facts: dict, text_checkpoint: str | None)
         if modality == "sequence":
             sequence = encoders["sequence"]
             return build_lstm_classifier(
-                None, sequence.pop("num_features"), num_classes, learning_rate=config.learning_rate,
+                None,
+                sequence.pop("num_features"),
+                num_classes,
+                learning_rate=config.learning_rate,
                 **{key: value for key, value in sequence.items() if key != "sequence_length"},
             )
         text = encoders["text"]
         del text["freeze"]  # the text classifier fine-tunes unless told not to
         return build_bert_classifier(
-            num_classes, text.pop("checkpoint"), text.pop("sequence_length"),
-            freeze_encoder=config.fine_tune_text is False, learning_rate=config.learning_rate, **text,
+            num_classes,
+            text.pop("checkpoint"),
+            text.pop("sequence_length"),
+            freeze_encoder=config.fine_tune_text is False,
+            learning_rate=config.learning_rate,
+            **text,
         )
     fusion = TINY_FUSION if config.architecture == "tiny" else {}
     return build_multimodal_model(
-        num_classes, fusion=config.fusion, modality_dropout=config.modality_dropout,
-        seed=config.seed, learning_rate=config.learning_rate, **fusion, **encoders,
+        num_classes,
+        fusion=config.fusion,
+        modality_dropout=config.modality_dropout,
+        seed=config.seed,
+        learning_rate=config.learning_rate,
+        **fusion,
+        **encoders,
     )
 
 
@@ -92,24 +104,37 @@ def encoder_arguments(config: RunConfig, facts: dict, text_checkpoint: str | Non
     tiny = config.architecture == "tiny"
     arguments = {}
     if "image" in config.modalities:
-        arguments["image"] = {"input_shape": tuple(facts["image_shape"]), **(TINY_IMAGE if tiny else {})}
+        arguments["image"] = {
+            "input_shape": tuple(facts["image_shape"]),
+            **(TINY_IMAGE if tiny else {}),
+        }
     if "sequence" in config.modalities:
         arguments["sequence"] = {
-            "sequence_length": None, "num_features": facts["num_features"],
-            "feature_mean": facts["feature_mean"], "feature_variance": facts["feature_variance"],
+            "sequence_length": None,
+            "num_features": facts["num_features"],
+            "feature_mean": facts["feature_mean"],
+            "feature_variance": facts["feature_variance"],
             **(TINY_SEQUENCE if tiny else {}),
         }
     if "text" in config.modalities:
-        text = {"checkpoint": text_checkpoint, "sequence_length": config.text_length, "pooling": "mean"}
+        text = {
+            "checkpoint": text_checkpoint,
+            "sequence_length": config.text_length,
+            "pooling": "mean",
+        }
         if tiny:  # a random BERT that reads the checkpoint's vocabulary
-            text.update(checkpoint=None, vocabulary_size=vocabulary_size(text_checkpoint), **TINY_TEXT)
+            text.update(
+                checkpoint=None, vocabulary_size=vocabulary_size(text_checkpoint), **TINY_TEXT
+            )
         arguments["text"] = {**text, "freeze": not config.fine_tune_text and not tiny}
     return arguments
 
 
 def vocabulary_size(checkpoint: str) -> int:
     """Tokens in a checkpoint's `vocab.txt` (a folder, or a name a run recorded)."""
-    with open(os.path.join(resolve_checkpoint(checkpoint), "vocab.txt"), encoding="utf-8") as vocabulary:
+    with open(
+        os.path.join(resolve_checkpoint(checkpoint), "vocab.txt"), encoding="utf-8"
+    ) as vocabulary:
         return sum(1 for _ in vocabulary)
 
 
@@ -117,26 +142,40 @@ def text_preprocessor_for(config: RunConfig, checkpoint: str | None):
     """The run's in-graph tokeniser (None without text); `checkpoint` as a run records it, or a folder."""
     if "text" not in config.modalities:
         return None
-    return build_text_preprocessor(resolve_checkpoint(checkpoint), sequence_length=config.text_length)
+    return build_text_preprocessor(
+        resolve_checkpoint(checkpoint), sequence_length=config.text_length
+    )
 
 
-def hypermodel_for_run(config: RunConfig, facts: dict, text_checkpoint: str | None, training: TrainingConfig):
+def hypermodel_for_run(
+    config: RunConfig, facts: dict, text_checkpoint: str | None, training: TrainingConfig
+):
     """The `multimodal_tf.tuning` hypermodel over the model `config` trains."""
     from multimodal_tf import tuning
 
     num_classes = len(facts["class_names"])
     if config.kind == "multimodal":
         return tuning.MultimodalHyperModel(
-            num_classes, seed=config.seed, training=training, **encoder_arguments(config, facts, text_checkpoint)
+            num_classes,
+            seed=config.seed,
+            training=training,
+            **encoder_arguments(config, facts, text_checkpoint),
         )
     modality = config.modalities[0]
     if modality == "image":
         return tuning.CNNHyperModel(tuple(facts["image_shape"]), num_classes, training=training)
     if modality == "sequence":
         return tuning.LSTMHyperModel(
-            facts["num_features"], num_classes, feature_mean=facts["feature_mean"],
-            feature_variance=facts["feature_variance"], training=training,
+            facts["num_features"],
+            num_classes,
+            feature_mean=facts["feature_mean"],
+            feature_variance=facts["feature_variance"],
+            training=training,
         )
     return tuning.BertHyperModel(
-        num_classes, text_checkpoint, config.text_length, encoder={"pooling": "mean"}, training=training
+        num_classes,
+        text_checkpoint,
+        config.text_length,
+        encoder={"pooling": "mean"},
+        training=training,
     )

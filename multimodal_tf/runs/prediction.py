@@ -24,12 +24,16 @@ def _read_sequence(path: str, num_features) -> np.ndarray:
     """A `.npy` sequence `(time, features)`, checked like a pipeline record."""
     with open(path, "rb") as sequence_file:
         if sequence_file.read(6) != b"\x93NUMPY":
-            raise ValueError(f"input {path!r} is not a .npy file (it lacks the .npy header); save one with numpy.save.")
+            raise ValueError(
+                f"input {path!r} is not a .npy file (it lacks the .npy header); save one with numpy.save."
+            )
     try:
         value = np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError) as error:  # pickled objects are refused, not executed
         raise ValueError(f"input {path!r} is not a readable numeric .npy array: {error}") from None
-    return check_sequence(f"input {path!r}", value, num_features, 0.0)  # a ValueError naming the file
+    return check_sequence(
+        f"input {path!r}", value, num_features, 0.0
+    )  # a ValueError naming the file
 
 
 def _classify_input(item: str) -> str:
@@ -108,14 +112,23 @@ def predict_run(path: str, inputs) -> list:
             )
     preprocessor = text_preprocessor_for(config, metrics.get("text_checkpoint"))
     return [
-        (item, *_predict_one(model, metrics, config, preprocessor,
-                             {modality: _read_modality(modality, item, metrics)}))
+        (
+            item,
+            *_predict_one(
+                model,
+                metrics,
+                config,
+                preprocessor,
+                {modality: _read_modality(modality, item, metrics)},
+            ),
+        )
         for item, modality in zip(inputs, modalities)
     ]
 
 
-def predict_example(path: str, *, image: str | None = None, text: str | None = None,
-                    sequence: str | None = None) -> dict:
+def predict_example(
+    path: str, *, image: str | None = None, text: str | None = None, sequence: str | None = None
+) -> dict:
     """Predicts one example from all the modalities given, the others marked absent.
 
     Args:
@@ -129,8 +142,11 @@ def predict_example(path: str, *, image: str | None = None, text: str | None = N
     """
     model, metrics, config = load_run(path)
     preprocessor = text_preprocessor_for(config, metrics.get("text_checkpoint"))
-    given = {name: value for name, value in (("image", image), ("text", text), ("sequence", sequence))
-             if value is not None}
+    given = {
+        name: value
+        for name, value in (("image", image), ("text", text), ("sequence", sequence))
+        if value is not None
+    }
     return _predict_given(model, metrics, config, preprocessor, given, where="")
 
 
@@ -140,20 +156,32 @@ def _predict_given(model, metrics, config, preprocessor, given: dict, where: str
         raise ValueError(f"{where}give at least one of --image, --text, --sequence.")
     for modality in given:
         if modality not in config.modalities:
-            raise ValueError(f"{where}--{modality} was given, but this model takes {', '.join(config.modalities)}.")
+            raise ValueError(
+                f"{where}--{modality} was given, but this model takes {', '.join(config.modalities)}."
+            )
     if "text" in given and not given["text"].strip():
-        given = {name: value for name, value in given.items() if name != "text"}  # blank text is missing text
+        given = {
+            name: value for name, value in given.items() if name != "text"
+        }  # blank text is missing text
         if not given:
-            raise ValueError(f"{where}--text is blank and nothing else was given: there is nothing to classify.")
+            raise ValueError(
+                f"{where}--text is blank and nothing else was given: there is nothing to classify."
+            )
     if len(given) > 1 and config.kind != "multimodal":
-        raise ValueError(f"{where}this {config.kind} takes one modality; give only --{config.modalities[0]}.")
+        raise ValueError(
+            f"{where}this {config.kind} takes one modality; give only --{config.modalities[0]}."
+        )
     try:
-        values = {modality: _read_modality(modality, value, metrics) for modality, value in given.items()}
+        values = {
+            modality: _read_modality(modality, value, metrics) for modality, value in given.items()
+        }
     except ValueError as error:
         raise ValueError(f"{where}{error}") from None
     label, probability = _predict_one(model, metrics, config, preprocessor, values)
     return {
-        "class": label, "probability": probability, "present": sorted(values),
+        "class": label,
+        "probability": probability,
+        "present": sorted(values),
         "absent": [modality for modality in config.modalities if modality not in values],
     }
 
@@ -195,12 +223,14 @@ def predict_batch(path: str, csv_path: str) -> list:
     for index, row in enumerate(rows):
         given = {}
         for modality in columns:
-            cell = (row.get(modality) or "")
+            cell = row.get(modality) or ""
             if modality == "text" and cell:
                 given["text"] = cell
             elif cell.strip():
                 given[modality] = os.path.join(folder, cell.strip())
-        prediction = _predict_given(model, metrics, config, preprocessor, given, where=f"{csv_path}: row {index}: ")
+        prediction = _predict_given(
+            model, metrics, config, preprocessor, given, where=f"{csv_path}: row {index}: "
+        )
         results.append({"row": index, **prediction})
     return results
 
@@ -211,12 +241,20 @@ def _example_features(config, metrics, values: dict, preprocessor) -> dict:
     for name in config.modalities:
         present = name in values
         if name == "image":
-            features["image"] = values["image"] if present else np.zeros((1, *metrics["image_shape"]), np.float32)
+            features["image"] = (
+                values["image"] if present else np.zeros((1, *metrics["image_shape"]), np.float32)
+            )
         elif name == "sequence":
-            features["sequence"] = values["sequence"] if present else np.zeros((1, 1, metrics["num_features"]), np.float32)
+            features["sequence"] = (
+                values["sequence"]
+                if present
+                else np.zeros((1, 1, metrics["num_features"]), np.float32)
+            )
         else:
             tokens = preprocessor([values["text"] if present else ""])
-            features.update({key: np.asarray(tensor).astype(np.int32) for key, tensor in tokens.items()})
+            features.update(
+                {key: np.asarray(tensor).astype(np.int32) for key, tensor in tokens.items()}
+            )
         if config.kind == "multimodal":
             features[f"{name}_present"] = np.array([1.0 if present else 0.0], np.float32)
     return features

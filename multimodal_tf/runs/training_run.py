@@ -24,6 +24,7 @@ from multimodal_tf.runs.evaluation import evaluate_subsets, run_split, training_
 from multimodal_tf.runs.models import build_run_model, dataset_facts, text_preprocessor_for
 from multimodal_tf.training import NonFiniteLossError, make_strategy, train, training_config
 
+
 @dataclasses.dataclass
 class RunInputs:
     """What training and tuning a run both need."""
@@ -50,9 +51,14 @@ def prepare_run(config: RunConfig) -> RunInputs:
     preprocessor = text_preprocessor_for(config, checkpoint)
     train_split, validation_split = training_splits(config)
     return RunInputs(
-        strategy, facts, checkpoint, preprocessor,
+        strategy,
+        facts,
+        checkpoint,
+        preprocessor,
         train_data=run_split(config, train_split, preprocessor, shuffle=True),
-        validation_data=run_split(config, validation_split, preprocessor) if validation_split else None,
+        validation_data=run_split(config, validation_split, preprocessor)
+        if validation_split
+        else None,
     )
 
 
@@ -75,11 +81,22 @@ def write_run(folder: str, model, config: RunConfig, inputs: RunInputs, extra: d
 
 
 def run_name(config: RunConfig, run: str | None) -> str:
-    return check_run_name(run) if run is not None else f"{config.dataset}-{config.kind}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
+    return (
+        check_run_name(run)
+        if run is not None
+        else f"{config.dataset}-{config.kind}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
+    )
 
 
-def train_run(config: RunConfig, output: str = "saved_models", run: str | None = None, verbose: int = 1,
-              *, overwrite: bool = False, restart: bool = False) -> dict:
+def train_run(
+    config: RunConfig,
+    output: str = "saved_models",
+    run: str | None = None,
+    verbose: int = 1,
+    *,
+    overwrite: bool = False,
+    restart: bool = False,
+) -> dict:
     """Trains with `multimodal_tf.training`, evaluates per modality subset, saves.
 
     Rerunning with the same `output`, `run` and options after an
@@ -105,34 +122,49 @@ def train_run(config: RunConfig, output: str = "saved_models", run: str | None =
     worker = _worker_index(config)
     if worker:  # the chief (worker 0) writes NAME; worker i writes NAME-worker<i> beside it
         name = f"{name}-worker{worker}"
-    with open_run_folder(output, name, config_record(config), overwrite=overwrite, restart=restart) as folder:
+    with open_run_folder(
+        output, name, config_record(config), overwrite=overwrite, restart=restart
+    ) as folder:
         if folder.resumed_epochs:
-            print(f"resuming run {folder.path!r} after epoch {folder.resumed_epochs} of {config.epochs} "
-                  f"({folder.seconds_before:.0f} s trained before)", flush=True)
+            print(
+                f"resuming run {folder.path!r} after epoch {folder.resumed_epochs} of {config.epochs} "
+                f"({folder.seconds_before:.0f} s trained before)",
+                flush=True,
+            )
         inputs = prepare_run(config)
         try:
             result = train(
                 lambda: build_run_model(config, inputs.facts, inputs.checkpoint),
                 inputs.train_data,
                 training_config(
-                    config, output_dir=folder.path, verbose=verbose,
+                    config,
+                    output_dir=folder.path,
+                    verbose=verbose,
                     keep_backup=True,  # removed below, once model.keras and metrics.json are written
                 ),
                 validation_data=inputs.validation_data,
                 callbacks=[ProgressRecorder(folder)],
             )
         except NonFiniteLossError:
-            remove_training_state(folder.path)  # a diverged run is not resumed: the next one starts fresh
+            remove_training_state(
+                folder.path
+            )  # a diverged run is not resumed: the next one starts fresh
             raise
         epochs = result.history.epoch
-        metrics = write_run(folder.path, result.model, config, inputs, {
-            "epochs_trained": epochs[-1] + 1 if epochs else folder.resumed_epochs,
-            "train_seconds": round(folder.seconds_before + result.seconds, 1),
-            "precision": result.precision,
-            "jit_compile": result.jit_compile,
-            "strategy": result.strategy,
-            "replicas": result.replicas,
-        })
+        metrics = write_run(
+            folder.path,
+            result.model,
+            config,
+            inputs,
+            {
+                "epochs_trained": epochs[-1] + 1 if epochs else folder.resumed_epochs,
+                "train_seconds": round(folder.seconds_before + result.seconds, 1),
+                "precision": result.precision,
+                "jit_compile": result.jit_compile,
+                "strategy": result.strategy,
+                "replicas": result.replicas,
+            },
+        )
         remove_backup(folder.path)
     return {**metrics, "model": result.model}
 

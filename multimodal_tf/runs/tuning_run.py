@@ -16,8 +16,16 @@ from multimodal_tf.training import training_config
 from multimodal_tf.validation import check_positive_int
 from multimodal_tf_cli import real_stderr
 
-def tune_run(config: RunConfig, tuner: str = "random", max_trials: int = 10, output: str = "saved_models",
-             run: str | None = None, verbose: int = 1, trials_per_process: int | None = None) -> dict:
+
+def tune_run(
+    config: RunConfig,
+    tuner: str = "random",
+    max_trials: int = 10,
+    output: str = "saved_models",
+    run: str | None = None,
+    verbose: int = 1,
+    trials_per_process: int | None = None,
+) -> dict:
     """Searches the hyperparameters of the model `config` trains, with keras-tuner.
 
     Each trial trains `config.epochs` epochs (Hyperband's most) through the
@@ -59,31 +67,53 @@ def _tune_locked(config, tuner, max_trials, folder, verbose, trials_per_process)
     if trials_per_process is not None:
         check_positive_int("trials_per_process", trials_per_process)
         if tuner == "hyperband" or config.strategy == "multiworker":
-            raise ValueError("`trials_per_process` works with random and bayesian searches on one machine.")
+            raise ValueError(
+                "`trials_per_process` works with random and bayesian searches on one machine."
+            )
         _search_in_processes(config, tuner, max_trials, folder, verbose, trials_per_process)
     inputs = prepare_run(config)
     search = _run_tuner(config, inputs, tuner, max_trials, folder, verbose)
     if trials_per_process is None:
-        search.search(inputs.train_data, validation_data=inputs.validation_data, epochs=config.epochs, verbose=verbose)
+        search.search(
+            inputs.train_data,
+            validation_data=inputs.validation_data,
+            epochs=config.epochs,
+            verbose=verbose,
+        )
     board = tuning.leaderboard(search)
     if not board:
-        raise RuntimeError(f"no trial of the search in {folder!r} completed; see the trial errors above.")
+        raise RuntimeError(
+            f"no trial of the search in {folder!r} completed; see the trial errors above."
+        )
     best = search.get_best_models(1)[0]
-    return write_run(folder, best, config, inputs, {
-        "tuner": tuner,
-        "best_hyperparameters": search.get_best_hyperparameters(1)[0].values,
-        "leaderboard": board,
-    })
+    return write_run(
+        folder,
+        best,
+        config,
+        inputs,
+        {
+            "tuner": tuner,
+            "best_hyperparameters": search.get_best_hyperparameters(1)[0].values,
+            "leaderboard": board,
+        },
+    )
 
 
-def _run_tuner(config: RunConfig, inputs: RunInputs, tuner: str, max_trials: int, folder: str, verbose: int):
+def _run_tuner(
+    config: RunConfig, inputs: RunInputs, tuner: str, max_trials: int, folder: str, verbose: int
+):
     from multimodal_tf import tuning
 
     # The tuner distributes the trials itself (`distribution_strategy` below).
     training = training_config(config, strategy="default", verbose=verbose)
     return tuning.make_tuner(
-        tuner, hypermodel_for_run(config, inputs.facts, inputs.checkpoint, training), max_trials=max_trials,
-        directory=folder, project_name="tuner", max_epochs=config.epochs, seed=config.seed,
+        tuner,
+        hypermodel_for_run(config, inputs.facts, inputs.checkpoint, training),
+        max_trials=max_trials,
+        directory=folder,
+        project_name="tuner",
+        max_epochs=config.epochs,
+        seed=config.seed,
         distribution_strategy=None if config.strategy == "default" else inputs.strategy,
     )
 
@@ -91,7 +121,12 @@ def _run_tuner(config: RunConfig, inputs: RunInputs, tuner: str, max_trials: int
 def _search_in_child(config: RunConfig, tuner: str, max_trials: int, folder: str, verbose: int):
     inputs = prepare_run(config)
     search = _run_tuner(config, inputs, tuner, max_trials, folder, verbose)
-    search.search(inputs.train_data, validation_data=inputs.validation_data, epochs=config.epochs, verbose=verbose)
+    search.search(
+        inputs.train_data,
+        validation_data=inputs.validation_data,
+        epochs=config.epochs,
+        verbose=verbose,
+    )
 
 
 # Trial states keras-tuner counts against max_trials: a trial whose loss went
@@ -112,7 +147,9 @@ def _search_in_processes(config, tuner, max_trials, folder, verbose, trials_per_
     context = multiprocessing.get_context("spawn")
     while (done := _finished_trials(folder)) < max_trials:
         target = min(done + trials_per_process, max_trials)
-        child = context.Process(target=_search_in_child, args=(config, tuner, target, folder, verbose))
+        child = context.Process(
+            target=_search_in_child, args=(config, tuner, target, folder, verbose)
+        )
         with real_stderr():  # the child's errors must reach the user, whatever the command hides
             child.start()
         child.join()

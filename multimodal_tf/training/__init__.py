@@ -54,8 +54,17 @@ Example (datasets assumed; notebook 01 runs it)::
 """
 
 from multimodal_tf.models.dtypes import PRECISIONS
-from multimodal_tf.training.callbacks import BackupAndRestore, NonFiniteLossError, StopOnNonFiniteLoss, make_callbacks
-from multimodal_tf.training.compiling import SLOW_UNDER_XLA_ON_CPU, compile_model, resolve_jit_compile
+from multimodal_tf.training.callbacks import (
+    BackupAndRestore,
+    NonFiniteLossError,
+    StopOnNonFiniteLoss,
+    make_callbacks,
+)
+from multimodal_tf.training.compiling import (
+    SLOW_UNDER_XLA_ON_CPU,
+    compile_model,
+    resolve_jit_compile,
+)
 from multimodal_tf.training.config import (
     BACKUP_FOLDER,
     CHECKPOINT_FILE,
@@ -69,9 +78,19 @@ from multimodal_tf.training.config import (
     training_config,
 )
 from multimodal_tf.training.devices import CPU_FLAGS_VARIABLE, cpu_flags, has_gpu
-from multimodal_tf.training.distribute import MULTIWORKER_HELP, check_tf_config, make_strategy, strategy_scope
+from multimodal_tf.training.distribute import (
+    MULTIWORKER_HELP,
+    check_tf_config,
+    make_strategy,
+    strategy_scope,
+)
 from multimodal_tf.training.engine import fit, steps_per_epoch_of, train
-from multimodal_tf.training.optimizers import WarmupLinearDecay, adamw_with_warmup, learning_rate_schedule, make_optimizer
+from multimodal_tf.training.optimizers import (
+    WarmupLinearDecay,
+    adamw_with_warmup,
+    learning_rate_schedule,
+    make_optimizer,
+)
 from multimodal_tf.training.precision import (
     NATIVE_BFLOAT16_FLAGS,
     best_precision,
@@ -82,11 +101,42 @@ from multimodal_tf.training.precision import (
 )
 
 __all__ = [
-    "BACKUP_FOLDER", "CHECKPOINT_FILE", "CPU_FLAGS_VARIABLE", "LOG_FOLDER", "MULTIWORKER_HELP",
-    "NATIVE_BFLOAT16_FLAGS", "NO_WEIGHT_DECAY", "OPTIMIZERS", "PRECISIONS", "SLOW_UNDER_XLA_ON_CPU",
-    "STRATEGIES", "BackupAndRestore", "NonFiniteLossError", "StopOnNonFiniteLoss", "TrainingConfig",
-    "TrainingOptions", "TrainingResult", "WarmupLinearDecay", "adamw_with_warmup", "best_precision", "build_under_precision",
-    "check_tf_config", "compile_model", "cpu_flags", "fit", "has_gpu", "learning_rate_schedule", "make_callbacks", "make_optimizer",
-    "make_strategy", "precision_for_model", "precision_scope", "resolve_jit_compile", "resolve_precision",
-    "steps_per_epoch_of", "strategy_scope", "train", "training_config",
+    "BACKUP_FOLDER",
+    "CHECKPOINT_FILE",
+    "CPU_FLAGS_VARIABLE",
+    "LOG_FOLDER",
+    "MULTIWORKER_HELP",
+    "NATIVE_BFLOAT16_FLAGS",
+    "NO_WEIGHT_DECAY",
+    "OPTIMIZERS",
+    "PRECISIONS",
+    "SLOW_UNDER_XLA_ON_CPU",
+    "STRATEGIES",
+    "BackupAndRestore",
+    "NonFiniteLossError",
+    "StopOnNonFiniteLoss",
+    "TrainingConfig",
+    "TrainingOptions",
+    "TrainingResult",
+    "WarmupLinearDecay",
+    "adamw_with_warmup",
+    "best_precision",
+    "build_under_precision",
+    "check_tf_config",
+    "compile_model",
+    "cpu_flags",
+    "fit",
+    "has_gpu",
+    "learning_rate_schedule",
+    "make_callbacks",
+    "make_optimizer",
+    "make_strategy",
+    "precision_for_model",
+    "precision_scope",
+    "resolve_jit_compile",
+    "resolve_precision",
+    "steps_per_epoch_of",
+    "strategy_scope",
+    "train",
+    "training_config",
 ]

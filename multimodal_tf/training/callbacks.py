@@ -9,6 +9,7 @@ import numpy as np
 
 from multimodal_tf.training.config import BACKUP_FOLDER, CHECKPOINT_FILE, LOG_FOLDER, TrainingConfig
 
+
 class BackupAndRestore(keras.callbacks.BackupAndRestore):
     """Keras' `BackupAndRestore` that also backs up the random generators.
 
@@ -48,7 +49,9 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
 
     def _save_model(self):  # Keras 3.15's hook, called on each backup
         super()._save_model()
-        states = {name: keras.ops.convert_to_numpy(state) for name, state in self._seed_states().items()}
+        states = {
+            name: keras.ops.convert_to_numpy(state) for name, state in self._seed_states().items()
+        }
         np.savez(self._random_state_path, **states)
 
 
@@ -97,15 +100,22 @@ def make_callbacks(config: TrainingConfig, validation: bool) -> list:
     callbacks = [StopOnNonFiniteLoss()]
     if config.output_dir is not None:
         if config.backup:
-            callbacks.append(BackupAndRestore(
-                os.path.join(config.output_dir, BACKUP_FOLDER), delete_checkpoint=not config.keep_backup
-            ))
+            callbacks.append(
+                BackupAndRestore(
+                    os.path.join(config.output_dir, BACKUP_FOLDER),
+                    delete_checkpoint=not config.keep_backup,
+                )
+            )
         if config.tensorboard:
-            callbacks.append(keras.callbacks.TensorBoard(os.path.join(config.output_dir, LOG_FOLDER)))
+            callbacks.append(
+                keras.callbacks.TensorBoard(os.path.join(config.output_dir, LOG_FOLDER))
+            )
         if config.checkpoint:
             callbacks.append(
                 keras.callbacks.ModelCheckpoint(
-                    os.path.join(config.output_dir, CHECKPOINT_FILE), monitor=monitor, save_best_only=True
+                    os.path.join(config.output_dir, CHECKPOINT_FILE),
+                    monitor=monitor,
+                    save_best_only=True,
                 )
             )
     if config.early_stopping_patience is not None:

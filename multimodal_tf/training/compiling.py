@@ -12,8 +12,12 @@ from multimodal_tf.training.optimizers import make_optimizer
 
 # Layers whose XLA CPU kernels measured slower than TensorFlow's own (oneDNN).
 SLOW_UNDER_XLA_ON_CPU = (
-    keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D, keras.layers.DepthwiseConv2D,
-    keras.layers.SeparableConv2D, keras.layers.Conv2DTranspose,
+    keras.layers.Conv1D,
+    keras.layers.Conv2D,
+    keras.layers.Conv3D,
+    keras.layers.DepthwiseConv2D,
+    keras.layers.SeparableConv2D,
+    keras.layers.Conv2DTranspose,
 )
 
 

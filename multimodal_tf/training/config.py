@@ -8,7 +8,13 @@ import math
 import keras
 
 from multimodal_tf.models.dtypes import PRECISIONS
-from multimodal_tf.validation import check_choice, check_positive_int, check_positive_number, check_rate, check_seed
+from multimodal_tf.validation import (
+    check_choice,
+    check_positive_int,
+    check_positive_number,
+    check_rate,
+    check_seed,
+)
 
 STRATEGIES = ("default", "mirrored", "multiworker")
 OPTIMIZERS = ("auto", "adam", "adamw")
@@ -64,15 +70,22 @@ class TrainingOptions:
         check_positive_int("epochs", self.epochs)
         check_choice("precision", self.precision, ("auto", *PRECISIONS))
         if self.jit_compile not in ("auto", True, False):
-            raise ValueError(f"`jit_compile` must be 'auto', True or False, got {self.jit_compile!r}.")
+            raise ValueError(
+                f"`jit_compile` must be 'auto', True or False, got {self.jit_compile!r}."
+            )
         check_choice("strategy", self.strategy, STRATEGIES)
         check_choice("optimizer", self.optimizer, OPTIMIZERS)
         check_positive_number("learning_rate", self.learning_rate, allow_none=True)
         if self.warmup_fraction is not None:
             check_rate("warmup_fraction", self.warmup_fraction)
-        if not (isinstance(self.weight_decay, (int, float)) and math.isfinite(self.weight_decay)
-                and self.weight_decay >= 0):
-            raise ValueError(f"`weight_decay` must be a finite number >= 0, got {self.weight_decay!r}.")
+        if not (
+            isinstance(self.weight_decay, (int, float))
+            and math.isfinite(self.weight_decay)
+            and self.weight_decay >= 0
+        ):
+            raise ValueError(
+                f"`weight_decay` must be a finite number >= 0, got {self.weight_decay!r}."
+            )
         check_positive_int("steps_per_execution", self.steps_per_execution)
         check_positive_int("early_stopping_patience", self.early_stopping_patience, allow_none=True)
         check_seed(self.seed)

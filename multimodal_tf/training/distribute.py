@@ -80,7 +80,9 @@ def _multiworker_strategy():
 def check_tf_config(text: str | None):
     """Raises ValueError naming what is wrong with a `TF_CONFIG` value."""
     if not text:
-        raise ValueError(f"`strategy` 'multiworker' needs the TF_CONFIG environment variable: {MULTIWORKER_HELP}")
+        raise ValueError(
+            f"`strategy` 'multiworker' needs the TF_CONFIG environment variable: {MULTIWORKER_HELP}"
+        )
     try:
         tf_config = json.loads(text)
         workers = tf_config["cluster"]["worker"]
@@ -89,7 +91,9 @@ def check_tf_config(text: str | None):
     except (ValueError, KeyError, TypeError) as error:
         raise ValueError(f"TF_CONFIG is not valid ({error!r}): {MULTIWORKER_HELP}") from None
     if not isinstance(workers, list) or not 0 <= index < len(workers):
-        raise ValueError(f"TF_CONFIG task index {index} is not one of its {len(workers)} workers: {MULTIWORKER_HELP}")
+        raise ValueError(
+            f"TF_CONFIG task index {index} is not one of its {len(workers)} workers: {MULTIWORKER_HELP}"
+        )
 
 
 def strategy_scope(strategy):
@@ -121,6 +125,8 @@ def build_before_multiworker_fit(model, train_data):
 
 def _with_leading_axis(step_function):
     def step(data):
-        return keras.tree.map_structure(lambda value: keras.ops.reshape(value, (1,)), step_function(data))
+        return keras.tree.map_structure(
+            lambda value: keras.ops.reshape(value, (1,)), step_function(data)
+        )
 
     return step

@@ -10,8 +10,13 @@ from multimodal_tf.keras_internals import distribute_strategy_of
 from multimodal_tf.training.callbacks import make_callbacks
 from multimodal_tf.training.compiling import compile_model
 from multimodal_tf.training.config import TrainingConfig, TrainingResult
-from multimodal_tf.training.distribute import build_before_multiworker_fit, make_strategy, strategy_scope
+from multimodal_tf.training.distribute import (
+    build_before_multiworker_fit,
+    make_strategy,
+    strategy_scope,
+)
 from multimodal_tf.training.precision import build_under_precision, precision_scope
+
 
 def steps_per_epoch_of(data) -> int | None:
     """Batches per epoch of a `tf.data.Dataset` (None when unknown)."""
@@ -23,7 +28,12 @@ def steps_per_epoch_of(data) -> int | None:
 
 
 def fit(
-    model, train_data, config: TrainingConfig, validation_data=None, callbacks=(), steps_per_epoch=None,
+    model,
+    train_data,
+    config: TrainingConfig,
+    validation_data=None,
+    callbacks=(),
+    steps_per_epoch=None,
     initial_epoch: int = 0,
 ):
     """Compiles `model` for `config` and fits it.
@@ -62,8 +72,14 @@ def fit(
     )
 
 
-def train(build_model, train_data, config: TrainingConfig | None = None, validation_data=None, callbacks=(),
-          steps_per_epoch=None) -> TrainingResult:
+def train(
+    build_model,
+    train_data,
+    config: TrainingConfig | None = None,
+    validation_data=None,
+    callbacks=(),
+    steps_per_epoch=None,
+) -> TrainingResult:
     """Builds a model under the right precision and strategy, and trains it.
 
     Args:

@@ -8,6 +8,7 @@ import numpy as np
 from multimodal_tf.training.config import NO_WEIGHT_DECAY, TrainingConfig
 from multimodal_tf.validation import check_positive_int, check_rate
 
+
 @keras.saving.register_keras_serializable(package="multimodal_tf")
 class WarmupLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
     """Linear warmup from 0 to the peak, then linear decay to `end_learning_rate`.
@@ -38,7 +39,9 @@ class WarmupLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
         warming = self.peak_learning_rate * step / warmup
         decay_steps = keras.ops.maximum(float(self.total_steps - self.warmup_steps), 1.0)
         progress = keras.ops.clip((step - self.warmup_steps) / decay_steps, 0.0, 1.0)
-        decaying = self.peak_learning_rate + (self.end_learning_rate - self.peak_learning_rate) * progress
+        decaying = (
+            self.peak_learning_rate + (self.end_learning_rate - self.peak_learning_rate) * progress
+        )
         return keras.ops.where(step < self.warmup_steps, warming, decaying)
 
     def get_config(self):
@@ -66,7 +69,7 @@ def adamw_with_warmup(
     """
     total_steps = check_positive_int("total_steps", total_steps)
     check_rate("warmup_fraction", warmup_fraction)
-    schedule = WarmupLinearDecay(learning_rate, int(round(warmup_fraction * total_steps)), total_steps)
+    schedule = WarmupLinearDecay(learning_rate, round(warmup_fraction * total_steps), total_steps)
     optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=weight_decay)
     optimizer.exclude_from_weight_decay(var_names=list(NO_WEIGHT_DECAY))
     return optimizer
@@ -94,7 +97,9 @@ def _compiled_learning_rate(model) -> float | None:
     if schedule is not None:
         return schedule.peak_learning_rate if isinstance(schedule, WarmupLinearDecay) else None
     # The shortest decimal that is this float32, so 3e-4 reads back as 3e-4.
-    return float(np.format_float_positional(np.float32(optimizer.get_config()["learning_rate"]), unique=True))
+    return float(
+        np.format_float_positional(np.float32(optimizer.get_config()["learning_rate"]), unique=True)
+    )
 
 
 def _compiled_optimizer_name(model) -> str:
@@ -127,5 +132,5 @@ def make_optimizer(model, config: TrainingConfig, steps_per_epoch: int | None = 
     total_steps = steps_per_epoch * config.epochs
     if name == "adamw":
         return adamw_with_warmup(learning_rate, total_steps, warmup, config.weight_decay)
-    schedule = WarmupLinearDecay(learning_rate, int(round(warmup * total_steps)), total_steps)
+    schedule = WarmupLinearDecay(learning_rate, round(warmup * total_steps), total_steps)
     return keras.optimizers.Adam(learning_rate=schedule)

@@ -14,6 +14,7 @@ from multimodal_tf.models.dtypes import PRECISIONS, dtype_policy_scope
 from multimodal_tf.training import devices
 from multimodal_tf.validation import check_choice
 
+
 def best_precision() -> str:
     """The fastest safe dtype policy of this machine for most models (see the module doc)."""
     if devices.has_gpu():
@@ -87,7 +88,9 @@ def build_under_precision(build_model, precision: str, seed: int | None = None) 
         with dtype_policy_scope(policy):
             model = build_model()
         if not isinstance(model, keras.Model):
-            raise ValueError(f"`build_model` must return a keras.Model, got {type(model).__name__}.")
+            raise ValueError(
+                f"`build_model` must return a keras.Model, got {type(model).__name__}."
+            )
         chosen = precision_for_model(model, policy) if precision == "auto" else policy
         if chosen == policy:
             return model, policy

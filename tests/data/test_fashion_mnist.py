@@ -36,7 +36,11 @@ def test_truncated_and_foreign_files_are_refused(tmp_path):
     with pytest.raises(ValueError, match="bad magic number"):
         read_idx(tmp_path / "labels.gz", rank=3)
     with gzip.open(tmp_path / "short.gz", "wb") as idx_file:
-        idx_file.write((0x803).to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape) + b"\0" * 5)
+        idx_file.write(
+            (0x803).to_bytes(4, "big")
+            + b"".join(d.to_bytes(4, "big") for d in array.shape)
+            + b"\0" * 5
+        )
     with pytest.raises(ValueError, match="truncated"):
         read_idx(tmp_path / "short.gz", rank=3)
     (tmp_path / "not.gz").write_bytes(b"plain text")
@@ -55,10 +59,16 @@ def test_image_pipeline_scales_batches_and_shuffles_reproducibly():
     images = np.arange(10 * 2 * 2, dtype=np.uint8).reshape(10, 2, 2, 1) * 6
     labels = np.arange(10)
     batches = list(image_dataset(images, labels, batch_size=4, shuffle=True, seed=1))
-    assert [tuple(batch[0].shape) for batch in batches] == [(4, 2, 2, 1), (4, 2, 2, 1), (2, 2, 2, 1)]
+    assert [tuple(batch[0].shape) for batch in batches] == [
+        (4, 2, 2, 1),
+        (4, 2, 2, 1),
+        (2, 2, 2, 1),
+    ]
     seen = np.concatenate([batch[1].numpy() for batch in batches])
     assert sorted(seen.tolist()) == list(range(10)) and seen.tolist() != list(range(10))
-    again = np.concatenate([b[1].numpy() for b in image_dataset(images, labels, batch_size=4, shuffle=True, seed=1)])
+    again = np.concatenate(
+        [b[1].numpy() for b in image_dataset(images, labels, batch_size=4, shuffle=True, seed=1)]
+    )
     np.testing.assert_array_equal(seen, again)
     first = batches[0]
     np.testing.assert_allclose(first[0].numpy(), images[first[1].numpy()] / 255.0, rtol=1e-6)

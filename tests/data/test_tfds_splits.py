@@ -1,6 +1,5 @@
 """The TFDS splits stream as model inputs, with presence flags and reproducible missing modalities."""
 
-
 import numpy as np
 import pytest
 
@@ -16,16 +15,37 @@ def first_batch(dataset):
 def test_tfds_splits_stream_as_model_inputs(data_dir):
     prepare("twemoji_categories", data_dir)
     preprocessor = build_text_preprocessor(TINY_VOCAB, sequence_length=12)
-    features, labels = first_batch(load_split(
-        "twemoji_categories", "test", data_dir=data_dir, text_preprocessor=preprocessor, batch_size=5
-    ))
-    assert set(features) == {"image", "image_present", "text_present", "token_ids", "padding_mask", "segment_ids"}
-    assert features["image"].shape == (5, 64, 64, 3) and 0.0 <= float(np.min(features["image"])) <= 1.0
+    features, labels = first_batch(
+        load_split(
+            "twemoji_categories",
+            "test",
+            data_dir=data_dir,
+            text_preprocessor=preprocessor,
+            batch_size=5,
+        )
+    )
+    assert set(features) == {
+        "image",
+        "image_present",
+        "text_present",
+        "token_ids",
+        "padding_mask",
+        "segment_ids",
+    }
+    assert (
+        features["image"].shape == (5, 64, 64, 3) and 0.0 <= float(np.min(features["image"])) <= 1.0
+    )
     assert labels.shape == (5,)
-    image_only, _ = first_batch(load_split(
-        "twemoji_categories", "test", data_dir=data_dir, text_preprocessor=preprocessor, batch_size=5,
-        absent=("text",),
-    ))
+    image_only, _ = first_batch(
+        load_split(
+            "twemoji_categories",
+            "test",
+            data_dir=data_dir,
+            text_preprocessor=preprocessor,
+            batch_size=5,
+            absent=("text",),
+        )
+    )
     np.testing.assert_array_equal(image_only["text_present"], 0.0)
     np.testing.assert_array_equal(image_only["padding_mask"][:, 2:], 0)  # [CLS] [SEP] only
     np.testing.assert_array_equal(image_only["image"], features["image"])
@@ -35,7 +55,14 @@ def test_missing_rate_drops_one_modality_reproducibly(data_dir):
     prepare("twemoji_categories", data_dir)
 
     def flags(seed):
-        dataset = load_split("twemoji_categories", "test", data_dir=data_dir, missing_rate=0.4, seed=seed, batch_size=1000)
+        dataset = load_split(
+            "twemoji_categories",
+            "test",
+            data_dir=data_dir,
+            missing_rate=0.4,
+            seed=seed,
+            batch_size=1000,
+        )
         features, _ = first_batch(dataset)
         return np.stack([features["image_present"], features["text_present"]], axis=1)
 
@@ -48,7 +75,16 @@ def test_missing_rate_drops_one_modality_reproducibly(data_dir):
 
 def test_sequences_pad_with_the_mask_value(data_dir):
     prepare("japanese_vowels", data_dir)
-    sequences, labels = first_batch(load_split("japanese_vowels", "train", data_dir=data_dir, presence=False, batch_size=16, mask_value=-9.0))
+    sequences, labels = first_batch(
+        load_split(
+            "japanese_vowels",
+            "train",
+            data_dir=data_dir,
+            presence=False,
+            batch_size=16,
+            mask_value=-9.0,
+        )
+    )
     lengths = np.sum(np.any(sequences.numpy() != -9.0, axis=2), axis=1)
     assert sequences.shape[1] == lengths.max() and lengths.min() < lengths.max()
     assert labels.shape == (16,)
@@ -57,10 +93,18 @@ def test_sequences_pad_with_the_mask_value(data_dir):
 def test_cached_and_streamed_splits_are_identical(data_dir):
     prepare("fashion_mnist", data_dir)
     batches = {
-        cache: first_batch(load_split(
-            "fashion_mnist", "test[:40]", data_dir=data_dir, presence=False, batch_size=40, cache=cache,
-            shuffle=True, seed=3,
-        ))
+        cache: first_batch(
+            load_split(
+                "fashion_mnist",
+                "test[:40]",
+                data_dir=data_dir,
+                presence=False,
+                batch_size=40,
+                cache=cache,
+                shuffle=True,
+                seed=3,
+            )
+        )
         for cache in ("auto", True, False)
     }
     for images, labels in batches.values():
@@ -69,4 +113,3 @@ def test_cached_and_streamed_splits_are_identical(data_dir):
         np.testing.assert_array_equal(labels, batches["auto"][1])
     with pytest.raises(ValueError, match="`cache`"):
         load_split("fashion_mnist", "test", data_dir=data_dir, cache="disk")
-

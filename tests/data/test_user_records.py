@@ -34,7 +34,9 @@ def test_presence_flags_come_from_the_data(preprocessor):
         "sequence": [np.ones((3, 2)), np.ones((5, 2)) * 2, float("nan"), np.ones((1, 2))],
         "text": ["hello world", "", "the movie", None],
     }
-    features, labels = first_batch(records_to_dataset(columns, [0, 1, 2, 1], text_preprocessor=preprocessor, batch_size=4))
+    features, labels = first_batch(
+        records_to_dataset(columns, [0, 1, 2, 1], text_preprocessor=preprocessor, batch_size=4)
+    )
     np.testing.assert_array_equal(features["image_present"], [1, 0, 1, 1])
     np.testing.assert_array_equal(features["sequence_present"], [1, 1, 0, 1])
     np.testing.assert_array_equal(features["text_present"], [1, 0, 1, 0])
@@ -52,11 +54,13 @@ def test_features_only_without_labels():
 
 
 def test_a_pandas_frame():
-    frame = pd.DataFrame({
-        "text": ["a b", None, "c"],
-        "sequence": [np.ones((2, 3)), np.ones((4, 3)), None],
-        "label": [0, 1, 0],
-    })
+    frame = pd.DataFrame(
+        {
+            "text": ["a b", None, "c"],
+            "sequence": [np.ones((2, 3)), np.ones((4, 3)), None],
+            "label": [0, 1, 0],
+        }
+    )
     features, labels = first_batch(dataframe_to_dataset(frame, batch_size=3))
     np.testing.assert_array_equal(features["text_present"], [1, 0, 1])
     np.testing.assert_array_equal(features["sequence_present"], [1, 1, 0])
@@ -67,12 +71,36 @@ def test_a_pandas_frame():
 @pytest.mark.parametrize(
     "columns, labels, match",
     [
-        ({"image": [image(), np.zeros((5, 4, 1), np.uint8)]}, [0, 1], "record 1, field 'image': shape"),
-        ({"image": [image(), np.full((4, 4, 1), np.nan, np.float32)]}, [0, 1], "record 1, field 'image': contains NaN"),
-        ({"image": [image(), np.full((4, 4, 1), 7.0, np.float32)]}, [0, 1], "record 1, field 'image': float values"),
-        ({"sequence": [np.ones((2, 3)), np.array([[1, np.inf, 1]])]}, [0, 1], "record 1, field 'sequence': NaN or infinity at time step 0"),
-        ({"sequence": [np.ones((2, 3)), np.ones((2, 4))]}, [0, 1], "record 1, field 'sequence': 4 features, expected 3"),
-        ({"sequence": [np.ones((2, 3)), np.zeros((2, 3))]}, [0, 1], "record 1, field 'sequence': time step 0 equals mask_value"),
+        (
+            {"image": [image(), np.zeros((5, 4, 1), np.uint8)]},
+            [0, 1],
+            "record 1, field 'image': shape",
+        ),
+        (
+            {"image": [image(), np.full((4, 4, 1), np.nan, np.float32)]},
+            [0, 1],
+            "record 1, field 'image': contains NaN",
+        ),
+        (
+            {"image": [image(), np.full((4, 4, 1), 7.0, np.float32)]},
+            [0, 1],
+            "record 1, field 'image': float values",
+        ),
+        (
+            {"sequence": [np.ones((2, 3)), np.array([[1, np.inf, 1]])]},
+            [0, 1],
+            "record 1, field 'sequence': NaN or infinity at time step 0",
+        ),
+        (
+            {"sequence": [np.ones((2, 3)), np.ones((2, 4))]},
+            [0, 1],
+            "record 1, field 'sequence': 4 features, expected 3",
+        ),
+        (
+            {"sequence": [np.ones((2, 3)), np.zeros((2, 3))]},
+            [0, 1],
+            "record 1, field 'sequence': time step 0 equals mask_value",
+        ),
         ({"text": ["fine", 42]}, [0, 1], "record 1, field 'text': int, expected a string"),
         ({"text": ["fine", "also fine"]}, [0, 5], "record 1, field 'label': 5, expected 0..2"),
         ({"text": ["fine", "also fine"]}, [0, "1"], "record 1, field 'label': '1'"),
@@ -90,8 +118,11 @@ def test_bad_records_can_be_skipped_and_counted():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         dataset = records_to_dataset(
-            {"text": ["good", 7, "fine", None]}, [0, 1, 1, 0],
-            on_bad_record="skip", skipped=skipped, batch_size=8,
+            {"text": ["good", 7, "fine", None]},
+            [0, 1, 1, 0],
+            on_bad_record="skip",
+            skipped=skipped,
+            batch_size=8,
         )
     assert [index for index, _ in skipped] == [1, 3]
     assert any("skipped 2 of 4 records" in str(w.message) for w in caught)
@@ -131,7 +162,9 @@ def write_csv(folder, rows):
 def test_a_folder_of_images_and_a_csv(tmp_path):
     from multimodal_tf.data.pipeline import csv_to_dataset
 
-    path = write_csv(tmp_path, [("a.png", "nice", "1"), ("", "no image", "0"), ("clear.png", "", "2")])
+    path = write_csv(
+        tmp_path, [("a.png", "nice", "1"), ("", "no image", "0"), ("clear.png", "", "2")]
+    )
     features, labels = first_batch(csv_to_dataset(path, batch_size=3))
     np.testing.assert_array_equal(features["image_present"], [1, 0, 1])
     np.testing.assert_array_equal(features["text_present"], [1, 1, 0])
@@ -143,13 +176,21 @@ def test_a_folder_of_images_and_a_csv(tmp_path):
 def test_corrupt_and_missing_image_files_are_bad_records(tmp_path):
     from multimodal_tf.data.pipeline import csv_to_dataset
 
-    path = write_csv(tmp_path, [("a.png", "x", "1"), ("broken.png", "y", "0"), ("gone.png", "z", "1"), ("a.png", "w", "one")])
+    path = write_csv(
+        tmp_path,
+        [
+            ("a.png", "x", "1"),
+            ("broken.png", "y", "0"),
+            ("gone.png", "z", "1"),
+            ("a.png", "w", "one"),
+        ],
+    )
     with pytest.raises(BadRecordError, match="record 1, field 'image': cannot read image file"):
         csv_to_dataset(path)
     skipped = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        features, labels = first_batch(csv_to_dataset(path, on_bad_record="skip", skipped=skipped))
+        _features, labels = first_batch(csv_to_dataset(path, on_bad_record="skip", skipped=skipped))
     assert [index for index, _ in skipped] == [1, 2, 3]
     assert "field 'label': 'one'" in skipped[2][1]
     np.testing.assert_array_equal(labels, [1])

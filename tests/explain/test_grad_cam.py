@@ -22,5 +22,5 @@ def test_grad_cam_lights_up_the_planted_half(planted):
         heatmap = explain.grad_cam(model, take(inputs, row), target=int(labels[row]))
         assert heatmap.shape == (12, 12) and heatmap.min() >= 0 and heatmap.max() <= 1
         half = 6 * int(labels[row])
-        inside.append(heatmap[:, half: half + 6].sum() / max(heatmap.sum(), 1e-9))
+        inside.append(heatmap[:, half : half + 6].sum() / max(heatmap.sum(), 1e-9))
     assert np.mean(inside) > 0.5, inside

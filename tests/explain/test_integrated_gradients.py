@@ -14,7 +14,10 @@ def test_completeness_for_all_three_modalities(multimodal, seed):
     result = explain.integrated_gradients(multimodal, take(inputs, 0), steps=128)
     change = result.output - result.baseline_output
     assert set(result.totals) == {"image", "sequence", "text"}
-    assert abs(result.convergence_delta) <= 0.01 * abs(change) + 1e-3, (result.convergence_delta, change)
+    assert abs(result.convergence_delta) <= 0.01 * abs(change) + 1e-3, (
+        result.convergence_delta,
+        change,
+    )
     assert np.isclose(sum(result.totals.values()), change, rtol=0.01, atol=1e-3)
     assert result.attributions["image"].shape == (12, 12, 1)
     assert result.attributions["sequence"].shape == (6, 3)

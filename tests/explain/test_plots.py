@@ -4,11 +4,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
-from multimodal_tf import explain  # noqa: E402
-from tests.helpers import make_data, take  # noqa: E402
+from multimodal_tf import explain
+from tests.helpers import make_data, take
 
 
 def test_plots_draw(multimodal):
@@ -18,7 +18,9 @@ def test_plots_draw(multimodal):
     example = take(inputs, 0)
     result = explain.integrated_gradients(multimodal, example, steps=8)
     _, axes = plt.subplots(1, 4, figsize=(12, 3))
-    explain.plot_image_attribution(example["image"], result.attributions["image"], ax=axes[0], title="IG")
+    explain.plot_image_attribution(
+        example["image"], result.attributions["image"], ax=axes[0], title="IG"
+    )
     explain.plot_sequence_attribution(result.attributions["sequence"], ax=axes[1])
     vocabulary = [f"w{index}" for index in range(40)]
     tokens = explain.token_strings(example["token_ids"], vocabulary, example["padding_mask"])
@@ -29,4 +31,3 @@ def test_plots_draw(multimodal):
     with pytest.raises(ValueError, match="heatmap"):
         explain.plot_image_attribution(example["image"], np.zeros((3, 3)))
     plt.close("all")
-

@@ -10,7 +10,9 @@ def test_shapley_values_add_up(multimodal):
     inputs, _ = make_data("multimodal", n=1)
     result = explain.modality_contributions(multimodal, take(inputs, 0), target=1)
     total = sum(result["contributions"].values())
-    assert np.isclose(total, result["outputs"]["image+sequence+text"] - result["outputs"]["none"], atol=1e-5)
+    assert np.isclose(
+        total, result["outputs"]["image+sequence+text"] - result["outputs"]["none"], atol=1e-5
+    )
     assert len(result["outputs"]) == 8
 
 
@@ -23,6 +25,10 @@ def test_planted_signal_is_found_by_every_explainer(planted):
         magnitudes = {m: abs(total) for m, total in result.totals.items()}
         shares.append(magnitudes["image"] / sum(magnitudes.values()))
         contributions = explain.modality_contributions(model, example, target=int(labels[row]))
-        shapley.append(max(contributions["contributions"], key=lambda m: abs(contributions["contributions"][m])))
+        shapley.append(
+            max(
+                contributions["contributions"], key=lambda m: abs(contributions["contributions"][m])
+            )
+        )
     assert np.median(shares) > 0.6, shares
     assert shapley.count("image") >= 7, shapley

@@ -3,7 +3,12 @@ import numpy as np
 import pytest
 from safetensors.numpy import load_file
 
-from multimodal_tf import TextEncoderConfig, build_bert_classifier, build_text_encoder, build_text_preprocessor
+from multimodal_tf import (
+    TextEncoderConfig,
+    build_bert_classifier,
+    build_text_encoder,
+    build_text_preprocessor,
+)
 from multimodal_tf.pretrained import minilm_checkpoint
 from tests.helpers import TINY_TEXT, make_data
 
@@ -26,7 +31,9 @@ def test_pretrained_weights_are_loaded(minilm_classifier):
     backbone = minilm_classifier.get_layer("text_encoder").get_layer("bert_backbone")
     tensors = load_file(f"{minilm_checkpoint()}/model.safetensors")
     key = next(name for name in tensors if name.endswith("embeddings.word_embeddings.weight"))
-    np.testing.assert_array_equal(backbone.get_layer("token_embedding").embeddings.numpy(), tensors[key])
+    np.testing.assert_array_equal(
+        backbone.get_layer("token_embedding").embeddings.numpy(), tensors[key]
+    )
     assert backbone.num_layers == 6 and backbone.hidden_dim == 384
 
 
@@ -72,7 +79,10 @@ def test_mean_pooling_ignores_padding():
     changed = {name: value.copy() for name, value in inputs.items()}
     changed["token_ids"][:, 3:] = 7  # content behind the padding mask
     np.testing.assert_allclose(
-        encoder.predict(inputs, verbose=0), encoder.predict(changed, verbose=0), rtol=1e-5, atol=1e-6
+        encoder.predict(inputs, verbose=0),
+        encoder.predict(changed, verbose=0),
+        rtol=1e-5,
+        atol=1e-6,
     )
 
 
@@ -98,7 +108,7 @@ def test_bad_arguments_raise_value_error_naming_them(arguments, named):
 
 def test_incomplete_checkpoint_folder_names_the_missing_files(tmp_path):
     (tmp_path / "config.json").write_text("{}")
-    with pytest.raises(ValueError, match="missing model.safetensors, vocab.txt"):
+    with pytest.raises(ValueError, match=r"missing model\.safetensors, vocab\.txt"):
         build_bert_classifier(2, checkpoint=tmp_path)
 
 

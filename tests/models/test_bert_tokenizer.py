@@ -23,11 +23,64 @@ SENTENCES = [
 ]
 
 TINY_VOCAB = [
-    "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "!", "'", "(", ")", ",", "-", ".", "?", "…",
-    "the", "movie", "s", "plot", "was", "un", "be", "##lie", "##vable", "really", "hello",
-    "world", "cafe", "naive", "resume", "don", "t", "stop", "believ", "##ing", "深", "度",
-    "x", "##y", "soft", "##hy", "##phen", "tab", "here", "new", "##line", "and", "special",
-    "tokens", "in", "text", "fine", "istanbul", "ß", "strasse", "σ", "##ισ", "##υφος", "a",
+    "[PAD]",
+    "[UNK]",
+    "[CLS]",
+    "[SEP]",
+    "[MASK]",
+    "!",
+    "'",
+    "(",
+    ")",
+    ",",
+    "-",
+    ".",
+    "?",
+    "…",
+    "the",
+    "movie",
+    "s",
+    "plot",
+    "was",
+    "un",
+    "be",
+    "##lie",
+    "##vable",
+    "really",
+    "hello",
+    "world",
+    "cafe",
+    "naive",
+    "resume",
+    "don",
+    "t",
+    "stop",
+    "believ",
+    "##ing",
+    "深",
+    "度",
+    "x",
+    "##y",
+    "soft",
+    "##hy",
+    "##phen",
+    "tab",
+    "here",
+    "new",
+    "##line",
+    "and",
+    "special",
+    "tokens",
+    "in",
+    "text",
+    "fine",
+    "istanbul",
+    "ß",
+    "strasse",
+    "σ",
+    "##ισ",
+    "##υφος",
+    "a",
 ]
 
 
@@ -71,12 +124,16 @@ def test_works_inside_tf_data(tiny_checkpoint):
     )
     batch = next(iter(dataset))
     assert {name: tuple(value.shape) for name, value in batch.items()} == {
-        "token_ids": (4, 12), "padding_mask": (4, 12), "segment_ids": (4, 12),
+        "token_ids": (4, 12),
+        "padding_mask": (4, 12),
+        "segment_ids": (4, 12),
     }
 
 
 def test_a_list_vocabulary_and_cased_tokenisation():
-    preprocessor = build_text_preprocessor(TINY_VOCAB + ["Hello"], sequence_length=6, lowercase=False)
+    preprocessor = build_text_preprocessor(
+        [*TINY_VOCAB, "Hello"], sequence_length=6, lowercase=False
+    )
     ids = np.asarray(preprocessor.tokenizer("Hello hello")).tolist()
     assert ids == [len(TINY_VOCAB), TINY_VOCAB.index("hello")]
 

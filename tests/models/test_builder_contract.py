@@ -49,8 +49,10 @@ def test_keras_round_trip_gives_identical_predictions(trained, kind, tmp_path):
     restored = keras.saving.load_model(path, safe_mode=True)
     # Identical up to float32 rounding (graph rewrites may reorder sums).
     np.testing.assert_allclose(
-        restored.predict(inputs, verbose=0), model.predict(inputs, verbose=0),
-        rtol=1e-5, atol=1e-6,
+        restored.predict(inputs, verbose=0),
+        model.predict(inputs, verbose=0),
+        rtol=1e-5,
+        atol=1e-6,
     )
 
 

@@ -33,7 +33,9 @@ def test_compiled_like_the_document(document_model):
     assert float(document_model.optimizer.learning_rate) == pytest.approx(1e-3)
     assert document_model.loss == "sparse_categorical_crossentropy"
     # The accuracy metric is built on the first evaluation.
-    metrics = document_model.evaluate(np.zeros((2, 28, 28, 1)), np.zeros(2), verbose=0, return_dict=True)
+    metrics = document_model.evaluate(
+        np.zeros((2, 28, 28, 1)), np.zeros(2), verbose=0, return_dict=True
+    )
     assert set(metrics) == {"loss", "accuracy"}
 
 

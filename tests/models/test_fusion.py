@@ -25,7 +25,10 @@ def test_absent_modality_content_does_not_reach_the_output(mode):
     keras.utils.set_random_seed(0)
     layer = ModalityFusion(mode, fusion_dim=8, num_heads=2)
     rng = np.random.default_rng(0)
-    features = [rng.normal(size=(5, 6)).astype("float32"), rng.normal(size=(5, 4)).astype("float32")]
+    features = [
+        rng.normal(size=(5, 6)).astype("float32"),
+        rng.normal(size=(5, 4)).astype("float32"),
+    ]
     presence = np.array([[1, 0]] * 5, "float32")
     changed = [features[0], rng.normal(size=(5, 4)).astype("float32") * 100]
     nan = [features[0], np.full((5, 4), np.nan, "float32")]

@@ -31,7 +31,9 @@ def test_without_the_guard_max_pooling_hides_a_nan_pixel(cnn, broken_images):
 
 @pytest.mark.tensorflow_only
 def test_the_cnn_refuses_nan_and_infinity_naming_the_input_and_the_examples(cnn, broken_images):
-    with pytest.raises(tf.errors.InvalidArgumentError, match=r"`image` holds NaN or infinity.*\] \[1 2\]"):
+    with pytest.raises(
+        tf.errors.InvalidArgumentError, match=r"`image` holds NaN or infinity.*\] \[1 2\]"
+    ):
         cnn.predict(broken_images, verbose=0)
     assert cnn.predict(broken_images[:1], verbose=0).shape == (1, 2)
 
@@ -51,7 +53,9 @@ def test_the_lstm_refuses_nan():
     model = build_tiny("lstm")
     sequences, _ = make_data("lstm", n=2)
     sequences[0, 3, 1] = np.nan
-    with pytest.raises(tf.errors.InvalidArgumentError, match=r"`sequence` holds NaN or infinity.*\] \[0\]"):
+    with pytest.raises(
+        tf.errors.InvalidArgumentError, match=r"`sequence` holds NaN or infinity.*\] \[0\]"
+    ):
         model.predict(sequences, verbose=0)
 
 
@@ -68,7 +72,9 @@ def test_multimodal_refuses_nan_in_a_present_image_only(multimodal):
     inputs["image_present"][2] = 0.0
     assert np.isfinite(multimodal.predict(inputs, verbose=0)).all()
     inputs["image_present"][2] = 1.0
-    with pytest.raises(tf.errors.InvalidArgumentError, match=r"`image` holds NaN or infinity.*\] \[2\]"):
+    with pytest.raises(
+        tf.errors.InvalidArgumentError, match=r"`image` holds NaN or infinity.*\] \[2\]"
+    ):
         multimodal.predict(inputs, verbose=0)
 
 
@@ -88,7 +94,9 @@ def test_training_with_nan_marking_absent_images_keeps_the_weights_finite():
 
 def test_absent_examples_come_out_as_zeros_and_present_ones_unchanged():
     content = np.array([[1.5, -2.0], [np.nan, np.inf]], "float32")
-    out = keras.ops.convert_to_numpy(InputGuard("sequence")(content, np.array([1.0, 0.0], "float32")))
+    out = keras.ops.convert_to_numpy(
+        InputGuard("sequence")(content, np.array([1.0, 0.0], "float32"))
+    )
     np.testing.assert_array_equal(out, [[1.5, -2.0], [0.0, 0.0]])
 
 

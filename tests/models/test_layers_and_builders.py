@@ -44,10 +44,14 @@ def _under_global_policy(dtype, layer_class, *args):
 
 LAYERS = {
     "modality_dropout": (_with_dtype(ModalityDropout, rate=0.3, seed=1), PRESENCE),
-    "fusion_concat": (_with_dtype(ModalityFusion, mode="concat", fusion_dim=8), (FEATURES, PRESENCE)),
+    "fusion_concat": (
+        _with_dtype(ModalityFusion, mode="concat", fusion_dim=8),
+        (FEATURES, PRESENCE),
+    ),
     "fusion_gated": (_with_dtype(ModalityFusion, mode="gated", fusion_dim=8), (FEATURES, PRESENCE)),
     "fusion_attention": (
-        _with_dtype(ModalityFusion, mode="attention", fusion_dim=8, num_heads=2), (FEATURES, PRESENCE)
+        _with_dtype(ModalityFusion, mode="attention", fusion_dim=8, num_heads=2),
+        (FEATURES, PRESENCE),
     ),
     "input_guard": (
         lambda dtype: _under_global_policy(dtype, InputGuard, "image"),
@@ -91,7 +95,9 @@ def test_encoder_builder(kind, policy):
 
 
 CLASSIFIERS = {kind: {} for kind in BUILDERS if kind != "multimodal"}
-CLASSIFIERS.update({f"multimodal_{fusion}": {"fusion": fusion} for fusion in ("concat", "gated", "attention")})
+CLASSIFIERS.update(
+    {f"multimodal_{fusion}": {"fusion": fusion} for fusion in ("concat", "gated", "attention")}
+)
 
 
 @pytest.mark.parametrize("policy", POLICIES)
@@ -122,6 +128,7 @@ def test_the_tokeniser_layer_is_integer_under_any_policy_and_its_config_round_tr
     texts = tf.constant(["The quick [SEP] fox", "a dog"])
     with dtype_policy_scope(policy):
         tokenizer = WordPieceBertTokenizer(vocabulary=TINY_VOCAB, lowercase=True)
+
     def ids_of(layer):  # keras-hub hands back a RaggedTensor or, eagerly, lists
         ids = layer(texts)
         return ids.to_list() if hasattr(ids, "to_list") else ids

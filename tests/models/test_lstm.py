@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from multimodal_tf import build_lstm_classifier, build_sequence_encoder, SequenceEncoderConfig
+from multimodal_tf import SequenceEncoderConfig, build_lstm_classifier, build_sequence_encoder
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,8 @@ def test_padding_does_not_change_the_prediction(variable_length_model):
     np.testing.assert_allclose(
         variable_length_model.predict(padded, verbose=0),
         variable_length_model.predict(sequence, verbose=0),
-        rtol=1e-5, atol=1e-6,
+        rtol=1e-5,
+        atol=1e-6,
     )
 
 
@@ -42,18 +43,24 @@ def test_a_batch_of_different_lengths_matches_each_sequence_alone(variable_lengt
     for row, sequence in enumerate(sequences):
         batch[row, : lengths[row]] = sequence[0]
     alone = np.concatenate([variable_length_model.predict(s, verbose=0) for s in sequences])
-    np.testing.assert_allclose(variable_length_model.predict(batch, verbose=0), alone, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        variable_length_model.predict(batch, verbose=0), alone, rtol=1e-5, atol=1e-6
+    )
 
 
 def test_a_custom_mask_value_is_honoured():
     model = build_lstm_classifier(None, 2, 2, units=(4,), mask_value=-1.0)
     sequence = np.ones((1, 3, 2), "float32")
     padded = np.concatenate([sequence, -np.ones((1, 2, 2), "float32")], axis=1)
-    np.testing.assert_allclose(model.predict(padded, verbose=0), model.predict(sequence, verbose=0), rtol=1e-5)
+    np.testing.assert_allclose(
+        model.predict(padded, verbose=0), model.predict(sequence, verbose=0), rtol=1e-5
+    )
 
 
 def test_bidirectional_encoder_doubles_the_width():
-    encoder = build_sequence_encoder(SequenceEncoderConfig(None, 3, units=(8, 16), bidirectional=True))
+    encoder = build_sequence_encoder(
+        SequenceEncoderConfig(None, 3, units=(8, 16), bidirectional=True)
+    )
     assert encoder.output_shape == (None, 32)
 
 
@@ -82,7 +89,9 @@ def test_in_model_standardisation_keeps_padding_invisible():
     assert any(isinstance(layer, keras.layers.Normalization) for layer in model.layers)
     sequence = np.array([[[5.0, -1.0], [7.0, -0.5], [3.0, -1.5]]], "float32")
     padded = np.concatenate([sequence, np.zeros((1, 4, 2), "float32")], axis=1)
-    np.testing.assert_allclose(model.predict(padded, verbose=0), model.predict(sequence, verbose=0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        model.predict(padded, verbose=0), model.predict(sequence, verbose=0), rtol=1e-5, atol=1e-6
+    )
 
 
 @pytest.mark.parametrize(

@@ -20,11 +20,19 @@ def absent(inputs, modality):
 def trained_with_modality_dropout():
     keras.utils.set_random_seed(0)
     model = build_multimodal_model(
-        2, image=TINY_IMAGE, sequence=TINY_SEQUENCE, fusion="gated", fusion_dim=8,
-        modality_dropout=0.5, learning_rate=1e-2, seed=0,
+        2,
+        image=TINY_IMAGE,
+        sequence=TINY_SEQUENCE,
+        fusion="gated",
+        fusion_dim=8,
+        modality_dropout=0.5,
+        learning_rate=1e-2,
+        seed=0,
     )
     inputs, labels = make_data("multimodal", n=256)
-    inputs = {name: inputs[name] for name in ("image", "image_present", "sequence", "sequence_present")}
+    inputs = {
+        name: inputs[name] for name in ("image", "image_present", "sequence", "sequence_present")
+    }
     model.fit(inputs, labels, epochs=12, batch_size=32, verbose=0)
     test_inputs, test_labels = make_data("multimodal", n=128, seed=1)
     test_inputs = {name: test_inputs[name] for name in inputs}
@@ -36,7 +44,9 @@ def test_trained_with_modality_dropout_predicts_with_one_modality_absent(
     trained_with_modality_dropout, missing
 ):
     model, inputs, labels = trained_with_modality_dropout
-    accuracy = model.evaluate(absent(inputs, missing), labels, verbose=0, return_dict=True)["accuracy"]
+    accuracy = model.evaluate(absent(inputs, missing), labels, verbose=0, return_dict=True)[
+        "accuracy"
+    ]
     assert accuracy > 0.9, accuracy
 
 
@@ -44,7 +54,9 @@ def test_deterministic_in_inference_with_every_modality_present(trained_with_mod
     model, inputs, _ = trained_with_modality_dropout
     first = model.predict(inputs, verbose=0)
     np.testing.assert_array_equal(model.predict(inputs, verbose=0), first)
-    np.testing.assert_allclose(np.asarray(model(inputs, training=False)), first, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(model(inputs, training=False)), first, rtol=1e-5, atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("fusion", ["concat", "gated", "attention"])
@@ -62,12 +74,21 @@ def test_absent_modality_content_is_ignored_end_to_end(fusion):
 def test_any_subset_of_modalities_builds_with_the_matching_inputs():
     model = build_multimodal_model(3, text=TINY_TEXT, sequence=TINY_SEQUENCE)
     assert sorted(model.input) == [
-        "padding_mask", "segment_ids", "sequence", "sequence_present", "text_present", "token_ids",
+        "padding_mask",
+        "segment_ids",
+        "sequence",
+        "sequence_present",
+        "text_present",
+        "token_ids",
     ]
-    single = build_multimodal_model(3, image=TINY_IMAGE, fusion="attention", num_heads=2, fusion_dim=8)
+    single = build_multimodal_model(
+        3, image=TINY_IMAGE, fusion="attention", num_heads=2, fusion_dim=8
+    )
     assert sorted(single.input) == ["image", "image_present"]
     inputs, _ = make_data("multimodal", n=2)
-    predictions = single.predict({"image": inputs["image"], "image_present": inputs["image_present"]}, verbose=0)
+    predictions = single.predict(
+        {"image": inputs["image"], "image_present": inputs["image_present"]}, verbose=0
+    )
     assert predictions.shape == (2, 3) and predictions.dtype == np.float32
 
 
@@ -78,8 +99,12 @@ def test_encoders_are_the_classifier_builders_encoders():
     encoder = model.get_layer("image_encoder")
     classifier = build_cnn_classifier(num_classes=2, **TINY_IMAGE)
     # The classifier's first layer is its InputGuard; the multimodal model guards in front of the encoder.
-    assert [type(layer) for layer in encoder.layers] == [type(layer) for layer in classifier.layers[1:-1]]
-    assert encoder.count_params() == classifier.count_params() - classifier.layers[-1].count_params()
+    assert [type(layer) for layer in encoder.layers] == [
+        type(layer) for layer in classifier.layers[1:-1]
+    ]
+    assert (
+        encoder.count_params() == classifier.count_params() - classifier.layers[-1].count_params()
+    )
 
 
 @pytest.mark.parametrize(

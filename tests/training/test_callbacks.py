@@ -23,7 +23,9 @@ def test_callbacks_write_logs_and_the_best_model(tmp_path):
     assert glob.glob(os.path.join(output, "logs", "validation", "events.out.tfevents.*"))
     best = keras.saving.load_model(os.path.join(output, training.CHECKPOINT_FILE))
     best_loss = min(result.history.history["val_loss"])
-    assert best.evaluate(data, verbose=0, return_dict=True)["loss"] == pytest.approx(best_loss, rel=1e-4)
+    assert best.evaluate(data, verbose=0, return_dict=True)["loss"] == pytest.approx(
+        best_loss, rel=1e-4
+    )
     assert not os.path.exists(os.path.join(output, "backup"))  # removed once training ends
 
 
@@ -33,7 +35,9 @@ def test_early_stopping_stops_and_keeps_the_best_weights():
     # Learning the training labels makes the flipped validation loss worse
     # every epoch, so the best epoch is the first and training stops at 3.
     result = train(
-        lambda: build_tiny("cnn"), dataset(), quiet(epochs=20, early_stopping_patience=2),
+        lambda: build_tiny("cnn"),
+        dataset(),
+        quiet(epochs=20, early_stopping_patience=2),
         validation_data=flipped,
     )
     losses = result.history.history["val_loss"]
@@ -76,7 +80,12 @@ def test_backup_and_restore_resumes_to_the_same_weights(tmp_path, kind, determin
 
     resumable = TrainingConfig(**{**config.__dict__, "output_dir": str(tmp_path)})
     with pytest.raises(KeyboardInterrupt):
-        train(lambda: build_tiny(kind, dropout=0.25), data, resumable, callbacks=[Interrupt(epoch=1, batch=3)])
+        train(
+            lambda: build_tiny(kind, dropout=0.25),
+            data,
+            resumable,
+            callbacks=[Interrupt(epoch=1, batch=3)],
+        )
     metadata = json.loads((tmp_path / "backup" / "training_metadata.json").read_text())
     assert metadata["epoch"] == 1  # the first epoch was backed up
     resumed = train(lambda: build_tiny(kind, dropout=0.25), data, resumable)

@@ -17,7 +17,9 @@ def test_xla_stays_off_for_16_bit_models_on_a_cpu(monkeypatch):
 
 def test_jit_compile_auto_follows_the_cpu_measurements():
     data = dataset()
-    assert train(lambda: build_tiny("cnn"), data, quiet(epochs=1)).jit_compile is False  # convolutions
+    assert (
+        train(lambda: build_tiny("cnn"), data, quiet(epochs=1)).jit_compile is False
+    )  # convolutions
     forced = train(lambda: build_tiny("cnn"), data, quiet(epochs=1, jit_compile=True))
     assert forced.jit_compile is True
     assert np.isfinite(forced.history.history["loss"]).all()
@@ -29,5 +31,9 @@ def test_xla_keeps_lstm_masking_exact():
     data = tf.data.Dataset.from_tensor_slices((sequences, labels.astype("int32"))).batch(8)
     model = train(lambda: build_tiny("lstm"), data, quiet(epochs=1)).model
     assert model.jit_compile is True
-    padded = np.concatenate([sequences[:4], np.zeros((4, 5, sequences.shape[2]), "float32")], axis=1)
-    np.testing.assert_allclose(model.predict(padded, verbose=0), model.predict(sequences[:4], verbose=0), atol=1e-5)
+    padded = np.concatenate(
+        [sequences[:4], np.zeros((4, 5, sequences.shape[2]), "float32")], axis=1
+    )
+    np.testing.assert_allclose(
+        model.predict(padded, verbose=0), model.predict(sequences[:4], verbose=0), atol=1e-5
+    )

@@ -17,7 +17,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 def _run_worker(mode, output, env=None):
     return subprocess.Popen(
         [sys.executable, "-m", "tests.distributed_worker", mode, str(output)],
-        cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
@@ -27,8 +31,8 @@ def _finish(process, timeout=240):
 
 
 def _weights(archive, prefix):
-    keys = [key for key in archive.files if key.startswith(prefix) and key[len(prefix):].isdigit()]
-    return [archive[key] for key in sorted(keys, key=lambda key: int(key[len(prefix):]))]
+    keys = [key for key in archive.files if key.startswith(prefix) and key[len(prefix) :].isdigit()]
+    return [archive[key] for key in sorted(keys, key=lambda key: int(key[len(prefix) :]))]
 
 
 def test_mirrored_on_two_logical_cpus_matches_one_device(tmp_path):
@@ -52,7 +56,11 @@ def test_two_workers_on_loopback_match_one_device(tmp_path):
     processes = []
     for index in range(2):
         tf_config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
-        processes.append(_run_worker("multiworker", tmp_path / f"worker{index}.npz", {"TF_CONFIG": json.dumps(tf_config)}))
+        processes.append(
+            _run_worker(
+                "multiworker", tmp_path / f"worker{index}.npz", {"TF_CONFIG": json.dumps(tf_config)}
+            )
+        )
     single = _run_worker("single", tmp_path / "single.npz")
     try:
         for process in (*processes, single):
@@ -60,7 +68,9 @@ def test_two_workers_on_loopback_match_one_device(tmp_path):
     finally:
         for process in (*processes, single):
             process.kill()
-    first, second, alone = (np.load(tmp_path / name) for name in ("worker0.npz", "worker1.npz", "single.npz"))
+    first, second, alone = (
+        np.load(tmp_path / name) for name in ("worker0.npz", "worker1.npz", "single.npz")
+    )
     assert int(first["replicas"]) == 2
     np.testing.assert_allclose(first["loss"], alone["loss"], rtol=1e-5)
     for a, b, c in zip(_weights(first, "w_"), _weights(second, "w_"), _weights(alone, "w_")):
@@ -72,6 +82,8 @@ def test_multiworker_without_tf_config_names_the_recipe(monkeypatch):
     monkeypatch.delenv("TF_CONFIG", raising=False)
     with pytest.raises(ValueError, match="TF_CONFIG"):
         training.make_strategy("multiworker")
-    monkeypatch.setenv("TF_CONFIG", '{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 3}}')
+    monkeypatch.setenv(
+        "TF_CONFIG", '{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 3}}'
+    )
     with pytest.raises(ValueError, match="index 3"):
         training.check_tf_config(os.environ["TF_CONFIG"])

@@ -10,9 +10,17 @@ from tests.training.common import dataset, quiet
 @pytest.mark.parametrize(
     "field, value",
     [
-        ("epochs", 0), ("precision", "float16"), ("jit_compile", "yes"), ("strategy", "tpu"),
-        ("optimizer", "sgd"), ("learning_rate", -1.0), ("warmup_fraction", 1.5), ("weight_decay", -0.1),
-        ("steps_per_execution", 0), ("early_stopping_patience", 0), ("verbose", 3),
+        ("epochs", 0),
+        ("precision", "float16"),
+        ("jit_compile", "yes"),
+        ("strategy", "tpu"),
+        ("optimizer", "sgd"),
+        ("learning_rate", -1.0),
+        ("warmup_fraction", 1.5),
+        ("weight_decay", -0.1),
+        ("steps_per_execution", 0),
+        ("early_stopping_patience", 0),
+        ("verbose", 3),
     ],
 )
 def test_bad_configuration_names_the_field(field, value):

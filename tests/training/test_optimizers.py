@@ -14,7 +14,9 @@ def test_warmup_linear_decay_values():
     schedule = WarmupLinearDecay(1e-3, warmup_steps=10, total_steps=110)
     values = [float(schedule(step)) for step in (0, 5, 10, 60, 110, 200)]
     np.testing.assert_allclose(values, [0.0, 5e-4, 1e-3, 5e-4, 0.0, 0.0], atol=1e-9)
-    assert WarmupLinearDecay.from_config(schedule.get_config()).get_config() == schedule.get_config()
+    assert (
+        WarmupLinearDecay.from_config(schedule.get_config()).get_config() == schedule.get_config()
+    )
     with pytest.raises(ValueError, match="warmup_steps"):
         WarmupLinearDecay(1e-3, warmup_steps=20, total_steps=10)
 
@@ -37,7 +39,11 @@ def test_bert_fine_tuning_gets_adamw_with_warmup_and_saves(tmp_path):
     schedule = training.learning_rate_schedule(model.optimizer)
     assert isinstance(model.optimizer, keras.optimizers.AdamW)
     assert isinstance(schedule, WarmupLinearDecay)
-    assert (schedule.peak_learning_rate, schedule.warmup_steps, schedule.total_steps) == (3e-4, 2, 24)
+    assert (schedule.peak_learning_rate, schedule.warmup_steps, schedule.total_steps) == (
+        3e-4,
+        2,
+        24,
+    )
     model.fit(data, epochs=1, verbose=0)
     path = str(tmp_path / "bert.keras")
     model.save(path)

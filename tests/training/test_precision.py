@@ -1,5 +1,7 @@
 """`"auto"` precision per machine and per model, and training under every policy."""
 
+import functools
+
 import keras
 import numpy as np
 import pytest
@@ -22,32 +24,54 @@ def test_auto_precision_follows_the_device(monkeypatch):
     assert training.resolve_precision("mixed_bfloat16") == "mixed_bfloat16"
 
 
-@pytest.mark.parametrize("flags, gpu, expected", [
-    ({"avx2", "fma"}, False, {"cnn": "float32", "lstm": "float32", "multimodal": "float32"}),
-    ({"avx2", "avx512_bf16"}, False, {"cnn": "mixed_bfloat16", "lstm": "float32", "multimodal": "float32"}),
-    ({"avx2", "avx512_bf16", "amx_bf16"}, False,
-     {"cnn": "mixed_bfloat16", "lstm": "float32", "multimodal": "mixed_bfloat16"}),
-    ({"avx2"}, True, {"cnn": "mixed_float16", "lstm": "mixed_float16", "multimodal": "mixed_float16"}),
-])
-def test_auto_precision_is_chosen_per_model_from_the_injected_device(monkeypatch, flags, gpu, expected):
+@pytest.mark.parametrize(
+    "flags, gpu, expected",
+    [
+        ({"avx2", "fma"}, False, {"cnn": "float32", "lstm": "float32", "multimodal": "float32"}),
+        (
+            {"avx2", "avx512_bf16"},
+            False,
+            {"cnn": "mixed_bfloat16", "lstm": "float32", "multimodal": "float32"},
+        ),
+        (
+            {"avx2", "avx512_bf16", "amx_bf16"},
+            False,
+            {"cnn": "mixed_bfloat16", "lstm": "float32", "multimodal": "mixed_bfloat16"},
+        ),
+        (
+            {"avx2"},
+            True,
+            {"cnn": "mixed_float16", "lstm": "mixed_float16", "multimodal": "mixed_float16"},
+        ),
+    ],
+)
+def test_auto_precision_is_chosen_per_model_from_the_injected_device(
+    monkeypatch, flags, gpu, expected
+):
     """The measured rule (bench/RESULTS.md): recurrent models stay float32 on bfloat16 CPUs,
     the fusion model too where there is no AMX; the tiny multimodal model has an LSTM, so it
     is built without its sequence modality here."""
     monkeypatch.setattr(training.devices, "has_gpu", lambda: gpu)
     monkeypatch.setattr(training.devices, "cpu_flags", lambda: frozenset(flags))
     for kind, policy in expected.items():
-        options = {"sequence": None} if kind == "multimodal" else {}
-        model, chosen = training.build_under_precision(lambda: build_tiny(kind, **options), "auto", seed=0)
+        build = functools.partial(
+            build_tiny, kind, **({"sequence": None} if kind == "multimodal" else {})
+        )
+        model, chosen = training.build_under_precision(build, "auto", seed=0)
         assert chosen == policy == model_policy(model), kind
-        forced, forced_policy = training.build_under_precision(lambda: build_tiny(kind, **options), "mixed_bfloat16")
-        assert forced_policy == model_policy(forced) == "mixed_bfloat16"  # an explicit choice is kept
+        forced, forced_policy = training.build_under_precision(build, "mixed_bfloat16")
+        assert (
+            forced_policy == model_policy(forced) == "mixed_bfloat16"
+        )  # an explicit choice is kept
     assert keras.config.dtype_policy().name == "float32"
 
 
 def test_auto_precision_on_this_machine_matches_its_cpu_flags():
     """No assumption about the host: the expectation is derived from its own flags."""
     native = bool(training.cpu_flags() & training.NATIVE_BFLOAT16_FLAGS)
-    expected = "mixed_float16" if training.has_gpu() else ("mixed_bfloat16" if native else "float32")
+    expected = (
+        "mixed_float16" if training.has_gpu() else ("mixed_bfloat16" if native else "float32")
+    )
     assert training.resolve_precision("auto") == expected
 
 

@@ -21,6 +21,12 @@ from multimodal_tf.data.datasets.twemoji_categories import TwemojiCategories
 DATASETS = ("fashion_mnist", "rt_snippets", "japanese_vowels", "twemoji_categories")
 
 __all__ = [
-    "DATASETS", "FASHION_MNIST_CLASSES", "JapaneseVowels", "LocalFashionMNIST", "RtSnippets", "TwemojiCategories",
-    "load_fashion_mnist_arrays", "prepare_fashion_mnist",
+    "DATASETS",
+    "FASHION_MNIST_CLASSES",
+    "JapaneseVowels",
+    "LocalFashionMNIST",
+    "RtSnippets",
+    "TwemojiCategories",
+    "load_fashion_mnist_arrays",
+    "prepare_fashion_mnist",
 ]

@@ -32,8 +32,16 @@ FOLDER_VARIABLE = "MULTIMODAL_TF_FASHION_MNIST_DIR"
 NETWORK_CHECK_SECONDS = 5.0
 INSTALL_COMMAND = "apt-get install dataset-fashion-mnist"
 FASHION_MNIST_CLASSES = (
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
 )
 _FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", 60000),
@@ -63,7 +71,7 @@ def read_idx(path: str, rank: int) -> np.ndarray:
     header_size = 4 * (rank + 1)
     if len(data) < header_size or int.from_bytes(data[:4], "big") != _IDX_MAGIC[rank]:
         raise ValueError(f"{path} is not an IDX file of rank {rank} (bad magic number).")
-    shape = tuple(int.from_bytes(data[4 * (i + 1): 4 * (i + 2)], "big") for i in range(rank))
+    shape = tuple(int.from_bytes(data[4 * (i + 1) : 4 * (i + 2)], "big") for i in range(rank))
     expected = header_size + int(np.prod(shape))
     if len(data) != expected:
         raise ValueError(f"{path} is truncated or padded: {len(data)} bytes, expected {expected}.")
@@ -114,7 +122,9 @@ class _LocalFilesDownloadManager:
         self._folder = folder
 
     def download_and_extract(self, urls):
-        local = {key: os.path.join(self._folder, os.path.basename(url)) for key, url in urls.items()}
+        local = {
+            key: os.path.join(self._folder, os.path.basename(url)) for key, url in urls.items()
+        }
         return self._download_manager.extract(local)
 
     def __getattr__(self, name):
@@ -136,7 +146,17 @@ def download_host_answers(url: str, timeout: float = NETWORK_CHECK_SECONDS) -> b
     Behind a proxy (`$https_proxy`, `$http_proxy`, `$all_proxy`) the direct
     connection says nothing, so the answer is True and the download decides.
     """
-    if any(os.environ.get(name) for name in ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY")):
+    if any(
+        os.environ.get(name)
+        for name in (
+            "https_proxy",
+            "HTTPS_PROXY",
+            "http_proxy",
+            "HTTP_PROXY",
+            "all_proxy",
+            "ALL_PROXY",
+        )
+    ):
         return True
     parts = urllib.parse.urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -153,7 +173,9 @@ def _split_generators_local_first(builder, dl_manager):
     if local_files_present(folder):
         for images_name, labels_name, _ in _FILES.values():
             for filename in (images_name, labels_name):
-                read_idx(os.path.join(folder, filename), rank=3 if "images" in filename else 1)  # fail early, by name
+                read_idx(
+                    os.path.join(folder, filename), rank=3 if "images" in filename else 1
+                )  # fail early, by name
         return _official_split_generators(builder, _LocalFilesDownloadManager(dl_manager, folder))
     if not download_host_answers(builder.URL):
         raise FileNotFoundError(

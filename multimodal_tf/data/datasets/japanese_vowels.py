@@ -106,15 +106,17 @@ class JapaneseVowels(PackagedSourceBuilder):
 
     SOURCE = "japanese_vowels"
     VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "First release: the official UEA train/test split."}
+    RELEASE_NOTES = {"1.0.0": "First release: the official UEA train/test split."}  # noqa: RUF012
 
     def _info(self):
         return self.dataset_info_from_configs(
             description=__doc__,
-            features=tfds.features.FeaturesDict({
-                "sequence": tfds.features.Tensor(shape=(None, NUM_FEATURES), dtype=np.float32),
-                "label": tfds.features.ClassLabel(names=CLASS_NAMES),
-            }),
+            features=tfds.features.FeaturesDict(
+                {
+                    "sequence": tfds.features.Tensor(shape=(None, NUM_FEATURES), dtype=np.float32),
+                    "label": tfds.features.ClassLabel(names=CLASS_NAMES),
+                }
+            ),
             supervised_keys=("sequence", "label"),
             homepage="https://timeseriesclassification.com/description.php?Dataset=JapaneseVowels",
             citation=_CITATION,
@@ -132,5 +134,7 @@ class JapaneseVowels(PackagedSourceBuilder):
             )
         for index, (sequence, label) in enumerate(zip(sequences, labels)):
             if label not in CLASS_NAMES:
-                raise ValueError(f"JapaneseVowels {split} case {index} has unknown label {label!r}.")
+                raise ValueError(
+                    f"JapaneseVowels {split} case {index} has unknown label {label!r}."
+                )
             yield index, {"sequence": sequence, "label": label}

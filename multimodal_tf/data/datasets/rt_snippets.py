@@ -75,17 +75,21 @@ class RtSnippets(PackagedSourceBuilder):
 
     SOURCE = "rt_snippets"
     VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "First release: binary labels, id % 5 == 0 is test."}
+    RELEASE_NOTES = {"1.0.0": "First release: binary labels, id % 5 == 0 is test."}  # noqa: RUF012
 
     def _info(self):
         return self.dataset_info_from_configs(
             description=__doc__,
-            features=tfds.features.FeaturesDict({
-                "text": tfds.features.Text(),
-                "label": tfds.features.ClassLabel(names=["negative", "positive"]),
-                "rating": tfds.features.Scalar(dtype=np.float32, doc="mean human rating, -4..+4"),
-                "id": tfds.features.Scalar(dtype=np.int32),
-            }),
+            features=tfds.features.FeaturesDict(
+                {
+                    "text": tfds.features.Text(),
+                    "label": tfds.features.ClassLabel(names=["negative", "positive"]),
+                    "rating": tfds.features.Scalar(
+                        dtype=np.float32, doc="mean human rating, -4..+4"
+                    ),
+                    "id": tfds.features.Scalar(dtype=np.int32),
+                }
+            ),
             supervised_keys=("text", "label"),
             homepage="https://github.com/cjhutto/vaderSentiment",
             citation=_CITATION,
@@ -102,9 +106,12 @@ class RtSnippets(PackagedSourceBuilder):
 
     def _generate_examples(self, rows):
         for snippet_id, rating, sentence in rows:
-            yield snippet_id, {
-                "text": sentence,
-                "label": int(rating > 0),
-                "rating": rating,
-                "id": snippet_id,
-            }
+            yield (
+                snippet_id,
+                {
+                    "text": sentence,
+                    "label": int(rating > 0),
+                    "rating": rating,
+                    "id": snippet_id,
+                },
+            )

@@ -32,15 +32,25 @@ from multimodal_tf.data.images import read_image_file
 from multimodal_tf.data.sources import PackagedSourceBuilder
 
 CATEGORIES = [
-    "Smileys & Emotion", "People & Body", "Animals & Nature", "Food & Drink",
-    "Travel & Places", "Activities", "Objects", "Symbols", "Flags",
+    "Smileys & Emotion",
+    "People & Body",
+    "Animals & Nature",
+    "Food & Drink",
+    "Travel & Places",
+    "Activities",
+    "Objects",
+    "Symbols",
+    "Flags",
 ]
 IMAGE_SIZE = 64
 TEST_BYTE_BELOW = 52  # of 256: about 20% of the emoji
 _IMAGE_FOLDER = "package/img/twitter/64/"
 _SKIN_TONES = {
-    "1F3FB": "light", "1F3FC": "medium-light", "1F3FD": "medium",
-    "1F3FE": "medium-dark", "1F3FF": "dark",
+    "1F3FB": "light",
+    "1F3FC": "medium-light",
+    "1F3FD": "medium",
+    "1F3FE": "medium-dark",
+    "1F3FF": "dark",
 }
 
 
@@ -70,7 +80,12 @@ def emoji_records(entries: list) -> list:
         for tones, variant in sorted((entry.get("skin_variations") or {}).items()):
             if variant.get("has_img_twitter"):
                 records.append(
-                    (variant["image"], emoji_text(entry, tones), entry["category"], entry["unified"])
+                    (
+                        variant["image"],
+                        emoji_text(entry, tones),
+                        entry["category"],
+                        entry["unified"],
+                    )
                 )
     return records
 
@@ -91,7 +106,7 @@ def read_package(path: str) -> tuple:
     if "package/emoji.json" not in members:
         raise ValueError(f"{path} has no package/emoji.json: not emoji-datasource-twitter.")
     entries = json.loads(members.pop("package/emoji.json"))
-    images = {name[len(_IMAGE_FOLDER):]: data for name, data in members.items()}
+    images = {name[len(_IMAGE_FOLDER) :]: data for name, data in members.items()}
     return entries, images
 
 
@@ -100,17 +115,19 @@ class TwemojiCategories(PackagedSourceBuilder):
 
     SOURCE = "emoji"
     VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "First release: emoji-datasource-twitter 16.0.0, 9 categories."}
+    RELEASE_NOTES = {"1.0.0": "First release: emoji-datasource-twitter 16.0.0, 9 categories."}  # noqa: RUF012
 
     def _info(self):
         return self.dataset_info_from_configs(
             description=__doc__,
-            features=tfds.features.FeaturesDict({
-                "image": tfds.features.Image(shape=(IMAGE_SIZE, IMAGE_SIZE, 3)),
-                "text": tfds.features.Text(),
-                "label": tfds.features.ClassLabel(names=CATEGORIES),
-                "emoji": tfds.features.Text(doc="base code point sequence, e.g. 1F385"),
-            }),
+            features=tfds.features.FeaturesDict(
+                {
+                    "image": tfds.features.Image(shape=(IMAGE_SIZE, IMAGE_SIZE, 3)),
+                    "text": tfds.features.Text(),
+                    "label": tfds.features.ClassLabel(names=CATEGORIES),
+                    "emoji": tfds.features.Text(doc="base code point sequence, e.g. 1F385"),
+                }
+            ),
             supervised_keys=None,
             homepage="https://github.com/iamcal/emoji-data",
             citation="Twemoji (https://github.com/twitter/twemoji), CC-BY 4.0; emoji-data by Cal Henderson.",
@@ -121,7 +138,9 @@ class TwemojiCategories(PackagedSourceBuilder):
         entries, images = read_package(self.source_file)
         records = emoji_records(entries)
         return {
-            "train": self._generate_examples([r for r in records if not is_test_emoji(r[3])], images),
+            "train": self._generate_examples(
+                [r for r in records if not is_test_emoji(r[3])], images
+            ),
             "test": self._generate_examples([r for r in records if is_test_emoji(r[3])], images),
         }
 
