@@ -48,17 +48,10 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+# fmt: off
 __all__ = [
-    "ImageEncoderConfig",
-    "SequenceEncoderConfig",
-    "TextEncoderConfig",
-    "build_bert_classifier",
-    "build_cnn_classifier",
-    "build_image_encoder",
-    "build_lstm_classifier",
-    "build_multimodal_model",
-    "build_sequence_encoder",
-    "build_text_encoder",
-    "build_text_preprocessor",
-    "load_model",
+    "ImageEncoderConfig", "SequenceEncoderConfig", "TextEncoderConfig", "build_bert_classifier",
+    "build_cnn_classifier", "build_image_encoder", "build_lstm_classifier", "build_multimodal_model",
+    "build_sequence_encoder", "build_text_encoder", "build_text_preprocessor", "load_model",
 ]
+# fmt: on

@@ -116,3 +116,29 @@ def take(inputs, rows):
     if isinstance(inputs, dict):
         return {name: value[rows] for name, value in inputs.items()}
     return inputs[rows]
+
+
+def cli_args(command: str, *positional, **options) -> list:
+    """`multimodal-tf` arguments, in the order given.
+
+    `cli_args("train", dataset="japanese_vowels", epochs=1, quiet=True)` is
+    `["train", "--dataset", "japanese_vowels", "--epochs", "1", "--quiet"]`.
+    """
+    arguments = [command, *map(str, positional)]
+    for name, value in options.items():
+        flag = "--" + name.replace("_", "-")
+        arguments += [flag] if value is True else [flag, str(value)]
+    return arguments
+
+
+def tiny_vowels_run(data_dir, output, *extra, **options) -> list:
+    """Arguments of a seconds-long real run: the tiny LSTM on a few JapaneseVowels utterances."""
+    common = {
+        "dataset": "japanese_vowels",
+        "architecture": "tiny",
+        "limit": 32,
+        "epochs": 1,
+        "quiet": True,
+    }
+    run = cli_args("train", **common, **options, data_dir=data_dir, output=str(output))
+    return [*run, *extra]

@@ -16,6 +16,7 @@ from multimodal_tf.data.images import read_image_file
 from multimodal_tf.export import export_savedmodel, export_tflite
 from multimodal_tf.pretrained import minilm_checkpoint
 from multimodal_tf.runs import RunConfig, load_run, predict_example, predict_run, vocabulary_size
+from tests.helpers import cli_args, tiny_vowels_run
 from tests.test_robustness import write_run
 
 TWEMOJI_CLASSES = [f"category {index}" for index in range(9)]
@@ -210,31 +211,7 @@ def test_exports_never_replace_a_file_unasked(fusion_run, tmp_path, capsys):
 def vowels_run(tmp_path_factory, data_dir):
     """A seconds-long real run of the tiny LSTM on JapaneseVowels."""
     output = tmp_path_factory.mktemp("vowels")
-    assert (
-        main(
-            [
-                "train",
-                "--dataset",
-                "japanese_vowels",
-                "--architecture",
-                "tiny",
-                "--limit",
-                "32",
-                "--test-limit",
-                "16",
-                "--epochs",
-                "1",
-                "--quiet",
-                "--data-dir",
-                data_dir,
-                "--output",
-                str(output),
-                "--run",
-                "r",
-            ]
-        )
-        == 0
-    )
+    assert main(tiny_vowels_run(data_dir, output, test_limit=16, run="r")) == 0
     return output
 
 
@@ -262,25 +239,7 @@ OWN_BAD_TRAIN = [
 def test_own_bad_training_options_are_refused_before_training(
     extra, message, data_dir, tmp_path, capsys
 ):
-    argv = [
-        "train",
-        "--dataset",
-        "japanese_vowels",
-        "--architecture",
-        "tiny",
-        "--limit",
-        "32",
-        "--epochs",
-        "1",
-        "--quiet",
-        "--data-dir",
-        data_dir,
-        "--output",
-        str(tmp_path),
-        "--run",
-        "r",
-        *extra,
-    ]
+    argv = tiny_vowels_run(data_dir, tmp_path, *extra, run="r")
     if "--run" in extra:
         del argv[argv.index("--run") : argv.index("--run") + 2]
     assert main(argv) == 2
@@ -323,22 +282,16 @@ def test_own_bad_predict_and_export_requests(vowels_run, tmp_path, capsys):
             "cannot write the SavedModel to '/proc/no-such-folder/1'",
         ),
         (
-            [
+            cli_args(
                 "train",
-                "--dataset",
-                "japanese_vowels",
-                "--output",
-                str(files / "file"),
-                "--run",
-                "x",
-                "--epochs",
-                "1",
-                "--architecture",
-                "tiny",
-                "--limit",
-                "16",
-                "--quiet",
-            ],
+                dataset="japanese_vowels",
+                output=str(files / "file"),
+                run="x",
+                epochs=1,
+                architecture="tiny",
+                limit=16,
+                quiet=True,
+            ),
             "cannot write or read '.*/file/x': Not a directory",
         ),
     ]

@@ -13,30 +13,14 @@ import multimodal_tf.data.datasets  # noqa: F401
 from multimodal_tf.cli import build_parser, main
 from multimodal_tf.data.datasets.twemoji_categories import CATEGORIES
 from multimodal_tf.training import resolve_precision
+from tests.helpers import cli_args
 
 
 @pytest.fixture(scope="module")
 def twemoji_run(tmp_path_factory, data_dir):
     output = tmp_path_factory.mktemp("runs")
-    code = main(
-        [
-            "train",
-            "--limit",
-            "96",
-            "--epochs",
-            "1",
-            "--text-length",
-            "16",
-            "--quiet",
-            "--data-dir",
-            data_dir,
-            "--output",
-            str(output),
-            "--run",
-            "r",
-        ]
-    )
-    assert code == 0
+    arguments = {"limit": 96, "epochs": 1, "text_length": 16, "quiet": True, "run": "r"}
+    assert main(cli_args("train", **arguments, data_dir=data_dir, output=str(output))) == 0
     return output / "r"
 
 
@@ -137,20 +121,15 @@ def test_predict_refuses_a_missing_file(twemoji_run, capsys):
 def test_single_modality_datasets_train_the_documents_classifier(
     dataset, extra, parameters, data_dir, tmp_path
 ):
-    arguments = [
+    arguments = cli_args(
         "train",
-        "--dataset",
-        dataset,
-        "--epochs",
-        "1",
-        "--quiet",
-        "--data-dir",
-        data_dir,
-        "--output",
-        str(tmp_path),
-        "--run",
-        "r",
-    ]
+        dataset=dataset,
+        epochs=1,
+        quiet=True,
+        data_dir=data_dir,
+        output=str(tmp_path),
+        run="r",
+    )
     assert main(arguments + extra) == 0
     metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
     assert metrics["config"]["kind"] == "classifier"
@@ -161,28 +140,19 @@ def test_single_modality_datasets_train_the_documents_classifier(
 
 
 def test_train_with_validation_early_stopping_and_a_strategy(data_dir, tmp_path, capsys):
-    arguments = [
+    arguments = cli_args(
         "train",
-        "--dataset",
-        "fashion_mnist",
-        "--limit",
-        "1024",
-        "--epochs",
-        "3",
-        "--validation-fraction",
-        "0.02",
-        "--early-stopping-patience",
-        "1",
-        "--strategy",
-        "mirrored",
-        "--quiet",
-        "--data-dir",
-        data_dir,
-        "--output",
-        str(tmp_path),
-        "--run",
-        "r",
-    ]
+        dataset="fashion_mnist",
+        limit=1024,
+        epochs=3,
+        validation_fraction="0.02",
+        early_stopping_patience=1,
+        strategy="mirrored",
+        quiet=True,
+        data_dir=data_dir,
+        output=str(tmp_path),
+        run="r",
+    )
     assert main(arguments) == 0
     run = tmp_path / "r"
     metrics = json.loads((run / "metrics.json").read_text())

@@ -12,7 +12,7 @@ import tensorflow_datasets as tfds
 from multimodal_tf.cli import main
 from multimodal_tf.data.pipeline import load_split
 from multimodal_tf.runs import load_run, text_preprocessor_for
-from tests.helpers import PREDICTION_TOLERANCE
+from tests.helpers import PREDICTION_TOLERANCE, cli_args
 
 SERVE = """
 import sys, numpy as np, tensorflow as tf
@@ -157,14 +157,9 @@ def run_tflite(path, inputs):
 def test_tflite_refuses_a_multimodal_run(runs, tmp_path, capsys):
     assert (
         main(
-            [
-                "export",
-                str(runs / "fusion"),
-                "--format",
-                "tflite",
-                "--output",
-                str(tmp_path / "m.tflite"),
-            ]
+            cli_args(
+                "export", str(runs / "fusion"), format="tflite", output=str(tmp_path / "m.tflite")
+            )
         )
         == 2
     )

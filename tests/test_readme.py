@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from multimodal_tf.cli import main
+from tests.helpers import cli_args
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 README = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
@@ -85,15 +86,7 @@ def quick_runs(tmp_path_factory, data_dir):
     assert (
         main(
             [
-                "train",
-                "--limit",
-                "48",
-                "--architecture",
-                "tiny",
-                "--text-length",
-                "16",
-                "--run",
-                "fusion",
+                *cli_args("train", limit=48, architecture="tiny", text_length=16, run="fusion"),
                 *common,
             ]
         )

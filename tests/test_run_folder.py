@@ -13,29 +13,12 @@ from multimodal_tf import runs, training
 from multimodal_tf.cli import main
 from multimodal_tf.run_folder import check_run_name, open_run_folder, write_atomically
 from multimodal_tf.training import NonFiniteLossError, TrainingConfig, train
+from tests.helpers import tiny_vowels_run
 
 
 def quick(data_dir, output, *extra):
     """A seconds-long real run: the tiny LSTM on a few JapaneseVowels utterances."""
-    return [
-        "train",
-        "--dataset",
-        "japanese_vowels",
-        "--architecture",
-        "tiny",
-        "--limit",
-        "32",
-        "--test-limit",
-        "16",
-        "--epochs",
-        "1",
-        "--quiet",
-        "--data-dir",
-        data_dir,
-        "--output",
-        str(output),
-        *extra,
-    ]
+    return tiny_vowels_run(data_dir, output, *extra, test_limit=16)
 
 
 @pytest.mark.parametrize("name", ["../../escaped", "/tmp/absolute", "a/b", "..", ".", "", "  "])

@@ -19,7 +19,7 @@ from multimodal_tf.tuning import (
     leaderboard,
     make_tuner,
 )
-from tests.helpers import TINY_IMAGE, TINY_TEXT, make_data
+from tests.helpers import TINY_IMAGE, TINY_TEXT, cli_args, make_data
 
 QUIET = TrainingConfig(epochs=1, precision="float32", verbose=0)
 TINY_ENCODER = {k: v for k, v in TINY_TEXT.items() if k not in ("sequence_length", "dropout")}
@@ -172,26 +172,22 @@ def test_bad_tuner_arguments():
         make_tuner("random", CNNHyperModel(), max_trials=0, directory="x", project_name="y")
 
 
+QUICK_SEARCH = {"dataset": "fashion_mnist", "epochs": 1, "quiet": True}
+
+
 def test_cli_tune_prints_the_leaderboard_saves_the_best_and_resumes(data_dir, tmp_path, capsys):
-    arguments = [
-        "tune",
-        "--dataset",
-        "fashion_mnist",
-        "--limit",
-        "512",
-        "--epochs",
-        "1",
-        "--max-trials",
-        "2",
-        "--quiet",
-        "--data-dir",
-        data_dir,
-        "--output",
-        str(tmp_path),
-        "--run",
-        "search",
-    ]
-    assert main(arguments) == 0
+    def search(max_trials):
+        return cli_args(
+            "tune",
+            **QUICK_SEARCH,
+            limit=512,
+            max_trials=max_trials,
+            data_dir=data_dir,
+            output=str(tmp_path),
+            run="search",
+        )
+
+    assert main(search(2)) == 0
     printed = capsys.readouterr().out
     assert "leaderboard" in printed and "filters_0" in printed
     run = tmp_path / "search"
@@ -206,7 +202,7 @@ def test_cli_tune_prints_the_leaderboard_saves_the_best_and_resumes(data_dir, tm
     assert (run / "model.keras").is_file()
     assert main(["evaluate", str(run), "--data-dir", data_dir]) == 0  # a run folder like train's
 
-    assert main([*arguments[:8], "3", *arguments[9:]]) == 0  # one more trial, the first two kept
+    assert main(search(3)) == 0  # one more trial, the first two kept
     resumed = json.loads((run / "metrics.json").read_text())
     assert len(resumed["leaderboard"]) == 3
     before = {row["trial"]: row["score"] for row in metrics["leaderboard"]}
@@ -218,26 +214,16 @@ def test_cli_tune_prints_the_leaderboard_saves_the_best_and_resumes(data_dir, tm
 
 
 def test_cli_tune_in_fresh_processes(data_dir, tmp_path, capsys):
-    arguments = [
+    arguments = cli_args(
         "tune",
-        "--dataset",
-        "fashion_mnist",
-        "--limit",
-        "256",
-        "--epochs",
-        "1",
-        "--max-trials",
-        "2",
-        "--trials-per-process",
-        "1",
-        "--quiet",
-        "--data-dir",
-        data_dir,
-        "--output",
-        str(tmp_path),
-        "--run",
-        "chunks",
-    ]
+        **QUICK_SEARCH,
+        limit=256,
+        max_trials=2,
+        trials_per_process=1,
+        data_dir=data_dir,
+        output=str(tmp_path),
+        run="chunks",
+    )
     assert main(arguments) == 0
     metrics = json.loads((tmp_path / "chunks" / "metrics.json").read_text())
     assert len(metrics["leaderboard"]) == 2 and (tmp_path / "chunks" / "model.keras").is_file()

@@ -39,26 +39,12 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+# fmt: off
 __all__ = [
-    "MODALITIES",
-    "ImageEncoderConfig",
-    "InputGuard",
-    "MaskedMeanPooling",
-    "ModalityDropout",
-    "ModalityFusion",
-    "SequenceEncoderConfig",
-    "TextEncoderConfig",
-    "WordPieceBertTokenizer",
-    "build_bert_classifier",
-    "build_cnn_classifier",
-    "build_image_encoder",
-    "build_lstm_classifier",
-    "build_multimodal_model",
-    "build_sequence_encoder",
-    "build_text_encoder",
-    "build_text_preprocessor",
-    "classification_layer",
-    "compile_classifier",
-    "load_bert_backbone",
-    "presence_input_name",
+    "MODALITIES", "ImageEncoderConfig", "InputGuard", "MaskedMeanPooling", "ModalityDropout",
+    "ModalityFusion", "SequenceEncoderConfig", "TextEncoderConfig", "WordPieceBertTokenizer",
+    "build_bert_classifier", "build_cnn_classifier", "build_image_encoder", "build_lstm_classifier",
+    "build_multimodal_model", "build_sequence_encoder", "build_text_encoder", "build_text_preprocessor",
+    "classification_layer", "compile_classifier", "load_bert_backbone", "presence_input_name",
 ]
+# fmt: on

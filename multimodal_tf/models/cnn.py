@@ -21,7 +21,7 @@ import dataclasses
 import keras
 
 from multimodal_tf.models.dtypes import accepts_dtype
-from multimodal_tf.models.guards import InputGuard
+from multimodal_tf.models.guards import guarded_sequential
 from multimodal_tf.models.heads import finish_sequential_classifier
 from multimodal_tf.validation import (
     check_positive_int,
@@ -139,13 +139,8 @@ def build_image_encoder(
         `(batch, dense_units)` features.
     """
     config = config or ImageEncoderConfig()
-    return keras.Sequential(
-        [
-            keras.Input(shape=config.input_shape, name="image"),
-            *([InputGuard("image", name="input_guard")] if guard else []),
-            *image_encoder_layers(config),
-        ],
-        name=name,
+    return guarded_sequential(
+        "image", config.input_shape, image_encoder_layers(config), guard, name
     )
 
 
@@ -188,18 +183,6 @@ def build_cnn_classifier(
     >>> model.count_params()
     93322
     """
-    config = ImageEncoderConfig(
-        input_shape=input_shape,
-        filters=filters,
-        kernel_size=kernel_size,
-        dense_units=dense_units,
-        dropout=dropout,
-        batch_norm=batch_norm,
-    )
-    num_classes = check_positive_int("num_classes", num_classes)
-    return finish_sequential_classifier(
-        build_image_encoder(config, name="cnn_classifier", guard=True),
-        num_classes,
-        learning_rate=learning_rate,
-        compile=compile,
-    )
+    config = ImageEncoderConfig(input_shape, filters, kernel_size, dense_units, dropout, batch_norm)
+    encoder = build_image_encoder(config, name="cnn_classifier", guard=True)
+    return finish_sequential_classifier(encoder, num_classes, learning_rate, compile)

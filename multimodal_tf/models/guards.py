@@ -102,3 +102,19 @@ class InputGuard(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "field": self.field}
+
+
+def guarded_sequential(modality: str, input_shape, layers, guard: bool, name: str):
+    """A `keras.Sequential` encoder: the input named `modality`, an `InputGuard` if `guard`, `layers`.
+
+    Args:
+        modality: the input's name (`"image"`, `"sequence"`).
+        input_shape: the input's shape without the batch axis.
+        layers: the encoder's layers.
+        guard: whether an `InputGuard` refuses non-finite input first.
+        name: the model's name.
+    """
+    guard_layers = [InputGuard(modality, name="input_guard")] if guard else []
+    return keras.Sequential(
+        [keras.Input(shape=input_shape, name=modality), *guard_layers, *layers], name=name
+    )

@@ -56,7 +56,7 @@ def compile_classifier(model, *, optimizer="adam", learning_rate: float | None =
 
 
 def finish_sequential_classifier(
-    encoder, num_classes: int, *, learning_rate: float | None = None, compile: bool = True
+    encoder, num_classes: int, learning_rate: float | None = None, compile: bool = True
 ):
     """Turns a Sequential encoder into a classifier: adds the head, compiles.
 
@@ -69,6 +69,7 @@ def finish_sequential_classifier(
     Returns:
         `encoder`, now ending in the float32 softmax layer.
     """
+    num_classes = check_positive_int("num_classes", num_classes)
     encoder.add(classification_layer(num_classes))
     if compile:
         compile_classifier(encoder, learning_rate=learning_rate)

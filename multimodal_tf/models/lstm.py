@@ -20,7 +20,7 @@ import math
 import keras
 
 from multimodal_tf.models.dtypes import accepts_dtype
-from multimodal_tf.models.guards import InputGuard
+from multimodal_tf.models.guards import guarded_sequential
 from multimodal_tf.models.heads import finish_sequential_classifier
 from multimodal_tf.validation import (
     check_positive_int,
@@ -144,13 +144,8 @@ def build_sequence_encoder(
         `(batch, units[-1])` features (twice that when bidirectional).
     """
     config = config or SequenceEncoderConfig()
-    return keras.Sequential(
-        [
-            keras.Input(shape=config.input_shape, name="sequence"),
-            *([InputGuard("sequence", name="input_guard")] if guard else []),
-            *sequence_encoder_layers(config),
-        ],
-        name=name,
+    return guarded_sequential(
+        "sequence", config.input_shape, sequence_encoder_layers(config), guard, name
     )
 
 
@@ -197,19 +192,14 @@ def build_lstm_classifier(
     (1, 9)
     """
     config = SequenceEncoderConfig(
-        sequence_length=sequence_length,
-        num_features=num_features,
-        units=units,
-        bidirectional=bidirectional,
-        dropout=dropout,
-        mask_value=mask_value,
-        feature_mean=feature_mean,
-        feature_variance=feature_variance,
+        sequence_length,
+        num_features,
+        units,
+        bidirectional,
+        dropout,
+        mask_value,
+        feature_mean,
+        feature_variance,
     )
-    num_classes = check_positive_int("num_classes", num_classes)
-    return finish_sequential_classifier(
-        build_sequence_encoder(config, name="lstm_classifier", guard=True),
-        num_classes,
-        learning_rate=learning_rate,
-        compile=compile,
-    )
+    encoder = build_sequence_encoder(config, name="lstm_classifier", guard=True)
+    return finish_sequential_classifier(encoder, num_classes, learning_rate, compile)

@@ -258,14 +258,7 @@ def test_fashion_mnist_with_a_network_but_no_local_files_takes_the_official_down
 
 
 def test_download_host_check_is_quick_and_defers_to_a_proxy(monkeypatch):
-    for name in (
-        "https_proxy",
-        "HTTPS_PROXY",
-        "http_proxy",
-        "HTTP_PROXY",
-        "all_proxy",
-        "ALL_PROXY",
-    ):
+    for name in fashion_mnist.PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     assert fashion_mnist.download_host_answers("http://host.invalid/", timeout=1.0) is False
     monkeypatch.setenv("https_proxy", "http://proxy.invalid:3128")

@@ -15,15 +15,20 @@ def first_batch(dataset):
 def test_tfds_splits_stream_as_model_inputs(data_dir):
     prepare("twemoji_categories", data_dir)
     preprocessor = build_text_preprocessor(TINY_VOCAB, sequence_length=12)
-    features, labels = first_batch(
-        load_split(
-            "twemoji_categories",
-            "test",
-            data_dir=data_dir,
-            text_preprocessor=preprocessor,
-            batch_size=5,
+
+    def batch(**options):
+        return first_batch(
+            load_split(
+                "twemoji_categories",
+                "test",
+                data_dir=data_dir,
+                text_preprocessor=preprocessor,
+                batch_size=5,
+                **options,
+            )
         )
-    )
+
+    features, labels = batch()
     assert set(features) == {
         "image",
         "image_present",
@@ -36,16 +41,7 @@ def test_tfds_splits_stream_as_model_inputs(data_dir):
         features["image"].shape == (5, 64, 64, 3) and 0.0 <= float(np.min(features["image"])) <= 1.0
     )
     assert labels.shape == (5,)
-    image_only, _ = first_batch(
-        load_split(
-            "twemoji_categories",
-            "test",
-            data_dir=data_dir,
-            text_preprocessor=preprocessor,
-            batch_size=5,
-            absent=("text",),
-        )
-    )
+    image_only, _ = batch(absent=("text",))
     np.testing.assert_array_equal(image_only["text_present"], 0.0)
     np.testing.assert_array_equal(image_only["padding_mask"][:, 2:], 0)  # [CLS] [SEP] only
     np.testing.assert_array_equal(image_only["image"], features["image"])

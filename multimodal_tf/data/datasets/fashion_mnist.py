@@ -30,6 +30,14 @@ import tensorflow_datasets as tfds
 DEBIAN_FOLDER = "/usr/share/datasets/fashion-mnist"
 FOLDER_VARIABLE = "MULTIMODAL_TF_FASHION_MNIST_DIR"
 NETWORK_CHECK_SECONDS = 5.0
+PROXY_VARIABLES = (
+    "https_proxy",
+    "http_proxy",
+    "all_proxy",
+    "HTTPS_PROXY",
+    "HTTP_PROXY",
+    "ALL_PROXY",
+)
 INSTALL_COMMAND = "apt-get install dataset-fashion-mnist"
 FASHION_MNIST_CLASSES = (
     "T-shirt/top",
@@ -146,17 +154,7 @@ def download_host_answers(url: str, timeout: float = NETWORK_CHECK_SECONDS) -> b
     Behind a proxy (`$https_proxy`, `$http_proxy`, `$all_proxy`) the direct
     connection says nothing, so the answer is True and the download decides.
     """
-    if any(
-        os.environ.get(name)
-        for name in (
-            "https_proxy",
-            "HTTPS_PROXY",
-            "http_proxy",
-            "HTTP_PROXY",
-            "all_proxy",
-            "ALL_PROXY",
-        )
-    ):
+    if any(os.environ.get(name) for name in PROXY_VARIABLES):
         return True
     parts = urllib.parse.urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
