@@ -22,6 +22,7 @@ import keras
 import keras_hub
 
 from multimodal_tf.models.dtypes import accepts_dtype
+from multimodal_tf.models.frozen import FrozenInference
 from multimodal_tf.models.heads import classification_layer, compile_classifier
 from multimodal_tf.validation import check_choice, check_positive_int, check_rate
 
@@ -177,12 +178,16 @@ def build_text_encoder(config: TextEncoderConfig | None = None, name: str = "tex
     """
     config = config or TextEncoderConfig()
     backbone = load_bert_backbone(config)
-    backbone.trainable = not config.freeze
     if config.pooling != "pooled":
         # The pooler is unused: keep it out of the trainable weights.
         backbone.get_layer("pooled_dense").trainable = False
     inputs = text_inputs(config.sequence_length)
-    outputs = backbone(inputs)
+    # A frozen backbone runs in inference mode, its dropout off (keras.io's
+    # transfer-learning rule): its outputs are then a fixed function of the
+    # text, which the training engine can compute once (training.feature_cache).
+    outputs = (FrozenInference(backbone, name="frozen_backbone") if config.freeze else backbone)(
+        inputs
+    )
     if config.pooling == "pooled":
         features = outputs["pooled_output"]
     elif config.pooling == "cls":

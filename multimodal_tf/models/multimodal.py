@@ -82,6 +82,23 @@ _ENCODER_BUILDERS = {
 }
 
 
+def _encode(modality: str, config, encoder_input):
+    """The modality's encoder applied to its input.
+
+    The text encoder's dropout is a layer of this model (`text_dropout`), so
+    that a frozen text encoder is a fixed function of the text, whose outputs
+    the training engine can compute once (`training.feature_cache`).
+    """
+    if modality != "text":
+        return _ENCODER_BUILDERS[modality](config, name=f"{modality}_encoder")(encoder_input)
+    encoded = build_text_encoder(dataclasses.replace(config, dropout=0.0), name="text_encoder")(
+        encoder_input
+    )
+    if config.dropout:
+        encoded = keras.layers.Dropout(config.dropout, name="text_dropout")(encoded)
+    return encoded
+
+
 @accepts_dtype
 def build_multimodal_model(
     num_classes: int,
@@ -158,9 +175,7 @@ def build_multimodal_model(
             encoder_input = InputGuard(modality, name=f"{modality}_guard")(
                 modality_inputs[modality], presence
             )
-        features.append(
-            _ENCODER_BUILDERS[modality](config, name=f"{modality}_encoder")(encoder_input)
-        )
+        features.append(_encode(modality, config, encoder_input))
         flags.append(presence)
 
     presence_matrix = keras.layers.Concatenate(name="presence")(

@@ -1,4 +1,5 @@
 import keras
+import keras_hub
 import numpy as np
 import pytest
 from safetensors.numpy import load_file
@@ -54,7 +55,8 @@ def test_fine_tuning_defaults_to_a_small_adamw_learning_rate(minilm_classifier):
 def test_frozen_encoder_keeps_its_weights():
     keras.utils.set_random_seed(0)
     model = build_bert_classifier(2, freeze_encoder=True, **TINY_TEXT)
-    backbone = model.get_layer("text_encoder").get_layer("bert_backbone")
+    backbone = model.get_layer("text_encoder").get_layer("frozen_backbone").layer
+    assert isinstance(backbone, keras_hub.models.BertBackbone)
     before = [weight.numpy().copy() for weight in backbone.weights]
     head_before = model.get_layer("predictions").kernel.numpy().copy()
     inputs, labels = make_data("bert", n=16)
@@ -62,6 +64,9 @@ def test_frozen_encoder_keeps_its_weights():
     for old, new in zip(before, backbone.weights):
         np.testing.assert_array_equal(old, new.numpy())
     assert not np.array_equal(head_before, model.get_layer("predictions").kernel.numpy())
+    # Frozen means inference mode too: the encoder's dropout is off in training.
+    encoder = model.get_layer("text_encoder")
+    np.testing.assert_array_equal(encoder(inputs, training=True), encoder(inputs, training=False))
 
 
 @pytest.mark.parametrize("pooling", ["pooled", "cls", "mean"])

@@ -2,6 +2,7 @@
 
 import functools
 
+import keras
 import numpy as np
 import pytest
 
@@ -15,6 +16,7 @@ from multimodal_tf.models import (
     build_text_encoder,
 )
 from multimodal_tf.models.dtypes import dtype_policy_scope
+from multimodal_tf.models.frozen import FrozenInference
 from tests.helpers import (
     BUILDERS,
     IMAGE_SHAPE,
@@ -57,6 +59,10 @@ LAYERS = {
         lambda dtype: _under_global_policy(dtype, InputGuard, "image"),
         (RNG.uniform(size=(4, 3, 2)).astype("float32"), PRESENCE[:, 0]),
     ),
+    "frozen_inference": (
+        lambda dtype: FrozenInference(keras.layers.Dense(4, dtype=dtype), dtype=dtype),
+        RNG.normal(size=(4, 5)).astype("float32"),
+    ),
     "masked_mean_pooling": (
         _with_dtype(MaskedMeanPooling),
         (RNG.normal(size=(4, 5, 6)).astype("float32"), np.array([[1, 1, 0, 0, 0]] * 4, "int32")),
@@ -78,13 +84,15 @@ def _tiny_encoder(kind, dtype):
         return build_image_encoder(ImageEncoderConfig(**TINY_IMAGE), dtype=dtype)
     if kind == "sequence_encoder":
         return build_sequence_encoder(SequenceEncoderConfig(**TINY_SEQUENCE), dtype=dtype)
-    return build_text_encoder(TextEncoderConfig(**TINY_TEXT), dtype=dtype)
+    freeze = kind == "frozen_text_encoder"
+    return build_text_encoder(TextEncoderConfig(**TINY_TEXT, freeze=freeze), dtype=dtype)
 
 
 ENCODER_INPUTS = {
     "image_encoder": RNG.uniform(size=(4, *IMAGE_SHAPE)).astype("float32"),
     "sequence_encoder": RNG.normal(size=(4, *SEQUENCE_SHAPE)).astype("float32"),
     "text_encoder": make_data("bert", n=4)[0],
+    "frozen_text_encoder": make_data("bert", n=4)[0],
 }
 
 
