@@ -145,6 +145,12 @@ def _add_run_arguments(parser):
         help="AdamW's weight decay (default: 0.01)",
     )
     parser.add_argument(
+        "--no-feature-cache",
+        dest="feature_cache",
+        action="store_false",
+        help="run a frozen text encoder on every batch instead of once per text (slower; same model)",
+    )
+    parser.add_argument(
         "--steps-per-execution",
         type=_positive_int,
         default=None,

@@ -1,4 +1,4 @@
-"""`python -m bench document|document-lstm|pipeline|precision|guard|tuner|gpu [--record]`."""
+"""`python -m bench document|document-lstm|pipeline|precision|guard|tuner|gpu|main-job [--record]`."""
 
 from __future__ import annotations
 
@@ -11,13 +11,25 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
         "benchmark",
-        choices=("document", "document-lstm", "pipeline", "precision", "guard", "tuner", "gpu"),
+        choices=(
+            "document",
+            "document-lstm",
+            "pipeline",
+            "precision",
+            "guard",
+            "tuner",
+            "gpu",
+            "main-job",
+        ),
     )
     parser.add_argument(
-        "--epochs", type=int, default=10, help="document, document-lstm: epochs of each side"
+        "--epochs",
+        type=int,
+        default=None,
+        help="document, document-lstm: epochs of each side (default 10); main-job: default the dataset's",
     )
     parser.add_argument(
-        "--limit", type=int, default=None, help="document: first N training images only"
+        "--limit", type=int, default=None, help="document, main-job: first N training examples only"
     )
     parser.add_argument(
         "--steps", type=int, default=50, help="gpu, precision: training steps per timed epoch"
@@ -26,7 +38,10 @@ def main(argv=None):
         "--steps-per-execution", type=int, default=1, help="gpu: batches per compiled call"
     )
     parser.add_argument(
-        "--repeats", type=int, default=3, help="timed repetitions per figure (median)"
+        "--repeats",
+        type=int,
+        default=None,
+        help="timed repetitions per figure (median; default 3, main-job 1)",
     )
     parser.add_argument(
         "--kinds",
@@ -49,31 +64,37 @@ def main(argv=None):
         args.benchmark, "cnn,lstm,bert,fusion"
     )
     kinds = tuple(kind for kind in (args.kinds or default_kinds).split(",") if kind)
+    repeats = args.repeats or (1 if args.benchmark == "main-job" else 3)
+    epochs = args.epochs or (None if args.benchmark == "main-job" else 10)
     if args.benchmark == "document":
         from bench import document
 
-        document.run(rows, epochs=args.epochs, limit=args.limit)
+        document.run(rows, epochs=epochs, limit=args.limit)
     elif args.benchmark == "document-lstm":
         from bench import document
 
-        document.run_lstm(rows, epochs=args.epochs)
+        document.run_lstm(rows, epochs=epochs)
+    elif args.benchmark == "main-job":
+        from bench import main_job
+
+        main_job.run(rows, epochs=epochs, repeats=repeats, data_dir=args.data_dir, limit=args.limit)
     elif args.benchmark == "pipeline":
         from bench import pipeline
 
-        pipeline.run(rows, data_dir=args.data_dir, repeats=args.repeats)
+        pipeline.run(rows, data_dir=args.data_dir, repeats=repeats)
     elif args.benchmark == "precision":
         from bench import precision
 
         precision.run(
             rows,
             kinds=kinds,
-            repeats=args.repeats,
+            repeats=repeats,
             steps=args.steps if "--steps" in sys.argv else None,
         )
     elif args.benchmark == "guard":
         from bench import guard
 
-        guard.run(rows, kinds=kinds, repeats=args.repeats)
+        guard.run(rows, kinds=kinds, repeats=repeats)
     elif args.benchmark == "tuner":
         from bench import tuner
 
@@ -85,7 +106,7 @@ def main(argv=None):
         gpu.run(
             rows,
             kinds=kinds,
-            repeats=args.repeats,
+            repeats=repeats,
             steps=args.steps,
             steps_per_execution=args.steps_per_execution,
         )

@@ -9,6 +9,8 @@ subclasses: a subclass cannot move here.)
 
 from __future__ import annotations
 
+import contextlib
+
 
 def all_layers(model) -> list:
     """`model` and every layer nested in it, at any depth, each once.
@@ -42,3 +44,32 @@ def build_from_batch_instead(model, batch, strategy) -> None:
             model._symbolic_build(data_batch=batch)
 
     model._maybe_symbolic_build = build
+
+
+def call_tensors(layer) -> tuple:
+    """`(inputs, outputs)`: the flat tensors of `layer`'s one call inside `model`'s graph.
+
+    For a nested functional model, the public `input` and `output` are its own
+    graph's tensors, not those it was called on: only its inbound node knows.
+
+    Raises:
+        ValueError: the layer is called more than once (or never).
+    """
+    nodes = layer._inbound_nodes
+    if len(nodes) != 1:
+        raise ValueError(f"layer {layer.name!r} is called {len(nodes)} times; expected once.")
+    return list(nodes[0].input_tensors), list(nodes[0].output_tensors)
+
+
+@contextlib.contextmanager
+def replaced_call(layer, call):
+    """Within the block, `layer` runs `call(original_call, *args, **kwargs)`.
+
+    Relies on `Layer.__call__` calling `self.call`, looked up on the instance.
+    """
+    original = layer.call
+    layer.__dict__["call"] = lambda *args, **kwargs: call(original, *args, **kwargs)
+    try:
+        yield
+    finally:
+        layer.__dict__.pop("call", None)

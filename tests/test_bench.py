@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from bench import common, document, guard, precision
+from bench import common, document, guard, main_job, precision
 
 
 def test_document_vs_us_row_and_the_results_table(tmp_path):
@@ -42,3 +42,15 @@ def test_guard_row_compares_the_model_with_and_without_its_guard():
     assert row[0] == "guard-cnn" and re.fullmatch(r"guarded \d+/s vs unguarded \d+/s", row[2])
     with pytest.raises(ValueError, match="cnn and/or lstm"):
         guard.run(rows, kinds=("bert",))
+
+
+@pytest.mark.slow  # two real runs of the main job's model (about a minute)
+def test_main_job_row_times_the_feature_cache_on_and_off(data_dir):
+    rows = common.Rows(command="python -m bench main-job", device="test machine")
+    main_job.run(rows, epochs=1, limit=64, test_limit=32, data_dir=data_dir)
+    [row] = rows.rows
+    assert row[0] == "main-job" and "feature cache on vs off" in row[1]
+    assert re.fullmatch(
+        r"\d+ s \(features \d+ s\) vs \d+ s; test accuracy 0\.\d{4} vs 0\.\d{4}", row[2]
+    ), row[2]
+    assert re.fullmatch(r"\d+\.\d\dx", row[3])

@@ -9,10 +9,9 @@ from multimodal_tf.explain.model_access import (
     as_batch_of_one,
     check_tensorflow_backend,
     output_kind,
-    replaced_call,
     target_class,
 )
-from multimodal_tf.keras_internals import all_layers
+from multimodal_tf.keras_internals import all_layers, replaced_call
 
 
 def grad_cam(

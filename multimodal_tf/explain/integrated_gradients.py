@@ -12,10 +12,10 @@ from multimodal_tf.explain.model_access import (
     as_batch_of_one,
     check_tensorflow_backend,
     output_kind,
-    replaced_call,
     target_class,
     token_embedding_layer,
 )
+from multimodal_tf.keras_internals import replaced_call
 from multimodal_tf.validation import check_choice, check_positive_int
 
 

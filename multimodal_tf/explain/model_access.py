@@ -48,17 +48,6 @@ def output_kind(model, output: str):
         layer.activation = keras.activations.softmax
 
 
-@contextlib.contextmanager
-def replaced_call(layer, call):
-    """Within the block, `layer` runs `call(original_call, *args, **kwargs)`."""
-    original = layer.call
-    layer.__dict__["call"] = lambda *args, **kwargs: call(original, *args, **kwargs)
-    try:
-        yield
-    finally:
-        layer.__dict__.pop("call", None)
-
-
 def token_embedding_layer(model):
     import keras_hub
 

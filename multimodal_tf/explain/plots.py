@@ -18,8 +18,9 @@ def plot_image_attribution(
 ):
     """The image with a heat map over it (Grad-CAM, or |IG| summed over channels).
 
-    The heat map is scaled to its 99th percentile and drawn more opaque where
-    it is higher, so the image stays visible where nothing is attributed.
+    The image is drawn in grey, the heat map in colour over it, scaled to its
+    99th percentile and more opaque where it is higher, so the image stays
+    visible where nothing is attributed.
 
     Args:
         image: `(height, width, channels)` in [0, 1] or uint8.
@@ -44,10 +45,11 @@ def plot_image_attribution(
             f"`heatmap` must be {image.shape[:2]} like the image, got {heatmap.shape}."
         )
     shown = image.astype("float32") / (255.0 if image.dtype == np.uint8 else 1.0)
-    ax.imshow(
-        shown[..., 0] if shown.shape[-1] == 1 else shown,
-        cmap="gray" if shown.shape[-1] == 1 else None,
+    # In grey, so that every colour on the plot is the heat map's.
+    grey = (
+        shown[..., 0] if shown.shape[-1] == 1 else shown[..., :3] @ np.array([0.299, 0.587, 0.114])
     )
+    ax.imshow(grey, cmap="gray", vmin=0.0, vmax=1.0)
     top = float(np.percentile(heatmap, 99)) or float(heatmap.max()) or 1.0
     scaled = np.clip(heatmap / top, 0.0, 1.0)
     overlay = plt.get_cmap("jet")(scaled)
@@ -124,12 +126,16 @@ def plot_sequence_attribution(
     Returns:
         The axis.
     """
+    from matplotlib.ticker import MaxNLocator
+
     attribution = np.asarray(attribution, dtype="float32")
     if attribution.ndim != 2:
         raise ValueError(f"`attribution` must be (time, features), got shape {attribution.shape}.")
     ax = _axis(ax, (6, 3))
     scale = float(np.abs(attribution).max()) or 1.0
-    ax.imshow(attribution.T, cmap="bwr", vmin=-scale, vmax=scale, aspect="auto")
+    image = ax.imshow(attribution.T, cmap="bwr", vmin=-scale, vmax=scale, aspect="auto")
+    ax.figure.colorbar(image, ax=ax, label="attribution (red: for the class)")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("time step")
     ax.set_ylabel("feature")
     if feature_names is not None:

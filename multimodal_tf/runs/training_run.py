@@ -37,7 +37,13 @@ class RunInputs:
     validation_data: object
 
 
-def prepare_run(config: RunConfig) -> RunInputs:
+def prepare_run(config: RunConfig, raw_text: bool = False) -> RunInputs:
+    """The run's strategy, dataset facts, tokeniser and training data.
+
+    With `raw_text`, the datasets keep the raw `"text"` strings for
+    `train(..., text_preprocessor=...)` to tokenise, or to cache the frozen
+    text encoder's outputs (`training.feature_cache`).
+    """
     strategy = make_strategy(config.strategy)  # first: a cluster must exist before any op
     replicas = strategy.num_replicas_in_sync if strategy is not None else 1
     if config.batch_size % replicas:
@@ -50,13 +56,14 @@ def prepare_run(config: RunConfig) -> RunInputs:
     checkpoint = minilm_checkpoint() if "text" in config.modalities else None
     preprocessor = text_preprocessor_for(config, checkpoint)
     train_split, validation_split = training_splits(config)
+    data_preprocessor = None if raw_text else preprocessor
     return RunInputs(
         strategy,
         facts,
         checkpoint,
         preprocessor,
-        train_data=run_split(config, train_split, preprocessor, shuffle=True),
-        validation_data=run_split(config, validation_split, preprocessor)
+        train_data=run_split(config, train_split, data_preprocessor, shuffle=True),
+        validation_data=run_split(config, validation_split, data_preprocessor)
         if validation_split
         else None,
     )
@@ -131,7 +138,7 @@ def train_run(
                 f"({folder.seconds_before:.0f} s trained before)",
                 flush=True,
             )
-        inputs = prepare_run(config)
+        inputs = prepare_run(config, raw_text=True)
         try:
             result = train(
                 lambda: build_run_model(config, inputs.facts, inputs.checkpoint),
@@ -144,6 +151,7 @@ def train_run(
                 ),
                 validation_data=inputs.validation_data,
                 callbacks=[ProgressRecorder(folder)],
+                text_preprocessor=inputs.preprocessor,
             )
         except NonFiniteLossError:
             remove_training_state(
@@ -163,6 +171,8 @@ def train_run(
                 "jit_compile": result.jit_compile,
                 "strategy": result.strategy,
                 "replicas": result.replicas,
+                "feature_cache": result.feature_cache,
+                "feature_seconds": result.feature_seconds,
             },
         )
         remove_backup(folder.path)

@@ -84,13 +84,38 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
             )
 
 
-def make_callbacks(config: TrainingConfig, validation: bool) -> list:
+class BestModelCheckpoint(keras.callbacks.Callback):
+    """Saves `model` (default: the model being fitted) whenever `monitor` reaches a new low.
+
+    Keras' `ModelCheckpoint` saves the model being fitted; when that is the
+    head of a model whose frozen encoder is cached, the file must hold the
+    whole model, raw inputs in.
+
+    Args:
+        path: the `.keras` file.
+        monitor: the logged loss to watch (`"val_loss"` or `"loss"`).
+        model: the model to save.
+    """
+
+    def __init__(self, path: str, monitor: str, model=None):
+        super().__init__()
+        self.path, self.monitor, self.saved_model, self.best = path, monitor, model, np.inf
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is not None and float(value) < self.best:
+            self.best = float(value)
+            (self.saved_model or self.model).save(self.path)
+
+
+def make_callbacks(config: TrainingConfig, validation: bool, saved_model=None) -> list:
     """TensorBoard, best-model checkpoint, backup and early stopping.
 
     Args:
         config: says which, and where (`output_dir`).
         validation: whether validation data is given; the checkpoint and
             early stopping then watch `val_loss`, else the training loss.
+        saved_model: the model the checkpoint saves (default: the one fitted).
 
     Returns:
         A list of `keras.callbacks.Callback` (the progress bar is Keras'
@@ -112,10 +137,8 @@ def make_callbacks(config: TrainingConfig, validation: bool) -> list:
             )
         if config.checkpoint:
             callbacks.append(
-                keras.callbacks.ModelCheckpoint(
-                    os.path.join(config.output_dir, CHECKPOINT_FILE),
-                    monitor=monitor,
-                    save_best_only=True,
+                BestModelCheckpoint(
+                    os.path.join(config.output_dir, CHECKPOINT_FILE), monitor, saved_model
                 )
             )
     if config.early_stopping_patience is not None:

@@ -43,7 +43,9 @@ def resolve_jit_compile(model, jit_compile="auto"):
     return not any(isinstance(layer, SLOW_UNDER_XLA_ON_CPU) for layer in layers)
 
 
-def compile_model(model, config: TrainingConfig, steps_per_epoch: int | None = None):
+def compile_model(
+    model, config: TrainingConfig, steps_per_epoch: int | None = None, builder_model=None
+):
     """Compiles `model` for training as `config` says (in place).
 
     The loss is the model's own if it was compiled, else sparse categorical
@@ -51,13 +53,22 @@ def compile_model(model, config: TrainingConfig, steps_per_epoch: int | None = N
     optimizer is wrapped in a `LossScaleOptimizer` so that small float16
     gradients do not underflow.
 
+    Args:
+        model: the model to compile.
+        config: the training configuration.
+        steps_per_epoch: needed for a warmup schedule.
+        builder_model: the model whose builder's choices (optimizer, learning
+            rate, loss) apply, when `model` trains on its behalf (the head of
+            a model whose frozen encoder is cached); default `model`.
+
     Returns:
         `model`.
     """
-    optimizer = make_optimizer(model, config, steps_per_epoch)
+    builder_model = builder_model or model
+    optimizer = make_optimizer(builder_model, config, steps_per_epoch)
     if model_policy(model) == "mixed_float16":
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-    loss = getattr(model, "loss", None) or "sparse_categorical_crossentropy"
+    loss = getattr(builder_model, "loss", None) or "sparse_categorical_crossentropy"
     model.compile(
         optimizer=optimizer,
         loss=loss,

@@ -52,6 +52,10 @@ class TrainingOptions:
         early_stopping_patience: epochs without improvement before
             stopping (restoring the best weights); None: never stop early.
         seed: seeds weights, dropout and Keras' shuffling.
+        feature_cache: where a frozen text encoder reads raw-text data
+            (`train(..., text_preprocessor=...)`), compute its outputs once
+            and train the rest on them (`training.feature_cache`); False
+            runs the encoder on every batch.
     """
 
     epochs: int = 10
@@ -65,6 +69,7 @@ class TrainingOptions:
     steps_per_execution: int = 1
     early_stopping_patience: int | None = None
     seed: int = 0
+    feature_cache: bool = True
 
     def __post_init__(self):
         check_positive_int("epochs", self.epochs)
@@ -89,6 +94,8 @@ class TrainingOptions:
         check_positive_int("steps_per_execution", self.steps_per_execution)
         check_positive_int("early_stopping_patience", self.early_stopping_patience, allow_none=True)
         check_seed(self.seed)
+        if not isinstance(self.feature_cache, bool):
+            raise ValueError(f"`feature_cache` must be True or False, got {self.feature_cache!r}.")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -144,6 +151,9 @@ class TrainingResult:
         strategy: the distribution strategy's class name.
         replicas: replicas in sync.
         seconds: wall-clock seconds of `fit`.
+        feature_cache: whether a frozen encoder's outputs were computed once
+            (`training.feature_cache`), and `feature_seconds` how long that took
+            (inside `seconds`).
     """
 
     model: keras.Model
@@ -153,3 +163,5 @@ class TrainingResult:
     strategy: str
     replicas: int
     seconds: float
+    feature_cache: bool = False
+    feature_seconds: float = 0.0

@@ -15,6 +15,7 @@ from multimodal_tf.training.distribute import (
     make_strategy,
     strategy_scope,
 )
+from multimodal_tf.training.feature_cache import text_inputs_for
 from multimodal_tf.training.precision import build_under_precision, precision_scope
 
 
@@ -35,6 +36,7 @@ def fit(
     callbacks=(),
     steps_per_epoch=None,
     initial_epoch: int = 0,
+    whole_model=None,
 ):
     """Compiles `model` for `config` and fits it.
 
@@ -50,6 +52,9 @@ def fit(
         callbacks: more callbacks, run after the engine's.
         steps_per_epoch: only for data of unknown cardinality.
         initial_epoch: the epoch to start from (Hyperband continues trials).
+        whole_model: when `model` is the head of a model whose frozen encoder
+            is cached, that model: its builder's optimizer applies, and the
+            best-model checkpoint saves it.
 
     Returns:
         The `keras.callbacks.History`.
@@ -58,7 +63,7 @@ def fit(
     # The optimizer's variables must live where the model's do (a tuner
     # builds under its strategy but fits outside that scope).
     with strategy_scope(distribute_strategy_of(model)):
-        compile_model(model, config, steps)
+        compile_model(model, config, steps, builder_model=whole_model)
     build_before_multiworker_fit(model, train_data)
     return model.fit(
         train_data,
@@ -66,7 +71,7 @@ def fit(
         epochs=config.epochs,
         initial_epoch=initial_epoch,
         steps_per_epoch=steps_per_epoch,
-        callbacks=[*make_callbacks(config, validation_data is not None), *callbacks],
+        callbacks=[*make_callbacks(config, validation_data is not None, whole_model), *callbacks],
         verbose=config.verbose,
         shuffle=False,
     )
@@ -79,6 +84,7 @@ def train(
     validation_data=None,
     callbacks=(),
     steps_per_epoch=None,
+    text_preprocessor=None,
 ) -> TrainingResult:
     """Builds a model under the right precision and strategy, and trains it.
 
@@ -93,6 +99,11 @@ def train(
         validation_data: optional validation dataset.
         callbacks: more Keras callbacks.
         steps_per_epoch: only for data of unknown cardinality.
+        text_preprocessor: given, the datasets carry raw `"text"` strings,
+            which this preprocessor tokenises; and where the model's text
+            encoder is frozen and `config.feature_cache` is on, its outputs
+            are computed once per distinct text instead
+            (`training.feature_cache`; one device only).
 
     Returns:
         A `TrainingResult`.
@@ -108,7 +119,19 @@ def train(
         model, precision = build_under_precision(build_model, config.precision, config.seed)
     with precision_scope(precision), strategy_scope(strategy):
         started = time.perf_counter()
-        history = fit(model, train_data, config, validation_data, callbacks, steps_per_epoch)
+        with text_inputs_for(
+            model, train_data, validation_data, text_preprocessor, config
+        ) as inputs:
+            feature_seconds = time.perf_counter() - started
+            history = fit(
+                inputs.fit_model,
+                inputs.train_data,
+                config,
+                inputs.validation_data,
+                callbacks,
+                steps_per_epoch,
+                whole_model=model if inputs.cached else None,
+            )
         seconds = time.perf_counter() - started
     return TrainingResult(
         model=model,
@@ -118,4 +141,6 @@ def train(
         strategy=type(strategy).__name__ if strategy is not None else "none",
         replicas=strategy.num_replicas_in_sync if strategy is not None else 1,
         seconds=seconds,
+        feature_cache=inputs.cached,
+        feature_seconds=round(feature_seconds, 1) if inputs.cached else 0.0,
     )

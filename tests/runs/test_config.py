@@ -30,6 +30,7 @@ def test_every_training_option_reaches_the_training_config():
         "steps_per_execution": 3,
         "early_stopping_patience": 2,
         "seed": 7,
+        "feature_cache": False,
     }
     assert set(options) == {field.name for field in dataclasses.fields(TrainingOptions)}
     engine = training_config(

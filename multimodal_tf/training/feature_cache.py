@@ -1,0 +1,335 @@
+"""Frozen encoders computed once: the classic feature-extraction fast path.
+
+When a model's text encoder is frozen (its backbone a `FrozenInference`,
+nothing stochastic in it: `models.frozen.is_frozen_feature_extractor`), its
+output depends on the text alone. Running it on every batch of every epoch
+repeats the same work; about 80% of the main job's training step was that
+forward pass. Here it runs once per distinct text, and the rest of the model
+(the same layers, so the same weights) trains on the stored outputs
+(Chollet, *Deep Learning with Python*, ch. 8, "feature extraction").
+
+What is learned is unchanged: an absent text is the empty string, as the
+pipelines make it, so its row is the encoder's output for `""`, the input
+the full model would have seen; modality dropout and presence flags act
+inside the model, after the encoder. The model that is saved, evaluated and
+exported is still the whole model, raw inputs in.
+
+Memory is bounded: the outputs take `texts x width x 4` bytes (3,076 texts x
+384 = 4.7 MB for the main job). Above `memory_limit_bytes` they go to a
+`.npy` file on disk (its free space checked first) and are read a batch at
+a time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import shutil
+import tempfile
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from multimodal_tf.data.batches import tokenise, tokenise_batches
+from multimodal_tf.keras_internals import call_tensors, replaced_call
+from multimodal_tf.models.dtypes import model_policy
+from multimodal_tf.models.frozen import is_frozen_feature_extractor
+
+TEXT_INPUTS = ("token_ids", "padding_mask", "segment_ids")
+MEMORY_LIMIT_BYTES = 256 * 2**20
+FEATURES_FILE = "text_features.npy"
+
+
+def frozen_text_encoder(model):
+    """The model's frozen text encoder, or None: a top-level layer that is a fixed function
+    (`is_frozen_feature_extractor`) of the model's token inputs."""
+    if not isinstance(getattr(model, "input", None), dict) or not set(TEXT_INPUTS) <= set(
+        model.input
+    ):
+        return None
+    token_inputs = {id(model.input[name]) for name in TEXT_INPUTS}
+    for layer in model.layers:
+        if not is_frozen_feature_extractor(layer):
+            continue
+        try:
+            inbound, _ = call_tensors(layer)
+        except ValueError:
+            continue
+        if {id(tensor) for tensor in inbound} == token_inputs:
+            return layer
+    return None
+
+
+@dataclasses.dataclass
+class TextFeatures:
+    """A frozen text encoder's outputs, one row per distinct text (row 0: the empty text).
+
+    Attributes:
+        texts: the texts, in row order.
+        values: `(rows, width)` float32, in memory or a memory-mapped `.npy` file.
+        path: the `.npy` file, or None in memory.
+    """
+
+    texts: list
+    values: np.ndarray
+    path: str | None = None
+
+    def lookup_table(self):
+        keys = tf.constant(self.texts, tf.string)
+        rows = tf.range(len(self.texts), dtype=tf.int64)
+        return tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(keys, rows), default_value=-1
+        )
+
+
+def compute_text_features(
+    encoder,
+    preprocessor,
+    texts,
+    *,
+    batch_size: int = 256,
+    memory_limit_bytes: int = MEMORY_LIMIT_BYTES,
+    folder: str | None = None,
+) -> TextFeatures:
+    """Runs the frozen `encoder` once over every distinct text (and `""`).
+
+    Args:
+        encoder: the frozen text encoder (token inputs in, `(batch, width)` out).
+        preprocessor: the model's text preprocessor (strings in, token inputs out).
+        texts: the texts, repeats allowed (strings or UTF-8 bytes).
+        batch_size: texts per forward pass.
+        memory_limit_bytes: above this size the outputs go to disk.
+        folder: where the `.npy` file goes when they do.
+
+    Returns:
+        `TextFeatures`.
+
+    Raises:
+        ValueError: too large for memory with no `folder`, or not enough
+            free disk space there; the message says how much is needed.
+    """
+    decoded = {text.decode("utf-8") if isinstance(text, bytes) else str(text) for text in texts}
+    rows = ["", *sorted(decoded - {""})]
+    width = int(encoder.outputs[0].shape[-1])  # its own graph's output: the width is the same
+    size = len(rows) * width * 4
+    path = None
+    if size <= memory_limit_bytes:
+        values = np.empty((len(rows), width), np.float32)
+    else:
+        if folder is None:
+            raise ValueError(
+                f"the text features take {size / 2**20:.0f} MiB, above the {memory_limit_bytes / 2**20:.0f} "
+                "MiB kept in memory; give a `folder` for the file, or train with --no-feature-cache."
+            )
+        os.makedirs(folder, exist_ok=True)
+        free = shutil.disk_usage(folder).free
+        if free < size * 1.1:
+            raise ValueError(
+                f"the text features need {size / 2**20:.0f} MiB on disk and {folder!r} has "
+                f"{free / 2**20:.0f} MiB free; free some space, or train with --no-feature-cache."
+            )
+        path = os.path.join(folder, FEATURES_FILE)
+        values = np.lib.format.open_memmap(
+            path, mode="w+", dtype=np.float32, shape=(len(rows), width)
+        )
+    for start in range(0, len(rows), batch_size):
+        tokens = preprocessor(tf.constant(rows[start : start + batch_size]))
+        tokens = {name: tf.cast(tensor, tf.int32) for name, tensor in tokens.items()}
+        values[start : start + len(tokens["token_ids"])] = keras.ops.convert_to_numpy(
+            keras.ops.cast(encoder(tokens, training=False), "float32")
+        )
+    if path is not None:
+        values.flush()
+    return TextFeatures(rows, values, path)
+
+
+@dataclasses.dataclass
+class CachedTraining:
+    """The part of a model that trains on cached features, and its data.
+
+    Attributes:
+        model: the whole model (what is saved).
+        head: the same layers from the encoder's output on: `head(inputs)` is
+            `model(raw inputs)` with the encoder's output given.
+        input_names: `head`'s inputs in order (the encoder's output last, as
+            `"text_features"`).
+        features: the cached encoder outputs.
+    """
+
+    model: keras.Model
+    head: keras.Model
+    input_names: list
+    features: TextFeatures
+
+    def __post_init__(self):
+        self._table = self.features.lookup_table()
+        if self.features.path is None:
+            self._stored = tf.constant(self.features.values)
+
+    def _gather(self, rows):
+        if self.features.path is None:
+            return tf.gather(self._stored, rows)
+        values = tf.numpy_function(
+            lambda r: np.asarray(self.features.values[r]), [rows], tf.float32
+        )
+        return tf.ensure_shape(
+            values, [None, self.features.values.shape[1]]
+        )  # a batch read from the file
+
+    def head_inputs(self, features: dict) -> dict:
+        """One batch's raw features (with `"text"` strings) as `head`'s inputs."""
+        rows = self._table.lookup(features["text"])
+        check = tf.debugging.assert_non_negative(rows, message="a text is not in the feature cache")
+        with tf.control_dependencies([check]):
+            rows = tf.identity(rows)
+        dtype = self.head.encoder.compute_dtype  # what the encoder hands the next layer
+        text_features = tf.cast(self._gather(rows), dtype)
+        return {
+            **{name: features[name] for name in self.input_names[:-1]},
+            "text_features": text_features,
+        }
+
+    def dataset(self, raw):
+        """`raw` batches of `(features with raw "text", label)` as `head`'s inputs."""
+        if raw is None:
+            return None
+        return raw.map(
+            lambda features, label: (self.head_inputs(features), label),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        ).prefetch(tf.data.AUTOTUNE)
+
+    def check(self, raw_batch: dict, text_preprocessor):
+        """Raises unless `head` on cached features predicts what the whole model predicts."""
+        whole = self.model(tokenise(raw_batch, text_preprocessor), training=False)
+        part = self.head(self.head_inputs(raw_batch), training=False)
+        gap = float(
+            np.max(np.abs(keras.ops.convert_to_numpy(whole) - keras.ops.convert_to_numpy(part)))
+        )
+        tolerance = 1e-4 if model_policy(self.model) == "float32" else 3e-2
+        if gap > tolerance:
+            raise RuntimeError(
+                f"the model on cached text features differs from the whole model by {gap:.2g} "
+                f"(tolerance {tolerance:g}); train with --no-feature-cache and report this."
+            )
+
+    def remove_files(self):
+        if self.features.path is not None:
+            shutil.rmtree(os.path.dirname(self.features.path), ignore_errors=True)
+
+
+@dataclasses.dataclass
+class FitInputs:
+    """What `train` fits: the model (or its head) and its data."""
+
+    fit_model: keras.Model
+    train_data: object
+    validation_data: object
+    cached: bool
+
+
+def cache_frozen_text_encoder(
+    model, text_preprocessor, datasets, *, folder=None, memory_limit_bytes=MEMORY_LIMIT_BYTES
+):
+    """The model's frozen text encoder run once over the texts of `datasets` (raw-text batches).
+
+    Returns:
+        A checked `CachedTraining`, or None when the model has no frozen text
+        encoder read only by itself (then nothing can be cached).
+    """
+    encoder = frozen_text_encoder(model)
+    if encoder is None:
+        return None
+    head, names = head_model(model, encoder)
+    texts = set()
+    for dataset in datasets:
+        if dataset is not None:
+            for batch in dataset.map(lambda features, label: features["text"]):
+                texts.update(batch.numpy().tolist())
+    features = compute_text_features(
+        encoder, text_preprocessor, texts, folder=folder, memory_limit_bytes=memory_limit_bytes
+    )
+    cached = CachedTraining(model, head, names, features)
+    first, _ = next(iter(datasets[0]))
+    cached.check(first, text_preprocessor)
+    return cached
+
+
+@contextlib.contextmanager
+def text_inputs_for(model, train_data, validation_data, text_preprocessor, config):
+    """The model and data `train` fits when the datasets carry raw text.
+
+    Without a preprocessor the data is the model's own input. With one, the
+    frozen text encoder's outputs are cached where `config.feature_cache` is
+    on, on one device, and the model has such an encoder; otherwise the text
+    is tokenised batch by batch. A file the cache wrote is removed at the end.
+
+    Yields:
+        `FitInputs`.
+    """
+    if text_preprocessor is None:
+        yield FitInputs(model, train_data, validation_data, False)
+        return
+    cached = None
+    if config.feature_cache and config.strategy == "default":
+        folder = tempfile.mkdtemp(prefix="feature_cache-", dir=config.output_dir)
+        try:
+            cached = cache_frozen_text_encoder(
+                model, text_preprocessor, [train_data, validation_data], folder=folder
+            )
+        finally:
+            if cached is None or cached.features.path is None:
+                shutil.rmtree(folder, ignore_errors=True)
+    if cached is None:
+        validation = (
+            tokenise_batches(validation_data, text_preprocessor)
+            if validation_data is not None
+            else None
+        )
+        yield FitInputs(model, tokenise_batches(train_data, text_preprocessor), validation, False)
+        return
+    try:
+        yield FitInputs(
+            cached.head, cached.dataset(train_data), cached.dataset(validation_data), True
+        )
+    finally:
+        cached.remove_files()
+
+
+class HeadModel(keras.Model):
+    """`model` with its frozen text encoder's output given instead of computed.
+
+    The same layers (so the same weights): `HeadModel(model, encoder)` on
+    `{other inputs..., "text_features": encoder(tokens)}` is `model` on the
+    raw inputs. Each call runs `model` with the encoder's call replaced by
+    the given features, so no layer gains a node in another graph and
+    `model` saves as before. Only trained, never saved.
+
+    Args:
+        model: the whole functional model.
+        encoder: its frozen text encoder (`frozen_text_encoder(model)`).
+    """
+
+    def __init__(self, model, encoder, **kwargs):
+        super().__init__(name=f"{model.name}_head", **kwargs)
+        self.whole = model
+        self.encoder = encoder
+        self.sequence_length = int(model.input["token_ids"].shape[1])
+
+    def call(self, inputs, training=None):
+        inputs = dict(inputs)
+        text_features = inputs.pop("text_features")
+        batch = keras.ops.shape(text_features)[0]
+        blank = keras.ops.zeros(
+            (batch, self.sequence_length), "int32"
+        )  # never read: the encoder is replaced
+        tokens = {name: blank for name in TEXT_INPUTS}
+        with replaced_call(self.encoder, lambda original, *args, **kwargs: text_features):
+            return self.whole({**inputs, **tokens}, training=training)
+
+
+def head_model(model, encoder):
+    """`(HeadModel, its input names)`: `model` from `encoder`'s output on."""
+    names = [name for name in model.input if name not in TEXT_INPUTS]
+    return HeadModel(model, encoder), [*names, "text_features"]

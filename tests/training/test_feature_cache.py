@@ -1,0 +1,179 @@
+"""A frozen text encoder computed once: what is learned is unchanged, memory is bounded."""
+
+import os
+import shutil
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from multimodal_tf import build_multimodal_model, build_text_preprocessor
+from multimodal_tf.data.pipeline import records_to_dataset
+from multimodal_tf.training import TrainingConfig, train
+from multimodal_tf.training import feature_cache
+from tests.helpers import IMAGE_SHAPE, TINY_IMAGE, TINY_TEXT
+from tests.models.test_bert_tokenizer import TINY_VOCAB
+
+WORDS = [
+    "the movie",
+    "plot was unbelievable",
+    "really hello world",
+    "cafe naive resume",
+    "don t stop",
+]
+
+
+def frozen_fusion(freeze=True, **overrides):
+    text = {**TINY_TEXT, "vocabulary_size": len(TINY_VOCAB), "freeze": freeze, "dropout": 0.2}
+    arguments = dict(
+        image=TINY_IMAGE, text=text, fusion_dim=8, num_heads=2, modality_dropout=0.3, seed=1
+    )
+    return build_multimodal_model(2, learning_rate=1e-2, **{**arguments, **overrides})
+
+
+@pytest.fixture(scope="module")
+def preprocessor():
+    return build_text_preprocessor(TINY_VOCAB, sequence_length=TINY_TEXT["sequence_length"])
+
+
+def raw_data(n=48, seed=0, batch_size=8, shuffle=True):
+    """Image + raw text, the label in the words; every sixth text missing (the empty string)."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, n)
+    texts = [WORDS[label * 2 + row % 2] if row % 6 else "" for row, label in enumerate(labels)]
+    images = rng.uniform(0, 1, (n, *IMAGE_SHAPE)).astype("float32")
+    return records_to_dataset(
+        {"image": list(images), "text": texts},
+        labels,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        seed=seed,
+    )
+
+
+def quiet(**overrides):
+    return TrainingConfig(
+        **{"epochs": 2, "precision": "float32", "jit_compile": False, "verbose": 0, **overrides}
+    )
+
+
+def test_only_a_frozen_text_encoder_is_cached():
+    assert feature_cache.frozen_text_encoder(frozen_fusion()).name == "text_encoder"
+    assert feature_cache.frozen_text_encoder(frozen_fusion(freeze=False)) is None
+    assert (
+        feature_cache.frozen_text_encoder(
+            keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+        )
+        is None
+    )
+
+
+def test_training_on_cached_features_learns_what_the_whole_model_learns(preprocessor):
+    # Unshuffled data: the cache's one pass over the texts would otherwise
+    # advance the shuffle's seed, and the two runs would see other orders.
+    tf.config.experimental.enable_op_determinism()
+    try:
+        results = {
+            cache: train(
+                frozen_fusion,
+                raw_data(shuffle=False),
+                quiet(feature_cache=cache),
+                validation_data=raw_data(16, 1, shuffle=False),
+                text_preprocessor=preprocessor,
+            )
+            for cache in (True, False)
+        }
+    finally:
+        from tensorflow.python.framework import config as tf_config
+
+        tf_config.disable_op_determinism()
+    assert results[True].feature_cache and not results[False].feature_cache
+    assert results[True].feature_seconds > 0
+    cached, whole = results[True], results[False]
+    for name in ("loss", "val_loss", "val_accuracy"):
+        np.testing.assert_allclose(
+            cached.history.history[name], whole.history.history[name], rtol=1e-4, atol=1e-5
+        )
+    for expected, actual in zip(whole.model.get_weights(), cached.model.get_weights()):
+        np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=1e-5)
+    assert "token_ids" in cached.model.input  # the whole model, raw inputs in
+
+
+def test_the_best_checkpoint_is_the_whole_model(preprocessor, tmp_path):
+    result = train(
+        frozen_fusion,
+        raw_data(),
+        quiet(output_dir=str(tmp_path), backup=False, tensorboard=False),
+        validation_data=raw_data(16, 1, shuffle=False),
+        text_preprocessor=preprocessor,
+    )
+    assert result.feature_cache
+    best = keras.saving.load_model(os.path.join(tmp_path, "best.keras"))
+    assert sorted(best.input) == sorted(result.model.input)
+    assert not [
+        name for name in os.listdir(tmp_path) if name.startswith("feature_cache-")
+    ]  # cleaned up
+
+
+def test_without_a_frozen_encoder_the_text_is_tokenised_per_batch(preprocessor):
+    result = train(
+        lambda: frozen_fusion(freeze=False),
+        raw_data(),
+        quiet(epochs=1),
+        text_preprocessor=preprocessor,
+    )
+    assert not result.feature_cache and result.history.history["loss"]
+
+
+def test_features_go_to_disk_above_the_memory_limit(preprocessor, tmp_path, monkeypatch):
+    encoder = frozen_fusion().get_layer("text_encoder")
+    texts = [text.encode() for text in WORDS] + [b"", WORDS[0].encode()]
+    in_memory = feature_cache.compute_text_features(encoder, preprocessor, texts)
+    assert (
+        in_memory.path is None
+        and in_memory.texts[0] == ""
+        and len(in_memory.texts) == len(WORDS) + 1
+    )
+    on_disk = feature_cache.compute_text_features(
+        encoder, preprocessor, texts, memory_limit_bytes=0, folder=str(tmp_path)
+    )
+    assert os.path.isfile(on_disk.path) and isinstance(on_disk.values, np.memmap)
+    np.testing.assert_array_equal(np.asarray(on_disk.values), in_memory.values)
+    with pytest.raises(ValueError, match="--no-feature-cache"):
+        feature_cache.compute_text_features(encoder, preprocessor, texts, memory_limit_bytes=0)
+    monkeypatch.setattr(
+        feature_cache.shutil, "disk_usage", lambda folder: shutil._ntuple_diskusage(10, 10, 10)
+    )
+    with pytest.raises(ValueError, match="MiB free"):
+        feature_cache.compute_text_features(
+            encoder, preprocessor, texts, memory_limit_bytes=0, folder=str(tmp_path / "x")
+        )
+
+
+def test_cached_batches_read_from_disk_match_memory(preprocessor, tmp_path):
+    model = frozen_fusion()
+    encoder = feature_cache.frozen_text_encoder(model)
+    head, names = feature_cache.head_model(model, encoder)
+    texts = [text.encode() for text in WORDS] + [b""]
+    batch, _ = next(iter(raw_data(shuffle=False)))
+    outputs = []
+    for limit, folder in ((feature_cache.MEMORY_LIMIT_BYTES, None), (0, str(tmp_path))):
+        features = feature_cache.compute_text_features(
+            encoder, preprocessor, texts, memory_limit_bytes=limit, folder=folder
+        )
+        cached = feature_cache.CachedTraining(model, head, names, features)
+        cached.check(batch, preprocessor)  # raises if the head and the whole model disagree
+        outputs.append(np.asarray(head(cached.head_inputs(batch), training=False)))
+    np.testing.assert_array_equal(outputs[0], outputs[1])
+
+
+def test_a_text_missing_from_the_cache_is_refused(preprocessor):
+    model = frozen_fusion()
+    encoder = feature_cache.frozen_text_encoder(model)
+    head, names = feature_cache.head_model(model, encoder)
+    features = feature_cache.compute_text_features(encoder, preprocessor, [b"the movie"])
+    cached = feature_cache.CachedTraining(model, head, names, features)
+    batch, _ = next(iter(raw_data(shuffle=False)))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="not in the feature cache"):
+        cached.head_inputs(batch)
