@@ -10,8 +10,7 @@ import tensorflow as tf
 
 from multimodal_tf import build_multimodal_model, build_text_preprocessor
 from multimodal_tf.data.pipeline import records_to_dataset
-from multimodal_tf.training import TrainingConfig, train
-from multimodal_tf.training import feature_cache
+from multimodal_tf.training import TrainingConfig, feature_cache, train
 from tests.helpers import IMAGE_SHAPE, TINY_IMAGE, TINY_TEXT
 from tests.models.test_bert_tokenizer import TINY_VOCAB
 
