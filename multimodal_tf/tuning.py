@@ -31,6 +31,7 @@ from multimodal_tf.models import (
     build_multimodal_model,
 )
 from multimodal_tf.training import TrainingConfig, build_under_precision, fit
+from multimodal_tf.training.feature_cache import text_inputs_for
 from multimodal_tf.validation import check_positive_int
 
 TUNERS = ("random", "bayesian", "hyperband")
@@ -52,9 +53,18 @@ class EngineHyperModel(keras_tuner.HyperModel):
         super().__init__(name=name, tunable=True)
         training = training or TrainingConfig(verbose=0)
         self.training = dataclasses.replace(training, output_dir=None)
+        # Set it when the search's data carries raw text (see `training.train`):
+        # a frozen text encoder's outputs are then computed once and shared by
+        # every trial (`training.feature_cache`).
+        self.text_preprocessor = None
+        self._text_features = {}
 
     def build(self, hp):
-        model, _ = build_under_precision(lambda: self.build_model(hp), self.training.precision)
+        # Seeded as `train` seeds its builds: a trial's weights depend on its
+        # hyperparameters only (and a frozen random encoder is the same in every trial).
+        model, _ = build_under_precision(
+            lambda: self.build_model(hp), self.training.precision, self.training.seed
+        )
         return model
 
     def build_model(self, hp):
@@ -91,15 +101,19 @@ class EngineHyperModel(keras_tuner.HyperModel):
             verbose=kwargs.get("verbose", self.training.verbose),
             **self.training_overrides(hp),
         )
-        return fit(
-            model,
-            x,
-            config,
-            validation_data=validation_data,
-            callbacks=list(callbacks or ()),
-            steps_per_epoch=kwargs.get("steps_per_epoch"),
-            initial_epoch=initial_epoch,
-        )
+        with text_inputs_for(
+            model, x, validation_data, self.text_preprocessor, config, shared=self._text_features
+        ) as inputs:
+            return fit(
+                inputs.fit_model,
+                inputs.train_data,
+                config,
+                validation_data=inputs.validation_data,
+                callbacks=list(callbacks or ()),
+                steps_per_epoch=kwargs.get("steps_per_epoch"),
+                initial_epoch=initial_epoch,
+                whole_model=model if inputs.cached else None,
+            )
 
 
 def _learning_rate(hp, default, low, high):

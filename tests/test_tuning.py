@@ -232,3 +232,29 @@ def test_cli_tune_in_fresh_processes(data_dir, tmp_path, capsys):
         == 2
     )
     assert "`trials_per_process`" in capsys.readouterr().err
+
+
+def test_a_search_computes_the_frozen_text_encoder_once_for_all_trials(
+    data_dir, tmp_path, monkeypatch
+):
+    from multimodal_tf.runs import RunConfig, load_run, tune_run
+    from multimodal_tf.training import feature_cache
+
+    computed = []
+    compute = feature_cache.compute_text_features
+
+    def counting(encoder, preprocessor, texts, **kwargs):
+        texts = list(texts)
+        computed.append(len(texts))
+        return compute(encoder, preprocessor, texts, **kwargs)
+
+    monkeypatch.setattr(feature_cache, "compute_text_features", counting)
+    config = RunConfig(
+        architecture="tiny", limit=64, epochs=1, test_limit=16, text_length=16, data_dir=data_dir
+    )
+    metrics = tune_run(config, max_trials=2, output=str(tmp_path), run="shared", verbose=0)
+    assert len(metrics["leaderboard"]) == 2
+    # Once for all texts; then the second trial's encoder checked on 8 of them.
+    assert len(computed) == 2 and computed[0] > 8 and computed[1] == 8, computed
+    model, _, _ = load_run(str(tmp_path / "shared"))  # the best trial, saved whole: raw inputs in
+    assert "token_ids" in model.input

@@ -126,7 +126,7 @@ def encoder_arguments(config: RunConfig, facts: dict, text_checkpoint: str | Non
             text.update(
                 checkpoint=None, vocabulary_size=vocabulary_size(text_checkpoint), **TINY_TEXT
             )
-        arguments["text"] = {**text, "freeze": not config.fine_tune_text and not tiny}
+        arguments["text"] = {**text, "freeze": not config.fine_tune_text}  # frozen: computed once
     return arguments
 
 

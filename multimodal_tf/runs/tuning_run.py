@@ -71,7 +71,7 @@ def _tune_locked(config, tuner, max_trials, folder, verbose, trials_per_process)
                 "`trials_per_process` works with random and bayesian searches on one machine."
             )
         _search_in_processes(config, tuner, max_trials, folder, verbose, trials_per_process)
-    inputs = prepare_run(config)
+    inputs = prepare_run(config, raw_text=True)
     search = _run_tuner(config, inputs, tuner, max_trials, folder, verbose)
     if trials_per_process is None:
         search.search(
@@ -104,11 +104,19 @@ def _run_tuner(
 ):
     from multimodal_tf import tuning
 
-    # The tuner distributes the trials itself (`distribution_strategy` below).
-    training = training_config(config, strategy="default", verbose=verbose)
+    # The tuner distributes the trials itself (`distribution_strategy` below);
+    # the frozen-encoder cache works on one device.
+    training = training_config(
+        config,
+        strategy="default",
+        verbose=verbose,
+        feature_cache=config.feature_cache and config.strategy == "default",
+    )
+    hypermodel = hypermodel_for_run(config, inputs.facts, inputs.checkpoint, training)
+    hypermodel.text_preprocessor = inputs.preprocessor  # the data carries raw text
     return tuning.make_tuner(
         tuner,
-        hypermodel_for_run(config, inputs.facts, inputs.checkpoint, training),
+        hypermodel,
         max_trials=max_trials,
         directory=folder,
         project_name="tuner",
@@ -119,7 +127,7 @@ def _run_tuner(
 
 
 def _search_in_child(config: RunConfig, tuner: str, max_trials: int, folder: str, verbose: int):
-    inputs = prepare_run(config)
+    inputs = prepare_run(config, raw_text=True)
     search = _run_tuner(config, inputs, tuner, max_trials, folder, verbose)
     search.search(
         inputs.train_data,

@@ -230,9 +230,26 @@ class FitInputs:
 
 
 def cache_frozen_text_encoder(
-    model, text_preprocessor, datasets, *, folder=None, memory_limit_bytes=MEMORY_LIMIT_BYTES
+    model,
+    text_preprocessor,
+    datasets,
+    *,
+    folder=None,
+    memory_limit_bytes=MEMORY_LIMIT_BYTES,
+    shared=None,
 ):
     """The model's frozen text encoder run once over the texts of `datasets` (raw-text batches).
+
+    Args:
+        model: the whole model.
+        text_preprocessor: its tokeniser.
+        datasets: raw-text datasets (None entries skipped); the first one
+            also gives the batch the result is checked on.
+        folder: where a file goes when the outputs exceed `memory_limit_bytes`.
+        memory_limit_bytes: the most kept in memory.
+        shared: a dict kept across calls (a search's trials): outputs
+            computed for one model are reused by the next when its encoder
+            gives the same outputs on the stored texts (checked).
 
     Returns:
         A checked `CachedTraining`, or None when the model has no frozen text
@@ -242,28 +259,44 @@ def cache_frozen_text_encoder(
     if encoder is None:
         return None
     head, names = head_model(model, encoder)
-    texts = set()
-    for dataset in datasets:
-        if dataset is not None:
-            for batch in dataset.map(lambda features, label: features["text"]):
-                texts.update(batch.numpy().tolist())
-    features = compute_text_features(
-        encoder, text_preprocessor, texts, folder=folder, memory_limit_bytes=memory_limit_bytes
-    )
+    features = _reusable(shared, encoder, text_preprocessor)
+    if features is None:
+        texts = set()
+        for dataset in datasets:
+            if dataset is not None:
+                for batch in dataset.map(lambda features, label: features["text"]):
+                    texts.update(batch.numpy().tolist())
+        features = compute_text_features(
+            encoder, text_preprocessor, texts, folder=folder, memory_limit_bytes=memory_limit_bytes
+        )
+        if shared is not None:
+            shared["features"] = features
     cached = CachedTraining(model, head, names, features)
     first, _ = next(iter(datasets[0]))
     cached.check(first, text_preprocessor)
     return cached
 
 
+def _reusable(shared, encoder, text_preprocessor, probe_rows: int = 8):
+    """The shared outputs, if `encoder` gives the same ones on their first texts; else None."""
+    features = (shared or {}).get("features")
+    if features is None or int(encoder.outputs[0].shape[-1]) != features.values.shape[1]:
+        return None
+    probe = compute_text_features(encoder, text_preprocessor, features.texts[:probe_rows])
+    stored = {text: row for row, text in enumerate(features.texts)}
+    expected = np.stack([features.values[stored[text]] for text in probe.texts])
+    return features if np.array_equal(probe.values, expected) else None
+
+
 @contextlib.contextmanager
-def text_inputs_for(model, train_data, validation_data, text_preprocessor, config):
+def text_inputs_for(model, train_data, validation_data, text_preprocessor, config, shared=None):
     """The model and data `train` fits when the datasets carry raw text.
 
     Without a preprocessor the data is the model's own input. With one, the
     frozen text encoder's outputs are cached where `config.feature_cache` is
     on, on one device, and the model has such an encoder; otherwise the text
-    is tokenised batch by batch. A file the cache wrote is removed at the end.
+    is tokenised batch by batch. A file the cache wrote is removed at the end
+    (unless `shared`, a dict kept across a search's trials, holds it).
 
     Yields:
         `FitInputs`.
@@ -276,11 +309,15 @@ def text_inputs_for(model, train_data, validation_data, text_preprocessor, confi
         folder = tempfile.mkdtemp(prefix="feature_cache-", dir=config.output_dir)
         try:
             cached = cache_frozen_text_encoder(
-                model, text_preprocessor, [train_data, validation_data], folder=folder
+                model,
+                text_preprocessor,
+                [train_data, validation_data],
+                folder=folder,
+                shared=shared,
             )
         finally:
-            if cached is None or cached.features.path is None:
-                shutil.rmtree(folder, ignore_errors=True)
+            if cached is None or not (cached.features.path or "").startswith(folder):
+                shutil.rmtree(folder, ignore_errors=True)  # nothing of this call's is in it
     if cached is None:
         validation = (
             tokenise_batches(validation_data, text_preprocessor)
@@ -327,6 +364,14 @@ class HeadModel(keras.Model):
         tokens = {name: blank for name in TEXT_INPUTS}
         with replaced_call(self.encoder, lambda original, *args, **kwargs: text_features):
             return self.whole({**inputs, **tokens}, training=training)
+
+    # Weight files are the whole model's, so that it (or a search's rebuilt
+    # model) loads them: backups, keras-tuner's best-epoch checkpoints.
+    def save_weights(self, filepath, *args, **kwargs):
+        return self.whole.save_weights(filepath, *args, **kwargs)
+
+    def load_weights(self, filepath, *args, **kwargs):
+        return self.whole.load_weights(filepath, *args, **kwargs)
 
 
 def head_model(model, encoder):

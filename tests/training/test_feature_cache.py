@@ -176,3 +176,23 @@ def test_a_text_missing_from_the_cache_is_refused(preprocessor):
     batch, _ = next(iter(raw_data(shuffle=False)))
     with pytest.raises(tf.errors.InvalidArgumentError, match="not in the feature cache"):
         cached.head_inputs(batch)
+
+
+def test_a_search_reuses_outputs_only_of_an_encoder_that_gives_the_same(preprocessor):
+    shared = {}
+    data = raw_data(shuffle=False)
+    keras.utils.set_random_seed(3)
+    first = feature_cache.cache_frozen_text_encoder(
+        frozen_fusion(), preprocessor, [data], shared=shared
+    )
+    keras.utils.set_random_seed(3)  # the same random encoder: its outputs are reused
+    again = feature_cache.cache_frozen_text_encoder(
+        frozen_fusion(), preprocessor, [data], shared=shared
+    )
+    assert again.features is first.features
+    keras.utils.set_random_seed(4)  # another encoder: computed anew
+    other = feature_cache.cache_frozen_text_encoder(
+        frozen_fusion(), preprocessor, [data], shared=shared
+    )
+    assert other.features is not first.features
+    assert not np.array_equal(other.features.values, first.features.values)
