@@ -89,7 +89,7 @@ def compute_text_features(
     preprocessor,
     texts,
     *,
-    batch_size: int = 256,
+    batch_size: int = 64,
     memory_limit_bytes: int = MEMORY_LIMIT_BYTES,
     folder: str | None = None,
 ) -> TextFeatures:
@@ -134,12 +134,15 @@ def compute_text_features(
         values = np.lib.format.open_memmap(
             path, mode="w+", dtype=np.float32, shape=(len(rows), width)
         )
+
+    @tf.function(reduce_retracing=True)
+    def encode(texts):  # tokeniser and encoder as one graph, as in a training step
+        tokens = {name: tf.cast(tensor, tf.int32) for name, tensor in preprocessor(texts).items()}
+        return tf.cast(encoder(tokens, training=False), tf.float32)
+
     for start in range(0, len(rows), batch_size):
-        tokens = preprocessor(tf.constant(rows[start : start + batch_size]))
-        tokens = {name: tf.cast(tensor, tf.int32) for name, tensor in tokens.items()}
-        values[start : start + len(tokens["token_ids"])] = keras.ops.convert_to_numpy(
-            keras.ops.cast(encoder(tokens, training=False), "float32")
-        )
+        batch = rows[start : start + batch_size]
+        values[start : start + len(batch)] = encode(tf.constant(batch)).numpy()
     if path is not None:
         values.flush()
     return TextFeatures(rows, values, path)
