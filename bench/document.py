@@ -12,7 +12,6 @@ both models are scored on the 10,000 test images at the end.
 
 from __future__ import annotations
 
-import statistics
 import time
 
 
@@ -38,6 +37,7 @@ def run(rows, epochs: int = 10, limit: int | None = None, seed: int = 0):
     """Trains both for `epochs` epochs in alternation and adds the rows."""
     import keras
 
+    from bench.common import paired_rates
     from multimodal_tf.data.datasets.fashion_mnist import load_fashion_mnist_arrays
     from multimodal_tf.data.pipeline import image_dataset
     from multimodal_tf.models import build_cnn_classifier
@@ -69,8 +69,7 @@ def run(rows, epochs: int = 10, limit: int | None = None, seed: int = 0):
             f"epoch {epoch + 1}: document {timings['document'][-1]:.0f}/s, ours {timings['ours'][-1]:.0f}/s",
             flush=True,
         )
-    steady = {name: values[1:] or values for name, values in timings.items()}
-    rate = {name: statistics.median(values) for name, values in steady.items()}
+    rate, (paired, spread) = paired_rates(timings)
     accuracy = {
         "document": theirs.evaluate(test_images.astype("float32") / 255.0, test_labels, verbose=0)[
             1
@@ -79,15 +78,13 @@ def run(rows, epochs: int = 10, limit: int | None = None, seed: int = 0):
             1
         ],
     }
-    from bench.common import ratio
-
     rows.add(
         "document-vs-us",
         f"CNN training samples/s, Fashion-MNIST, {epochs} epochs x {len(images)}, batch 64 "
         f"(ours: tf.data, {precision}, XLA {'on' if ours.jit_compile else 'off'})",
-        f"ours {rate['ours']:.0f}/s vs document {rate['document']:.0f}/s; test accuracy ours "
+        f"ours {rate['ours']:.0f}/s vs document {rate['document']:.0f}/s ({spread}); test accuracy ours "
         f"{accuracy['ours']:.4f} vs document {accuracy['document']:.4f}",
-        ratio(rate["ours"], rate["document"]),
+        paired,
     )
     return rate, accuracy
 
@@ -118,7 +115,7 @@ def run_lstm(rows, epochs: int = 60, seed: int = 0):
     import keras
     import numpy as np
 
-    from bench.common import ratio
+    from bench.common import paired_rates
     from multimodal_tf.data.datasets.japanese_vowels import read_split
     from multimodal_tf.models import build_lstm_classifier
     from multimodal_tf.training import TrainingConfig, compile_model, precision_scope
@@ -152,7 +149,7 @@ def run_lstm(rows, epochs: int = 60, seed: int = 0):
                 x_train, y_train, batch_size=64, initial_epoch=epoch, epochs=epoch + 1, verbose=0
             )
             timings[name].append(len(x_train) / (time.perf_counter() - started))
-    rate = {name: statistics.median(values[1:]) for name, values in timings.items()}
+    rate, (paired, spread) = paired_rates(timings)
     accuracy = {
         name: model.evaluate(x_test, y_test, verbose=0)[1]
         for name, model in (("document", theirs), ("ours", ours))
@@ -161,7 +158,7 @@ def run_lstm(rows, epochs: int = 60, seed: int = 0):
         "document-vs-us-lstm",
         f"stacked LSTM training samples/s, JapaneseVowels, {epochs} epochs x {len(x_train)}, batch 64 "
         f"(ours: masking + standardisation, XLA {'on' if ours.jit_compile else 'off'})",
-        f"ours {rate['ours']:.0f}/s vs document {rate['document']:.0f}/s; test accuracy ours "
+        f"ours {rate['ours']:.0f}/s vs document {rate['document']:.0f}/s ({spread}); test accuracy ours "
         f"{accuracy['ours']:.4f} vs document {accuracy['document']:.4f}",
-        ratio(rate["ours"], rate["document"]),
+        paired,
     )
