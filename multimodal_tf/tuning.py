@@ -47,6 +47,12 @@ class EngineHyperModel(keras_tuner.HyperModel):
         training: how each trial trains (epochs, precision, XLA, early
             stopping...); `output_dir` is ignored, the tuner keeps its own.
         name: the hypermodel's name.
+
+    Attributes:
+        text_preprocessor: None (the search's data is the model's input), or
+            the tokeniser when the data carries raw `"text"`: then a frozen
+            text encoder's outputs are computed on the first trial and shared
+            by the others (`training.feature_cache`; notebook 05 does this).
     """
 
     def __init__(self, training: TrainingConfig | None = None, name: str | None = None):
