@@ -31,7 +31,7 @@ import zipfile
 
 import keras
 
-from multimodal_tf.training import BACKUP_FOLDER, CHECKPOINT_FILE, LOG_FOLDER
+from multimodal_tf.training import BACKUP_FOLDER, CHECKPOINT_FILE, FEATURE_CACHE_FOLDER, LOG_FOLDER
 
 MODEL_FILE = "model.keras"
 METRICS_FILE = "metrics.json"
@@ -40,9 +40,16 @@ PROGRESS_FILE = "progress.json"
 LOCK_FILE = ".lock"
 # What a fresh start removes (never model.keras or metrics.json: they are
 # replaced, atomically, only when the new run has finished).
-TRAINING_LEFTOVERS = (BACKUP_FOLDER, LOG_FOLDER, CHECKPOINT_FILE, CONFIG_FILE, PROGRESS_FILE)
+TRAINING_LEFTOVERS = (
+    BACKUP_FOLDER,
+    LOG_FOLDER,
+    CHECKPOINT_FILE,
+    CONFIG_FILE,
+    PROGRESS_FILE,
+    FEATURE_CACHE_FOLDER,
+)
 # Options that may change between an interrupted run and its resumption.
-RESUMABLE_CHANGES = ("data_dir", "test_limit")
+RESUMABLE_CHANGES = ("data_dir", "test_limit", "feature_cache")  # none changes what is learned
 
 
 def check_run_name(name: str) -> str:

@@ -53,6 +53,8 @@ class EngineHyperModel(keras_tuner.HyperModel):
             the tokeniser when the data carries raw `"text"`: then a frozen
             text encoder's outputs are computed on the first trial and shared
             by the others (`training.feature_cache`; notebook 05 does this).
+        text_data: unshuffled copies of the raw-text data the texts are read
+            from (default: the search's own data).
     """
 
     def __init__(self, training: TrainingConfig | None = None, name: str | None = None):
@@ -63,6 +65,7 @@ class EngineHyperModel(keras_tuner.HyperModel):
         # a frozen text encoder's outputs are then computed once and shared by
         # every trial (`training.feature_cache`).
         self.text_preprocessor = None
+        self.text_data = None
         self._text_features = {}
 
     def build(self, hp):
@@ -108,7 +111,13 @@ class EngineHyperModel(keras_tuner.HyperModel):
             **self.training_overrides(hp),
         )
         with text_inputs_for(
-            model, x, validation_data, self.text_preprocessor, config, shared=self._text_features
+            model,
+            x,
+            validation_data,
+            self.text_preprocessor,
+            config,
+            shared=self._text_features,
+            text_data=self.text_data,
         ) as inputs:
             return fit(
                 inputs.fit_model,

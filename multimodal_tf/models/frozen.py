@@ -32,9 +32,9 @@ class FrozenInference(keras.layers.Wrapper):
 
     def __init__(self, layer, **kwargs):
         kwargs.setdefault("dtype", layer.dtype_policy)
+        kwargs.setdefault("trainable", False)  # a saved model unfrozen by its user reloads unfrozen
         super().__init__(layer, **kwargs)
-        self.layer.trainable = False
-        self.trainable = False
+        self.layer.trainable = self.trainable
 
     def call(self, inputs):
         return self.layer(inputs, training=False)

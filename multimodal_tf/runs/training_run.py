@@ -35,6 +35,7 @@ class RunInputs:
     preprocessor: object
     train_data: object
     validation_data: object
+    text_data: list | None = None  # unshuffled raw-text copies, for the feature cache
 
 
 def prepare_run(config: RunConfig, raw_text: bool = False) -> RunInputs:
@@ -57,15 +58,22 @@ def prepare_run(config: RunConfig, raw_text: bool = False) -> RunInputs:
     preprocessor = text_preprocessor_for(config, checkpoint)
     train_split, validation_split = training_splits(config)
     data_preprocessor = None if raw_text else preprocessor
+    validation_data = (
+        run_split(config, validation_split, data_preprocessor) if validation_split else None
+    )
+    text_data = None
+    if (
+        raw_text and preprocessor is not None
+    ):  # read once for the cache: the shuffle stays untouched
+        text_data = [run_split(config, train_split, None), validation_data]
     return RunInputs(
         strategy,
         facts,
         checkpoint,
         preprocessor,
         train_data=run_split(config, train_split, data_preprocessor, shuffle=True),
-        validation_data=run_split(config, validation_split, data_preprocessor)
-        if validation_split
-        else None,
+        validation_data=validation_data,
+        text_data=text_data,
     )
 
 
@@ -152,6 +160,7 @@ def train_run(
                 validation_data=inputs.validation_data,
                 callbacks=[ProgressRecorder(folder)],
                 text_preprocessor=inputs.preprocessor,
+                text_data=inputs.text_data,
             )
         except NonFiniteLossError:
             remove_training_state(

@@ -114,6 +114,7 @@ def _run_tuner(
     )
     hypermodel = hypermodel_for_run(config, inputs.facts, inputs.checkpoint, training)
     hypermodel.text_preprocessor = inputs.preprocessor  # the data carries raw text
+    hypermodel.text_data = inputs.text_data
     return tuning.make_tuner(
         tuner,
         hypermodel,

@@ -68,6 +68,7 @@ from multimodal_tf.training.compiling import (
 from multimodal_tf.training.config import (
     BACKUP_FOLDER,
     CHECKPOINT_FILE,
+    FEATURE_CACHE_FOLDER,
     LOG_FOLDER,
     NO_WEIGHT_DECAY,
     OPTIMIZERS,
@@ -104,6 +105,7 @@ __all__ = [
     "BACKUP_FOLDER",
     "CHECKPOINT_FILE",
     "CPU_FLAGS_VARIABLE",
+    "FEATURE_CACHE_FOLDER",
     "LOG_FOLDER",
     "MULTIWORKER_HELP",
     "NATIVE_BFLOAT16_FLAGS",

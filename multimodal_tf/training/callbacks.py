@@ -105,6 +105,7 @@ class BestModelCheckpoint(keras.callbacks.Callback):
         value = (logs or {}).get(self.monitor)
         if value is not None and float(value) < self.best:
             self.best = float(value)
+            os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
             (self.saved_model or self.model).save(self.path)
 
 

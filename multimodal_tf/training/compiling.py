@@ -44,7 +44,11 @@ def resolve_jit_compile(model, jit_compile="auto"):
 
 
 def compile_model(
-    model, config: TrainingConfig, steps_per_epoch: int | None = None, builder_model=None
+    model,
+    config: TrainingConfig,
+    steps_per_epoch: int | None = None,
+    builder_model=None,
+    optimizer=None,
 ):
     """Compiles `model` for training as `config` says (in place).
 
@@ -60,14 +64,18 @@ def compile_model(
         builder_model: the model whose builder's choices (optimizer, learning
             rate, loss) apply, when `model` trains on its behalf (the head of
             a model whose frozen encoder is cached); default `model`.
+        optimizer: an optimizer to share (the whole model's, so that it is
+            the one saved and restored with the whole model); default: a new
+            one as `config` says.
 
     Returns:
         `model`.
     """
     builder_model = builder_model or model
-    optimizer = make_optimizer(builder_model, config, steps_per_epoch)
-    if model_policy(model) == "mixed_float16":
-        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    if optimizer is None:
+        optimizer = make_optimizer(builder_model, config, steps_per_epoch)
+        if model_policy(model) == "mixed_float16":
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
     loss = getattr(builder_model, "loss", None) or "sparse_categorical_crossentropy"
     model.compile(
         optimizer=optimizer,

@@ -24,6 +24,9 @@ NO_WEIGHT_DECAY = ("bias", "gamma", "beta")
 CHECKPOINT_FILE = "best.keras"
 LOG_FOLDER = "logs"
 BACKUP_FOLDER = "backup"
+FEATURE_CACHE_FOLDER = (
+    "feature_cache"  # frozen-encoder outputs too large for memory (training.feature_cache)
+)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -63,7 +63,13 @@ def fit(
     # The optimizer's variables must live where the model's do (a tuner
     # builds under its strategy but fits outside that scope).
     with strategy_scope(distribute_strategy_of(model)):
-        compile_model(model, config, steps, builder_model=whole_model)
+        if whole_model is None:
+            compile_model(model, config, steps)
+        else:  # one optimizer: the whole model's, so saved and restored with it
+            compile_model(whole_model, config, steps)
+            compile_model(
+                model, config, steps, builder_model=whole_model, optimizer=whole_model.optimizer
+            )
     build_before_multiworker_fit(model, train_data)
     return model.fit(
         train_data,
@@ -85,6 +91,7 @@ def train(
     callbacks=(),
     steps_per_epoch=None,
     text_preprocessor=None,
+    text_data=None,
 ) -> TrainingResult:
     """Builds a model under the right precision and strategy, and trains it.
 
@@ -104,6 +111,9 @@ def train(
             encoder is frozen and `config.feature_cache` is on, its outputs
             are computed once per distinct text instead
             (`training.feature_cache`; one device only).
+        text_data: unshuffled copies of the raw-text data for the cache to
+            read the texts from (default: the training and validation data,
+            whose shuffle that reading advances).
 
     Returns:
         A `TrainingResult`.
@@ -120,7 +130,7 @@ def train(
     with precision_scope(precision), strategy_scope(strategy):
         started = time.perf_counter()
         with text_inputs_for(
-            model, train_data, validation_data, text_preprocessor, config
+            model, train_data, validation_data, text_preprocessor, config, text_data=text_data
         ) as inputs:
             feature_seconds = time.perf_counter() - started
             history = fit(
@@ -137,7 +147,7 @@ def train(
         model=model,
         history=history,
         precision=precision,
-        jit_compile=bool(model.jit_compile),
+        jit_compile=bool(inputs.fit_model.jit_compile),
         strategy=type(strategy).__name__ if strategy is not None else "none",
         replicas=strategy.num_replicas_in_sync if strategy is not None else 1,
         seconds=seconds,

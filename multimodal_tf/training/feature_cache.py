@@ -33,9 +33,10 @@ import numpy as np
 import tensorflow as tf
 
 from multimodal_tf.data.batches import tokenise, tokenise_batches
-from multimodal_tf.keras_internals import call_tensors, replaced_call
+from multimodal_tf.keras_internals import call_tensors, distribute_strategy_of, replaced_call
 from multimodal_tf.models.dtypes import model_policy
 from multimodal_tf.models.frozen import is_frozen_feature_extractor
+from multimodal_tf.training.config import FEATURE_CACHE_FOLDER
 
 TEXT_INPUTS = ("token_ids", "padding_mask", "segment_ids")
 MEMORY_LIMIT_BYTES = 256 * 2**20
@@ -218,8 +219,12 @@ class CachedTraining:
             )
 
     def remove_files(self):
+        """Removes the outputs' file, if they went to disk (and its folder, if then empty)."""
         if self.features.path is not None:
-            shutil.rmtree(os.path.dirname(self.features.path), ignore_errors=True)
+            folder = os.path.dirname(self.features.path)
+            with contextlib.suppress(OSError):
+                os.remove(self.features.path)
+                os.rmdir(folder)
 
 
 @dataclasses.dataclass
@@ -235,24 +240,26 @@ class FitInputs:
 def cache_frozen_text_encoder(
     model,
     text_preprocessor,
-    datasets,
+    text_data,
     *,
     folder=None,
     memory_limit_bytes=MEMORY_LIMIT_BYTES,
     shared=None,
 ):
-    """The model's frozen text encoder run once over the texts of `datasets` (raw-text batches).
+    """The model's frozen text encoder run once over the texts of `text_data`.
 
     Args:
         model: the whole model.
         text_preprocessor: its tokeniser.
-        datasets: raw-text datasets (None entries skipped); the first one
-            also gives the batch the result is checked on.
-        folder: where a file goes when the outputs exceed `memory_limit_bytes`.
+        text_data: finite raw-text datasets of `(features, label)` batches
+            (None entries skipped) holding every text training will see; the
+            first batch of the first is the one the result is checked on.
+        folder: where a file goes when the outputs exceed `memory_limit_bytes`
+            (created then; default: a folder in the system's temporary one).
         memory_limit_bytes: the most kept in memory.
         shared: a dict kept across calls (a search's trials): outputs
-            computed for one model are reused by the next when its encoder
-            gives the same outputs on the stored texts (checked).
+            computed for one model are reused by the next when they hold all
+            its texts and its encoder gives the same outputs (checked on 8).
 
     Returns:
         A checked `CachedTraining`, or None when the model has no frozen text
@@ -262,13 +269,16 @@ def cache_frozen_text_encoder(
     if encoder is None:
         return None
     head, names = head_model(model, encoder)
-    features = _reusable(shared, encoder, text_preprocessor)
+    datasets = [dataset for dataset in text_data if dataset is not None]
+    texts = set()
+    for dataset in datasets:
+        for batch in dataset.map(lambda features, label: features["text"]):
+            texts.update(text.decode("utf-8") for text in batch.numpy().tolist())
+    features = _reusable(shared, encoder, text_preprocessor, texts)
     if features is None:
-        texts = set()
-        for dataset in datasets:
-            if dataset is not None:
-                for batch in dataset.map(lambda features, label: features["text"]):
-                    texts.update(batch.numpy().tolist())
+        folder = folder or os.path.join(
+            tempfile.gettempdir(), f"multimodal_tf-feature-cache-{os.getpid()}"
+        )
         features = compute_text_features(
             encoder, text_preprocessor, texts, folder=folder, memory_limit_bytes=memory_limit_bytes
         )
@@ -280,47 +290,68 @@ def cache_frozen_text_encoder(
     return cached
 
 
-def _reusable(shared, encoder, text_preprocessor, probe_rows: int = 8):
-    """The shared outputs, if `encoder` gives the same ones on their first texts; else None."""
+def _reusable(shared, encoder, text_preprocessor, texts, probe_rows: int = 8):
+    """The shared outputs if they hold every one of `texts` and `encoder` gives the same ones
+    (to float tolerance) on their first texts; else None."""
     features = (shared or {}).get("features")
     if features is None or int(encoder.outputs[0].shape[-1]) != features.values.shape[1]:
         return None
-    probe = compute_text_features(encoder, text_preprocessor, features.texts[:probe_rows])
     stored = {text: row for row, text in enumerate(features.texts)}
+    if not texts <= stored.keys():
+        return None
+    probe = compute_text_features(encoder, text_preprocessor, features.texts[:probe_rows])
     expected = np.stack([features.values[stored[text]] for text in probe.texts])
-    return features if np.array_equal(probe.values, expected) else None
+    return features if np.allclose(probe.values, expected, rtol=1e-3, atol=1e-4) else None
+
+
+def _finite(dataset) -> bool:
+    return dataset is None or int(dataset.cardinality()) != tf.data.INFINITE_CARDINALITY
 
 
 @contextlib.contextmanager
-def text_inputs_for(model, train_data, validation_data, text_preprocessor, config, shared=None):
+def text_inputs_for(
+    model, train_data, validation_data, text_preprocessor, config, shared=None, text_data=None
+):
     """The model and data `train` fits when the datasets carry raw text.
 
     Without a preprocessor the data is the model's own input. With one, the
     frozen text encoder's outputs are cached where `config.feature_cache` is
-    on, on one device, and the model has such an encoder; otherwise the text
-    is tokenised batch by batch. A file the cache wrote is removed at the end
-    (unless `shared`, a dict kept across a search's trials, holds it).
+    on, on one device, the texts are finite, and the model has such an
+    encoder; otherwise the text is tokenised batch by batch.
+
+    Args:
+        model: the whole model.
+        train_data: raw-text training batches.
+        validation_data: raw-text validation batches, or None.
+        text_preprocessor: the tokeniser, or None.
+        config: the `TrainingConfig` (`feature_cache`, `strategy`, `output_dir`).
+        shared: a dict kept across a search's trials (their outputs shared).
+        text_data: unshuffled copies of the data to read the texts from
+            (default: `train_data` and `validation_data`; reading those
+            advances a shuffled dataset's seed, so training would then see
+            other orders than without the cache).
 
     Yields:
-        `FitInputs`.
+        `FitInputs`. A file the cache wrote (outputs over the memory limit) is
+        removed at the end, unless `shared` keeps it for the next trial.
     """
     if text_preprocessor is None:
         yield FitInputs(model, train_data, validation_data, False)
         return
+    sources = list(text_data) if text_data is not None else [train_data, validation_data]
     cached = None
-    if config.feature_cache and config.strategy == "default":
-        folder = tempfile.mkdtemp(prefix="feature_cache-", dir=config.output_dir)
-        try:
-            cached = cache_frozen_text_encoder(
-                model,
-                text_preprocessor,
-                [train_data, validation_data],
-                folder=folder,
-                shared=shared,
-            )
-        finally:
-            if cached is None or not (cached.features.path or "").startswith(folder):
-                shutil.rmtree(folder, ignore_errors=True)  # nothing of this call's is in it
+    if (
+        config.feature_cache
+        and config.strategy == "default"
+        and distribute_strategy_of(model) is None
+        and all(_finite(source) for source in sources)
+    ):
+        folder = (
+            os.path.join(config.output_dir, FEATURE_CACHE_FOLDER) if config.output_dir else None
+        )
+        cached = cache_frozen_text_encoder(
+            model, text_preprocessor, sources, folder=folder, shared=shared
+        )
     if cached is None:
         validation = (
             tokenise_batches(validation_data, text_preprocessor)
@@ -334,7 +365,8 @@ def text_inputs_for(model, train_data, validation_data, text_preprocessor, confi
             cached.head, cached.dataset(train_data), cached.dataset(validation_data), True
         )
     finally:
-        cached.remove_files()
+        if shared is None:
+            cached.remove_files()
 
 
 class HeadModel(keras.Model):

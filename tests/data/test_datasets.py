@@ -236,8 +236,10 @@ def test_fashion_mnist_without_local_files_or_network_fails_fast_naming_the_inst
     monkeypatch.setattr(fashion_mnist, "download_host_answers", lambda url: False)
     with pytest.raises(FileNotFoundError, match="apt-get install dataset-fashion-mnist"):
         tfds.load("fashion_mnist", split="test", data_dir=str(tmp_path / "tfds"))
-    with pytest.raises(FileNotFoundError, match="apt-get install dataset-fashion-mnist"):
-        prepare_fashion_mnist(str(tmp_path / "tfds"), folder=str(tmp_path))
+    with pytest.raises(FileNotFoundError, match=r"`folder` .* lacks train-images-idx3-ubyte\.gz"):
+        prepare_fashion_mnist(
+            str(tmp_path / "tfds"), folder=str(tmp_path)
+        )  # a folder given is used or refused
 
 
 def test_fashion_mnist_with_a_network_but_no_local_files_takes_the_official_download(

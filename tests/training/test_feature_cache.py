@@ -196,3 +196,86 @@ def test_a_search_reuses_outputs_only_of_an_encoder_that_gives_the_same(preproce
     )
     assert other.features is not first.features
     assert not np.array_equal(other.features.values, first.features.values)
+
+
+def shuffled_run(preprocessor, cache):
+    keras.utils.set_random_seed(0)  # the shuffle's seed is (global seed, its own): set both alike
+    data, texts = raw_data(), [raw_data(shuffle=False)]
+    return train(
+        frozen_fusion,
+        data,
+        quiet(feature_cache=cache),
+        text_preprocessor=preprocessor,
+        text_data=texts,
+    )
+
+
+def test_shuffled_data_sees_the_same_order_with_unshuffled_copies_to_read_texts_from(preprocessor):
+    tf.config.experimental.enable_op_determinism()
+    try:
+        results = {cache: shuffled_run(preprocessor, cache) for cache in (True, False)}
+    finally:
+        from tensorflow.python.framework import config as tf_config
+
+        tf_config.disable_op_determinism()
+    assert results[True].feature_cache
+    np.testing.assert_allclose(
+        results[True].history.history["loss"], results[False].history.history["loss"], rtol=1e-4
+    )
+
+
+class Interrupt(keras.callbacks.Callback):
+    """Raises in the second epoch, like a killed job."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if (self.epoch, batch) == (1, 3):
+            raise KeyboardInterrupt("interrupted for the test")
+
+
+def test_a_cached_run_resumes_with_its_optimizer_into_a_folder_made_for_it(preprocessor, tmp_path):
+    output = str(tmp_path / "new" / "run")  # does not exist yet
+    config = quiet(
+        epochs=3, output_dir=output, tensorboard=False, optimizer="adamw", warmup_fraction=0.3
+    )
+    uninterrupted = train(
+        frozen_fusion,
+        raw_data(shuffle=False),
+        quiet(epochs=3, optimizer="adamw", warmup_fraction=0.3),
+        text_preprocessor=preprocessor,
+    )
+    with pytest.raises(KeyboardInterrupt):
+        train(
+            frozen_fusion,
+            raw_data(shuffle=False),
+            config,
+            text_preprocessor=preprocessor,
+            callbacks=[Interrupt()],
+        )
+    resumed = train(frozen_fusion, raw_data(shuffle=False), config, text_preprocessor=preprocessor)
+    assert resumed.feature_cache and resumed.history.epoch == [
+        1,
+        2,
+    ]  # resumed after the first epoch
+    # The whole model carries the optimizer that trained (AdamW with its schedule), its steps counted.
+    assert (
+        int(resumed.model.optimizer.iterations)
+        == int(uninterrupted.model.optimizer.iterations)
+        == 3 * 6
+    )
+    for expected, actual in zip(uninterrupted.model.get_weights(), resumed.model.get_weights()):
+        np.testing.assert_allclose(actual, expected, rtol=1e-4, atol=1e-5)
+    assert os.path.isfile(os.path.join(output, "best.keras"))
+
+
+def test_infinite_data_is_tokenised_per_batch_not_read_to_the_end(preprocessor):
+    result = train(
+        frozen_fusion,
+        raw_data().repeat(),
+        quiet(epochs=1),
+        steps_per_epoch=3,
+        text_preprocessor=preprocessor,
+    )
+    assert not result.feature_cache and len(result.history.history["loss"]) == 1

@@ -167,7 +167,16 @@ def download_host_answers(url: str, timeout: float = NETWORK_CHECK_SECONDS) -> b
 
 def _split_generators_local_first(builder, dl_manager):
     """The official builder's `_split_generators`, fed local files when present."""
-    folder = local_folder(getattr(builder, "_local_folder", None))
+    given = getattr(builder, "_local_folder", None)
+    folder = local_folder(given)
+    if given is not None and not local_files_present(folder):
+        missing = [
+            name
+            for files in _FILES.values()
+            for name in files[:2]
+            if not os.path.isfile(os.path.join(folder, name))
+        ]
+        raise FileNotFoundError(f"Fashion-MNIST: `folder` {folder!r} lacks {', '.join(missing)}.")
     if local_files_present(folder):
         for images_name, labels_name, _ in _FILES.values():
             for filename in (images_name, labels_name):
