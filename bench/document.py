@@ -41,7 +41,12 @@ def run(rows, epochs: int = 10, limit: int | None = None, seed: int = 0):
     from multimodal_tf.data.datasets.fashion_mnist import load_fashion_mnist_arrays
     from multimodal_tf.data.pipeline import image_dataset
     from multimodal_tf.models import build_cnn_classifier
-    from multimodal_tf.training import TrainingConfig, compile_model, precision_scope
+    from multimodal_tf.training import (
+        TrainingConfig,
+        build_under_precision,
+        compile_model,
+        precision_scope,
+    )
 
     images, labels = load_fashion_mnist_arrays("train")
     test_images, test_labels = load_fashion_mnist_arrays("test")
@@ -52,9 +57,10 @@ def run(rows, epochs: int = 10, limit: int | None = None, seed: int = 0):
     keras.utils.set_random_seed(seed)
     theirs = document_model()
     config = TrainingConfig(epochs=epochs, verbose=0, seed=seed)
-    with precision_scope(config.precision) as precision:
-        keras.utils.set_random_seed(seed)
-        ours = compile_model(build_cnn_classifier(), config)
+    # Built as `train` builds: precision "auto" decided for this model on this machine.
+    model, precision = build_under_precision(build_cnn_classifier, config.precision, seed)
+    with precision_scope(precision):
+        ours = compile_model(model, config)
     train_data = image_dataset(images, labels, batch_size=64, shuffle=True, seed=seed)
 
     timings = {"document": [], "ours": []}
@@ -118,7 +124,12 @@ def run_lstm(rows, epochs: int = 60, seed: int = 0):
     from bench.common import paired_rates
     from multimodal_tf.data.datasets.japanese_vowels import read_split
     from multimodal_tf.models import build_lstm_classifier
-    from multimodal_tf.training import TrainingConfig, compile_model, precision_scope
+    from multimodal_tf.training import (
+        TrainingConfig,
+        build_under_precision,
+        compile_model,
+        precision_scope,
+    )
 
     def padded(split):
         sequences, labels = read_split(split)
@@ -133,14 +144,15 @@ def run_lstm(rows, epochs: int = 60, seed: int = 0):
     keras.utils.set_random_seed(seed)
     theirs = document_lstm(29, 12)
     config = TrainingConfig(epochs=epochs, verbose=0, seed=seed)
-    with precision_scope(config.precision):
-        keras.utils.set_random_seed(seed)
-        ours = compile_model(
-            build_lstm_classifier(
-                None, 12, 9, feature_mean=steps.mean(0), feature_variance=steps.var(0)
-            ),
-            config,
-        )
+    model, precision = build_under_precision(  # as `train` builds it: "auto" decided per model
+        lambda: build_lstm_classifier(
+            None, 12, 9, feature_mean=steps.mean(0), feature_variance=steps.var(0)
+        ),
+        config.precision,
+        seed,
+    )
+    with precision_scope(precision):
+        ours = compile_model(model, config)
     timings = {"document": [], "ours": []}
     for epoch in range(epochs):
         for name, model in (("document", theirs), ("ours", ours)):
@@ -157,7 +169,7 @@ def run_lstm(rows, epochs: int = 60, seed: int = 0):
     rows.add(
         "document-vs-us-lstm",
         f"stacked LSTM training samples/s, JapaneseVowels, {epochs} epochs x {len(x_train)}, batch 64 "
-        f"(ours: masking + standardisation, XLA {'on' if ours.jit_compile else 'off'})",
+        f"(ours: masking + standardisation, {precision}, XLA {'on' if ours.jit_compile else 'off'})",
         f"ours {rate['ours']:.0f}/s vs document {rate['document']:.0f}/s ({spread}); test accuracy ours "
         f"{accuracy['ours']:.4f} vs document {accuracy['document']:.4f}",
         paired,
