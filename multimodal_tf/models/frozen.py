@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import keras
 
+from multimodal_tf.keras_internals import all_layers
+
 
 @keras.saving.register_keras_serializable(package="multimodal_tf")
 class FrozenInference(keras.layers.Wrapper):
@@ -48,8 +50,6 @@ def is_frozen_feature_extractor(layer) -> bool:
     frozen and whose every stochastic layer (dropout, noise) runs inside a `FrozenInference`."""
     if not isinstance(layer, keras.Model) or layer.trainable_weights:
         return False
-    from multimodal_tf.keras_internals import all_layers
-
     inside = {
         id(sub)
         for wrapper in all_layers(layer)

@@ -138,8 +138,7 @@ def compute_text_features(
 
     @tf.function(reduce_retracing=True)
     def encode(texts):  # tokeniser and encoder as one graph, as in a training step
-        tokens = {name: tf.cast(tensor, tf.int32) for name, tensor in preprocessor(texts).items()}
-        return tf.cast(encoder(tokens, training=False), tf.float32)
+        return tf.cast(encoder(tokenise({"text": texts}, preprocessor), training=False), tf.float32)
 
     for start in range(0, len(rows), batch_size):
         batch = rows[start : start + batch_size]
