@@ -84,6 +84,10 @@ def _positive_int(text):
     return value
 
 
+def _positive_int_list(text):
+    return tuple(_positive_int(part.strip()) for part in text.split(",") if part.strip())
+
+
 def _add_run_arguments(parser):
     """The arguments `train` and `tune` share (a `RunConfig`, the output folder)."""
     parser.add_argument("--dataset", choices=DATASETS, default="twemoji_categories")
@@ -167,6 +171,37 @@ def _add_run_arguments(parser):
         type=_rate,
         default=None,
         help="multimodal model: chance of dropping a present modality in training (default: 0.2)",
+    )
+    parser.add_argument(
+        "--augmentation",
+        choices=("on", "off"),
+        default=None,
+        help="augment images in training, inside the model: shifts, zoom, contrast, brightness, "
+        "no flips (default: off)",
+    )
+    parser.add_argument(
+        "--image-filters",
+        type=_positive_int_list,
+        default=None,
+        help="filters of each image convolution, e.g. 64,64,64 (default: the document's 32,64,64)",
+    )
+    parser.add_argument(
+        "--image-batch-norm",
+        choices=("on", "off"),
+        default=None,
+        help="batch normalisation after each image convolution (default: off, the document's CNN)",
+    )
+    parser.add_argument(
+        "--image-dropout",
+        type=_rate,
+        default=None,
+        help="dropout on the image encoder's features (default: 0)",
+    )
+    parser.add_argument(
+        "--label-smoothing",
+        type=_rate,
+        default=None,
+        help="smooth the training targets by this much (default: 0)",
     )
     parser.add_argument("--text-length", type=_positive_int, default=None, help="tokens per text")
     parser.add_argument(
@@ -267,7 +302,29 @@ def build_parser():
         default=None,
         help="e.g. 0,0.25,0.5: accuracy as that fraction of test rows loses one modality at random",
     )
+    evaluate_parser.add_argument(
+        "--split",
+        default="test",
+        help="the split to score (default test; twemoji_categories also has validation and "
+        "test_facebook, the test emoji in other artwork)",
+    )
     evaluate_parser.set_defaults(handler="evaluate")
+
+    compare_parser = commands.add_parser(
+        "compare",
+        parents=[verbose],
+        help="two runs on the same test rows: accuracy difference and exact McNemar p-value",
+    )
+    compare_parser.add_argument("first", metavar="RUN_A", help="a run folder")
+    compare_parser.add_argument("second", metavar="RUN_B", help="a run folder of the same dataset")
+    compare_parser.add_argument("--split", default="test", help="the split to score (default test)")
+    compare_parser.add_argument("--data-dir", default=None)
+    compare_parser.add_argument(
+        "--names",
+        default=None,
+        help="what to call the two runs in the line, e.g. fusion,'text alone'",
+    )
+    compare_parser.set_defaults(handler="compare")
 
     predict_parser = commands.add_parser(
         "predict", parents=[verbose], help="classify images, .npy sequences or texts"

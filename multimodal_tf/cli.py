@@ -9,7 +9,10 @@
 - `multimodal-tf tune --tuner random|bayesian|hyperband --max-trials N`:
   searches the same model's hyperparameters with keras-tuner (resumable),
   prints the leaderboard and saves the best model as a run folder.
-- `multimodal-tf evaluate RUN`: re-evaluates a run on its test split.
+- `multimodal-tf evaluate RUN [--split S]`: re-evaluates a run on its test
+  split (or another: `validation`, `test_facebook`).
+- `multimodal-tf compare RUN_A RUN_B`: both runs on the same test rows, the
+  accuracy difference and its exact McNemar p-value.
 - `multimodal-tf predict RUN INPUT...`: classifies images, `.npy` sequences
   or texts.
 - `multimodal-tf export RUN --output DIR`: writes a SavedModel whose
@@ -27,15 +30,17 @@ import multimodal_tf_cli
 from multimodal_tf_cli import build_parser  # noqa: F401  (the parser lives outside the package)
 
 
-def _print_accuracy(accuracy: dict):
+def _print_accuracy(accuracy: dict, split: str = "test"):
     for subset, value in accuracy.items():
-        print(f"test accuracy ({subset}): {value:.4f}")
+        print(f"{split} accuracy ({subset}): {value:.4f}")
 
 
 # Command-line values that differ from the RunConfig field they set.
 _CONVERSIONS = {
     "jit_compile": {"auto": "auto", "on": True, "off": False}.get,
     "fine_tune_text": lambda flag: True if flag else None,
+    "augmentation": {None: None, "on": True, "off": False}.get,
+    "image_batch_norm": {None: None, "on": True, "off": False}.get,
 }
 # Options that apply only to the multimodal model.
 _MULTIMODAL_ONLY = ("fusion", "modality_dropout")
@@ -92,6 +97,8 @@ def train(args):
         overwrite=args.overwrite,
         restart=args.restart,
     )
+    if "validation_accuracy" in metrics:
+        _print_accuracy(metrics["validation_accuracy"], "validation")
     _print_accuracy(metrics["test_accuracy"])
     print(
         f"trained {metrics['epochs_trained']} epoch(s) in {metrics['train_seconds']} s "
@@ -136,7 +143,9 @@ def evaluate(args):
     from multimodal_tf.runs import evaluate_missing, evaluate_run
 
     if args.missing_rates is None:
-        _print_accuracy(evaluate_run(args.run_path, data_dir=args.data_dir))
+        _print_accuracy(
+            evaluate_run(args.run_path, data_dir=args.data_dir, split=args.split), args.split
+        )
         return 0
     try:
         rates = [float(rate) for rate in args.missing_rates.split(",") if rate.strip()]
@@ -144,8 +153,23 @@ def evaluate(args):
         raise ValueError(
             f"`--missing-rates` must be comma-separated numbers, got {args.missing_rates!r}."
         ) from None
-    for rate, accuracy in evaluate_missing(args.run_path, rates, data_dir=args.data_dir).items():
-        print(f"test accuracy (rows missing a modality: {rate:.0%}): {accuracy:.4f}")
+    for rate, accuracy in evaluate_missing(
+        args.run_path, rates, data_dir=args.data_dir, split=args.split
+    ).items():
+        print(f"{args.split} accuracy (rows missing a modality: {rate:.0%}): {accuracy:.4f}")
+    return 0
+
+
+def compare(args):
+    from multimodal_tf.runs.comparison import compare_runs
+
+    names = tuple(args.names.split(",")) if args.names else None
+    if names is not None and len(names) != 2:
+        raise ValueError(f"`--names` must be two names separated by a comma, got {args.names!r}.")
+    comparison = compare_runs(
+        args.first, args.second, split=args.split, data_dir=args.data_dir, names=names
+    )
+    print(comparison.line())
     return 0
 
 
@@ -265,6 +289,7 @@ HANDLERS = {
     "train": train,
     "tune": tune,
     "evaluate": evaluate,
+    "compare": compare,
     "predict": predict,
     "export": export,
     "fetch": fetch,

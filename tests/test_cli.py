@@ -44,6 +44,36 @@ def test_evaluate_reproduces_the_runs_numbers(twemoji_run, data_dir, capsys):
         assert f"test accuracy ({subset}): {value:.4f}" in printed
 
 
+def test_choices_are_made_on_the_validation_split_and_other_splits_score_too(
+    twemoji_run, data_dir, capsys
+):
+    metrics = json.loads((twemoji_run / "metrics.json").read_text())
+    assert set(metrics["validation_accuracy"]) == {"all", "image only", "text only"}
+    capsys.readouterr()
+    assert (
+        main(["evaluate", str(twemoji_run), "--data-dir", data_dir, "--split", "validation"]) == 0
+    )
+    printed = capsys.readouterr().out
+    for subset, value in metrics["validation_accuracy"].items():
+        assert f"validation accuracy ({subset}): {value:.4f}" in printed
+    assert (
+        main(["evaluate", str(twemoji_run), "--data-dir", data_dir, "--split", "test_facebook"])
+        == 0
+    )
+    assert "test_facebook accuracy (image only): " in capsys.readouterr().out
+    assert main(["evaluate", str(twemoji_run), "--data-dir", data_dir, "--split", "dev"]) == 2
+    assert "train, validation, test, test_facebook" in capsys.readouterr().err
+
+
+def test_compare_two_runs_on_the_same_rows(twemoji_run, data_dir, capsys):
+    capsys.readouterr()
+    arguments = ["compare", str(twemoji_run), str(twemoji_run), "--data-dir", data_dir]
+    assert main([*arguments, "--names", "fusion,text alone"]) == 0
+    assert capsys.readouterr().out.startswith("fusion vs text alone: +0.00 points (")
+    assert main([*arguments, "--names", "one"]) == 2
+    assert "`--names`" in capsys.readouterr().err
+
+
 def test_evaluate_with_rows_missing_a_modality(twemoji_run, data_dir, capsys):
     capsys.readouterr()
     assert (
@@ -281,6 +311,20 @@ def test_every_run_option_has_a_flag_and_reaches_the_run_config(command):
         True,
         3e-5,
         2,
+    )
+    image_flags = [
+        "--augmentation",
+        "on",
+        "--image-filters",
+        "64,64,64",
+        "--label-smoothing",
+        "0.1",
+    ]
+    config = _run_config(parser.parse_args([command, *image_flags]))
+    assert (config.augmentation, config.image_filters, config.label_smoothing) == (
+        True,
+        (64, 64, 64),
+        0.1,
     )
 
 

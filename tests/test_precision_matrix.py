@@ -33,7 +33,13 @@ MODELS = {
     "bert": dict(dataset="rt_snippets", text_length=16),
     "concat": dict(dataset="twemoji_categories", fusion="concat", text_length=16),
     "gated": dict(dataset="twemoji_categories", fusion="gated", text_length=16),
-    "attention": dict(dataset="twemoji_categories", fusion="attention", text_length=16),
+    "attention": dict(
+        dataset="twemoji_categories",
+        fusion="attention",
+        text_length=16,
+        augmentation=True,  # in-model augmentation layers, saved and reloaded under every policy
+        label_smoothing=0.1,
+    ),
 }
 EXAMPLES = 6
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -20,6 +20,7 @@ import dataclasses
 
 import keras
 
+from multimodal_tf.models.augmentation import ImageAugmentation, augmentation_layers
 from multimodal_tf.models.dtypes import accepts_dtype
 from multimodal_tf.models.guards import guarded_sequential
 from multimodal_tf.models.heads import finish_sequential_classifier
@@ -47,6 +48,11 @@ class ImageEncoderConfig:
             keeps the document's model).
         batch_norm: whether to put `BatchNormalization` between each
             convolution and its ReLU.
+        augmentation: random shifts, zoom, contrast and brightness applied
+            in training only, before the first convolution: an
+            `ImageAugmentation`, a dict of its fields, True for its
+            defaults, or None (the document's model) (see
+            `models.augmentation`).
 
     Example:
     >>> ImageEncoderConfig(input_shape=(32, 32, 3)).filters
@@ -59,6 +65,7 @@ class ImageEncoderConfig:
     dense_units: int = 64
     dropout: float = 0.0
     batch_norm: bool = False
+    augmentation: ImageAugmentation | None = None
 
     def __post_init__(self):
         set_field = object.__setattr__
@@ -69,6 +76,7 @@ class ImageEncoderConfig:
         set_field(self, "dropout", check_rate("dropout", self.dropout))
         if not isinstance(self.batch_norm, bool):
             raise ValueError(f"`batch_norm` must be True or False, got {self.batch_norm!r}.")
+        set_field(self, "augmentation", ImageAugmentation.from_value(self.augmentation))
         self._check_spatial_size()
 
     def _check_spatial_size(self):
@@ -95,10 +103,11 @@ def image_encoder_layers(config: ImageEncoderConfig) -> list:
         config: the encoder's hyperparameters.
 
     Returns:
-        A list of new Keras layers ending in the `Dense(relu)` feature layer
-        (and `Dropout` when `config.dropout > 0`).
+        A list of new Keras layers, the augmentation's first (if any),
+        ending in the `Dense(relu)` feature layer (and `Dropout` when
+        `config.dropout > 0`).
     """
-    layers = []
+    layers = augmentation_layers(config.augmentation) if config.augmentation else []
     for index, filters in enumerate(config.filters):
         if config.batch_norm:
             layers += [
@@ -154,6 +163,7 @@ def build_cnn_classifier(
     dense_units: int = 64,
     dropout: float = 0.0,
     batch_norm: bool = False,
+    augmentation=None,
     learning_rate: float | None = None,
     compile: bool = True,
 ):
@@ -167,6 +177,8 @@ def build_cnn_classifier(
         dense_units: width of the hidden `Dense(relu)` layer.
         dropout: dropout before the output layer (0: the document's model).
         batch_norm: whether to add batch normalisation after convolutions.
+        augmentation: in-model augmentation in training (see
+            `ImageEncoderConfig`); None: the document's model.
         learning_rate: Adam's learning rate; None keeps Keras' default (1e-3),
             i.e. the document's `optimizer='adam'`.
         compile: whether to compile with adam / sparse categorical
@@ -183,6 +195,8 @@ def build_cnn_classifier(
     >>> model.count_params()
     93322
     """
-    config = ImageEncoderConfig(input_shape, filters, kernel_size, dense_units, dropout, batch_norm)
+    config = ImageEncoderConfig(
+        input_shape, filters, kernel_size, dense_units, dropout, batch_norm, augmentation
+    )
     encoder = build_image_encoder(config, name="cnn_classifier", guard=True)
     return finish_sequential_classifier(encoder, num_classes, learning_rate, compile)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import keras
 
-from multimodal_tf.validation import check_positive_int
+from multimodal_tf.validation import check_positive_int, check_rate
 
 
 def classification_layer(num_classes: int, name: str = "predictions"):
@@ -22,6 +22,40 @@ def classification_layer(num_classes: int, name: str = "predictions"):
     """
     num_classes = check_positive_int("num_classes", num_classes)
     return keras.layers.Dense(num_classes, activation="softmax", dtype="float32", name=name)
+
+
+@keras.saving.register_keras_serializable(package="multimodal_tf")
+class SmoothedSparseCategoricalCrossentropy(keras.losses.Loss):
+    """Cross-entropy of integer labels with label smoothing.
+
+    Keras' `SparseCategoricalCrossentropy` has no `label_smoothing`; this is
+    `CategoricalCrossentropy(label_smoothing=...)` on the one-hot labels:
+    the target puts `1 - label_smoothing + label_smoothing / classes` on
+    the true class and `label_smoothing / classes` on each other one.
+
+    Args:
+        label_smoothing: in [0, 1); 0 is plain cross-entropy.
+
+    Example:
+    >>> import numpy as np
+    >>> loss = SmoothedSparseCategoricalCrossentropy(0.1)
+    >>> round(float(loss(np.array([0]), np.array([[0.9, 0.1]]))), 4)
+    0.1549
+    """
+
+    def __init__(self, label_smoothing: float = 0.1, name="smoothed_sparse_crossentropy", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.label_smoothing = check_rate("label_smoothing", label_smoothing)
+
+    def call(self, y_true, y_pred):
+        labels = keras.ops.reshape(keras.ops.cast(y_true, "int32"), keras.ops.shape(y_pred)[:-1])
+        one_hot = keras.ops.one_hot(labels, keras.ops.shape(y_pred)[-1], dtype=y_pred.dtype)
+        return keras.losses.categorical_crossentropy(
+            one_hot, y_pred, label_smoothing=self.label_smoothing
+        )
+
+    def get_config(self):
+        return {**super().get_config(), "label_smoothing": self.label_smoothing}
 
 
 def compile_classifier(model, *, optimizer="adam", learning_rate: float | None = None):

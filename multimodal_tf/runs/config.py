@@ -7,7 +7,12 @@ import json
 
 from multimodal_tf.data.pipeline import TFDS_MODALITIES, check_modalities
 from multimodal_tf.training import TrainingOptions
-from multimodal_tf.validation import check_choice, check_positive_int, check_rate
+from multimodal_tf.validation import (
+    check_choice,
+    check_positive_int,
+    check_positive_int_tuple,
+    check_rate,
+)
 
 DEFAULT_DATASET = "twemoji_categories"
 
@@ -47,6 +52,14 @@ class RunConfig(TrainingOptions):
             it); 0 trains on the whole split.
         fusion: fusion of the multimodal model.
         modality_dropout: modality dropout of the multimodal model.
+        augmentation: augment images in training, inside the model
+            (`models.augmentation.ImageAugmentation`'s defaults: shifts,
+            zoom, contrast, brightness; no flips).
+        image_filters: filters of each convolution of the image encoder
+            (None: the document's `(32, 64, 64)`).
+        image_batch_norm: batch normalisation between the image encoder's
+            convolutions and their ReLU.
+        image_dropout: dropout on the image encoder's features.
         text_length: tokens per text (None: the dataset's default).
         fine_tune_text: train the pretrained text encoder too (default for
             the text classifier; the multimodal model keeps it frozen unless
@@ -69,6 +82,10 @@ class RunConfig(TrainingOptions):
     validation_fraction: float = 0.0
     fusion: str = "attention"
     modality_dropout: float = 0.2
+    augmentation: bool = False
+    image_filters: tuple | None = None
+    image_batch_norm: bool = False
+    image_dropout: float = 0.0
     text_length: int | None = None
     fine_tune_text: bool | None = None
     limit: int | None = None
@@ -97,6 +114,24 @@ class RunConfig(TrainingOptions):
             )
         check_rate("validation_fraction", self.validation_fraction)
         check_rate("modality_dropout", self.modality_dropout)
+        for name in ("augmentation", "image_batch_norm"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"`{name}` must be True or False, got {getattr(self, name)!r}.")
+        check_rate("image_dropout", self.image_dropout)
+        if self.image_filters is not None:
+            set_field(
+                self, "image_filters", check_positive_int_tuple("image_filters", self.image_filters)
+            )
+        image_options = [
+            f"`{name}`"
+            for name in ("augmentation", "image_filters", "image_batch_norm", "image_dropout")
+            if getattr(self, name)
+        ]
+        if image_options and "image" not in self.modalities:
+            raise ValueError(
+                f"{', '.join(image_options)} apply to the image encoder, but this run has no "
+                f"image modality ({', '.join(self.modalities)})."
+            )
         check_positive_int("limit", self.limit, allow_none=True)
         check_positive_int("test_limit", self.test_limit, allow_none=True)
         check_choice("architecture", self.architecture, ARCHITECTURES)

@@ -25,9 +25,32 @@ def run_split(config: RunConfig, split: str, preprocessor, **kwargs):
     )
 
 
+def dataset_splits(config: RunConfig) -> tuple:
+    """The prepared dataset's split names, e.g. `("train", "validation", "test")`."""
+    return tuple(prepare(config.dataset, config.data_dir).info.splits)
+
+
+def has_validation_split(config: RunConfig) -> bool:
+    """Whether the dataset holds out its own `validation` split (twemoji_categories does)."""
+    return "validation" in dataset_splits(config)
+
+
 def training_splits(config: RunConfig) -> tuple:
-    """TFDS split names for training and validation (None without validation)."""
+    """TFDS split names for training and validation (None without validation).
+
+    A dataset with its own `validation` split (held out by emoji, say)
+    validates on it; otherwise `config.validation_fraction` of the training
+    split's end is held out, if any.
+    """
     total = prepare(config.dataset, config.data_dir).info.splits["train"].num_examples
+    if has_validation_split(config):
+        if config.validation_fraction:
+            raise ValueError(
+                f"`validation_fraction` must be 0 for {config.dataset}: it has its own "
+                "`validation` split, which every run validates on."
+            )
+        train_count = total if config.limit is None else min(total, config.limit)
+        return ("train" if train_count == total else f"train[:{train_count}]"), "validation"
     held_out = round(total * config.validation_fraction)
     if config.validation_fraction and held_out == 0:
         raise ValueError(
@@ -40,9 +63,20 @@ def training_splits(config: RunConfig) -> tuple:
     return train_split, (f"train[{total - held_out}:]" if held_out else None)
 
 
-def test_split(config: RunConfig) -> str:
-    """The TFDS split a run is scored on: `test`, or its first `test_limit` examples."""
-    return "test" if config.test_limit is None else f"test[:{config.test_limit}]"
+def test_split(config: RunConfig, split: str = "test") -> str:
+    """The TFDS split a run is scored on: `split`, and for `test` its first `test_limit` examples.
+
+    Raises:
+        ValueError: the dataset has no split `split` (the message lists those it has).
+    """
+    if split.split("[")[0] not in dataset_splits(config):
+        raise ValueError(
+            f"`split` {split!r} is not a split of {config.dataset}; it has: "
+            f"{', '.join(dataset_splits(config))}."
+        )
+    if split != "test" or config.test_limit is None:
+        return split
+    return f"test[:{config.test_limit}]"
 
 
 def modality_subsets(modalities) -> dict:
@@ -58,12 +92,11 @@ def accuracy_on(model, dataset) -> float:
     return round(float(model.evaluate(dataset, verbose=0, return_dict=True)["accuracy"]), 4)
 
 
-def evaluate_subsets(model, config: RunConfig, preprocessor) -> dict:
-    """Test accuracy with all modalities, then with each one alone."""
+def evaluate_subsets(model, config: RunConfig, preprocessor, split: str = "test") -> dict:
+    """Accuracy on `split` with all modalities, then with each one alone."""
+    split = test_split(config, split)
     return {
-        subset: accuracy_on(
-            model, run_split(config, test_split(config), preprocessor, absent=absent)
-        )
+        subset: accuracy_on(model, run_split(config, split, preprocessor, absent=absent))
         for subset, absent in modality_subsets(config.modalities).items()
     }
 
@@ -77,12 +110,14 @@ def load_for_evaluation(path: str, data_dir: str | None) -> tuple:
     return model, config, text_preprocessor_for(config, metrics.get("text_checkpoint"))
 
 
-def evaluate_run(path: str, data_dir: str | None = None) -> dict:
-    """Re-evaluates a saved run on its test split, per modality subset."""
-    return evaluate_subsets(*load_for_evaluation(path, data_dir))
+def evaluate_run(path: str, data_dir: str | None = None, split: str = "test") -> dict:
+    """Re-evaluates a saved run on a split (default: test), per modality subset."""
+    return evaluate_subsets(*load_for_evaluation(path, data_dir), split=split)
 
 
-def evaluate_missing(path: str, rates, data_dir: str | None = None, seed: int = 0) -> dict:
+def evaluate_missing(
+    path: str, rates, data_dir: str | None = None, seed: int = 0, split: str = "test"
+) -> dict:
     """Test accuracy as a growing fraction of rows loses one modality.
 
     Each test row loses one of its modalities, picked at random, with
@@ -94,6 +129,7 @@ def evaluate_missing(path: str, rates, data_dir: str | None = None, seed: int = 
         rates: fractions in [0, 1), e.g. `(0, 0.1, 0.2, 0.3, 0.4, 0.5)`.
         data_dir: the TFDS data folder.
         seed: which rows lose which modality.
+        split: the split scored.
 
     Returns:
         `{rate: accuracy}`.
@@ -103,9 +139,8 @@ def evaluate_missing(path: str, rates, data_dir: str | None = None, seed: int = 
     if config.kind != "multimodal" or len(config.modalities) < 2:
         raise ValueError(f"{path!r} is not a multimodal run: missing modalities need two or more.")
     config = dataclasses.replace(config, seed=seed)  # the seed of which rows lose which modality
+    split = test_split(config, split)
     return {
-        rate: accuracy_on(
-            model, run_split(config, test_split(config), preprocessor, missing_rate=rate)
-        )
+        rate: accuracy_on(model, run_split(config, split, preprocessor, missing_rate=rate))
         for rate in rates
     }

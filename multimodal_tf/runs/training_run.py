@@ -78,7 +78,15 @@ def prepare_run(config: RunConfig, raw_text: bool = False) -> RunInputs:
 
 
 def write_run(folder: str, model, config: RunConfig, inputs: RunInputs, extra: dict) -> dict:
-    """Evaluates per modality subset, saves model.keras and metrics.json."""
+    """Evaluates per modality subset (validation and test), saves model.keras and metrics.json."""
+    _, validation_split = training_splits(config)
+    if validation_split is not None:  # what choices between runs are made on
+        extra = {
+            **extra,
+            "validation_accuracy": evaluate_subsets(
+                model, config, inputs.preprocessor, split=validation_split
+            ),
+        }
     accuracy = evaluate_subsets(model, config, inputs.preprocessor)
     os.makedirs(folder, exist_ok=True)
     metrics = {
@@ -182,6 +190,10 @@ def train_run(
                 "replicas": result.replicas,
                 "feature_cache": result.feature_cache,
                 "feature_seconds": result.feature_seconds,
+                "history": {  # per epoch (of this process, when resumed): the curve epochs are chosen on
+                    name: [round(float(value), 4) for value in values]
+                    for name, values in result.history.history.items()
+                },
             },
         )
         remove_backup(folder.path)

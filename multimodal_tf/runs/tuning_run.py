@@ -10,6 +10,7 @@ import os
 
 from multimodal_tf.run_folder import is_finished, lock_run_folder
 from multimodal_tf.runs.config import RunConfig
+from multimodal_tf.runs.evaluation import has_validation_split
 from multimodal_tf.runs.models import hypermodel_for_run
 from multimodal_tf.runs.training_run import RunInputs, prepare_run, run_name, write_run
 from multimodal_tf.training import training_config
@@ -29,8 +30,9 @@ def tune_run(
     """Searches the hyperparameters of the model `config` trains, with keras-tuner.
 
     Each trial trains `config.epochs` epochs (Hyperband's most) through the
-    training engine on the training split less `config.validation_fraction`
-    (0.1 when 0), scored by validation accuracy. The tuner's state lives in
+    training engine, scored by validation accuracy: on the dataset's own
+    `validation` split where it has one (twemoji_categories), else on the
+    last `config.validation_fraction` (0.1 when 0) of the training split. The tuner's state lives in
     `<output>/<run>/tuner`: rerunning the same command resumes the search,
     and trials already done are not repeated. The best model is then saved
     like a trained run (`model.keras`, `metrics.json` with its test accuracy,
@@ -48,7 +50,7 @@ def tune_run(
     Returns:
         The metrics written to `metrics.json` (with `"folder"` added).
     """
-    if not config.validation_fraction:
+    if not config.validation_fraction and not has_validation_split(config):
         config = dataclasses.replace(config, validation_fraction=0.1)
     name = run_name(config, run)
     folder = os.path.join(output, name)

@@ -6,6 +6,7 @@ import keras
 
 from multimodal_tf.keras_internals import all_layers, distribute_strategy_of
 from multimodal_tf.models.dtypes import model_policy
+from multimodal_tf.models.heads import SmoothedSparseCategoricalCrossentropy
 from multimodal_tf.training import devices
 from multimodal_tf.training.config import TrainingConfig
 from multimodal_tf.training.optimizers import make_optimizer
@@ -53,7 +54,7 @@ def compile_model(
     """Compiles `model` for training as `config` says (in place).
 
     The loss is the model's own if it was compiled, else sparse categorical
-    cross-entropy; the metric is accuracy. Under `mixed_float16` the
+    cross-entropy (smoothed when `config.label_smoothing`); the metric is accuracy. Under `mixed_float16` the
     optimizer is wrapped in a `LossScaleOptimizer` so that small float16
     gradients do not underflow.
 
@@ -77,6 +78,13 @@ def compile_model(
         if model_policy(model) == "mixed_float16":
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
     loss = getattr(builder_model, "loss", None) or "sparse_categorical_crossentropy"
+    if config.label_smoothing:
+        sparse = ("sparse_categorical_crossentropy", keras.losses.sparse_categorical_crossentropy)
+        if not (loss in sparse or isinstance(loss, SmoothedSparseCategoricalCrossentropy)):
+            raise ValueError(
+                f"`label_smoothing` smooths integer labels' cross-entropy; this model's loss is {loss!r}."
+            )
+        loss = SmoothedSparseCategoricalCrossentropy(config.label_smoothing)
     model.compile(
         optimizer=optimizer,
         loss=loss,

@@ -54,6 +54,9 @@ class TrainingOptions:
             trips for small models).
         early_stopping_patience: epochs without improvement before
             stopping (restoring the best weights); None: never stop early.
+        label_smoothing: smooth the integer labels' targets by this much
+            (`models.heads.SmoothedSparseCategoricalCrossentropy`); 0 keeps
+            the builder's loss.
         seed: seeds weights, dropout and Keras' shuffling.
         feature_cache: where a frozen text encoder reads raw-text data
             (`train(..., text_preprocessor=...)`), compute its outputs once
@@ -71,6 +74,7 @@ class TrainingOptions:
     weight_decay: float = 0.01
     steps_per_execution: int = 1
     early_stopping_patience: int | None = None
+    label_smoothing: float = 0.0
     seed: int = 0
     feature_cache: bool = True
 
@@ -96,6 +100,7 @@ class TrainingOptions:
             )
         check_positive_int("steps_per_execution", self.steps_per_execution)
         check_positive_int("early_stopping_patience", self.early_stopping_patience, allow_none=True)
+        check_rate("label_smoothing", self.label_smoothing)
         check_seed(self.seed)
         if not isinstance(self.feature_cache, bool):
             raise ValueError(f"`feature_cache` must be True or False, got {self.feature_cache!r}.")

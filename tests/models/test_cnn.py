@@ -74,6 +74,11 @@ def test_uncompiled_on_request():
         (dict(dropout=1.0), "dropout"),
         (dict(dropout="0.5"), "dropout"),
         (dict(batch_norm="yes"), "batch_norm"),
+        (dict(augmentation="flips"), "augmentation"),
+        (dict(augmentation={"flip": True}), "augmentation"),
+        (dict(augmentation={"zoom": 1.5}), "zoom"),
+        (dict(augmentation={"fill_mode": "white"}), "fill_mode"),
+        (dict(augmentation={"fill_mode": "constant", "fill_value": 255}), "fill_value"),
     ],
 )
 def test_bad_arguments_raise_value_error_naming_them(arguments, named):
@@ -84,3 +89,49 @@ def test_bad_arguments_raise_value_error_naming_them(arguments, named):
 def test_config_validates_too():
     with pytest.raises(ValueError, match="`filters`"):
         ImageEncoderConfig(filters="32")
+
+
+@pytest.fixture(scope="module")
+def augmenting_model():
+    return build_cnn_classifier((32, 32, 3), 4, filters=(4, 8), augmentation=True)
+
+
+def test_augmentation_comes_first_and_never_flips(augmenting_model):
+    names = [type(layer).__name__ for layer in augmenting_model.layers]
+    assert names[:5] == [
+        "InputGuard",
+        "RandomTranslation",
+        "RandomZoom",
+        "RandomContrast",
+        "RandomBrightness",
+    ]
+    assert not any("Flip" in name for name in names)
+    assert (
+        augmenting_model.count_params()
+        == build_cnn_classifier((32, 32, 3), 4, filters=(4, 8)).count_params()
+    )
+
+
+def test_augmentation_is_active_in_training_only(augmenting_model):
+    images = np.random.default_rng(0).uniform(size=(8, 32, 32, 3)).astype("float32")
+    augment = keras.Sequential(augmenting_model.layers[1:5])
+    np.testing.assert_array_equal(augment(images, training=False), images)
+    augmented = keras.ops.convert_to_numpy(augment(images, training=True))
+    assert augmented.shape == images.shape and not np.allclose(augmented, images)
+    np.testing.assert_allclose(
+        augmenting_model.predict(images, verbose=0), augmenting_model.predict(images, verbose=0)
+    )
+
+
+def test_augmentation_settings_reach_the_layers():
+    encoder = build_image_encoder(
+        ImageEncoderConfig(
+            (32, 32, 3),
+            filters=(4,),
+            augmentation={"translation": 0.2, "zoom": 0, "rotation": 0.05, "brightness": 0},
+        )
+    )
+    translation, rotation, contrast = encoder.layers[:3]
+    assert (translation.height_factor, translation.fill_mode) == (0.2, "nearest")
+    assert type(rotation).__name__ == "RandomRotation" and rotation.factor == (-0.05, 0.05)
+    assert type(contrast).__name__ == "RandomContrast" and contrast.value_range == (0, 1)

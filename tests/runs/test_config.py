@@ -29,6 +29,7 @@ def test_every_training_option_reaches_the_training_config():
         "weight_decay": 0.0,
         "steps_per_execution": 3,
         "early_stopping_patience": 2,
+        "label_smoothing": 0.1,
         "seed": 7,
         "feature_cache": False,
     }
@@ -54,6 +55,7 @@ def test_every_training_option_reaches_the_training_config():
         ("epochs", 0),
         ("seed", -1),
         ("precision", "float16"),
+        ("label_smoothing", 1.0),
     ],
 )
 def test_inherited_options_are_checked_once_and_named(field, value):
@@ -63,7 +65,12 @@ def test_inherited_options_are_checked_once_and_named(field, value):
 
 def test_the_recorded_options_read_back_to_the_same_config():
     config = RunConfig(
-        dataset="twemoji_categories", modalities="image,text", optimizer="adam", limit=10
+        dataset="twemoji_categories",
+        modalities="image,text",
+        optimizer="adam",
+        limit=10,
+        augmentation=True,
+        image_filters=(8, 16),
     )
     record = config_record(config)
     assert record["kind"] == "multimodal" and record["modalities"] == ["image", "text"]
@@ -76,3 +83,28 @@ def test_options_are_keywords_only():
         RunConfig("rt_snippets")  # the dataset must be named
     with pytest.raises(TypeError):
         TrainingConfig(3)
+
+
+@pytest.mark.parametrize(
+    "options, named",
+    [
+        ({"augmentation": "yes"}, "`augmentation`"),
+        ({"image_filters": (0, 8)}, "`image_filters`"),
+        ({"dataset": "rt_snippets", "augmentation": True}, "no image modality"),
+        ({"modalities": "text", "image_filters": (8,)}, "no image modality"),
+        ({"modalities": "text", "image_dropout": 0.5}, "`image_dropout` apply"),
+        ({"image_batch_norm": 1}, "`image_batch_norm`"),
+    ],
+)
+def test_image_options_are_checked(options, named):
+    with pytest.raises(ValueError, match=named):
+        RunConfig(**options)
+
+
+def test_image_options_reach_the_image_encoder():
+    from multimodal_tf.runs import encoder_arguments
+
+    config = RunConfig(augmentation=True, image_filters=[64, 64, 64])
+    assert config.image_filters == (64, 64, 64)
+    image = encoder_arguments(config, {"image_shape": [64, 64, 3]}, None)["image"]
+    assert image == {"input_shape": (64, 64, 3), "filters": (64, 64, 64), "augmentation": True}

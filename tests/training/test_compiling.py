@@ -37,3 +37,32 @@ def test_xla_keeps_lstm_masking_exact():
     np.testing.assert_allclose(
         model.predict(padded, verbose=0), model.predict(sequences[:4], verbose=0), atol=1e-5
     )
+
+
+def test_label_smoothing_replaces_the_sparse_loss_and_trains():
+    import keras
+
+    from multimodal_tf.models.heads import SmoothedSparseCategoricalCrossentropy
+
+    result = train(lambda: build_tiny("cnn"), dataset(), quiet(epochs=1, label_smoothing=0.2))
+    loss = result.model.loss
+    assert isinstance(loss, SmoothedSparseCategoricalCrossentropy) and loss.label_smoothing == 0.2
+    assert np.isfinite(result.history.history["loss"]).all()
+    probabilities = np.array([[0.7, 0.2, 0.1]], "float32")
+    targets = np.array([[0.8, 0.1, 0.1]], "float32")  # 0.3 spread over 3 classes
+    expected = -np.sum(targets * np.log(probabilities))
+    smoothed = SmoothedSparseCategoricalCrossentropy(0.3)(np.array([0]), probabilities)
+    np.testing.assert_allclose(float(smoothed), expected, rtol=1e-5)
+    plain = SmoothedSparseCategoricalCrossentropy(0.0)(np.array([[2]]), probabilities)
+    np.testing.assert_allclose(float(plain), -np.log(0.1), rtol=1e-5)
+    restored = keras.losses.deserialize(keras.losses.serialize(loss))
+    assert restored.label_smoothing == 0.2
+
+
+def test_label_smoothing_refuses_another_loss():
+    import pytest
+
+    model = build_tiny("cnn")
+    model.compile(optimizer="adam", loss="mse")
+    with pytest.raises(ValueError, match=r"`label_smoothing`.*'mse'"):
+        training.compile_model(model, quiet(label_smoothing=0.1))

@@ -1,0 +1,102 @@
+"""Chooses the main job's configuration on `twemoji_categories`' validation split, never on test.
+
+Trains each candidate below with `multimodal-tf train` into
+`saved_models/select/<name>` (a finished candidate is kept and not
+retrained; `--retrain` trains it again), then prints a Markdown table of
+validation accuracy (all modalities, image only, text only) with the epoch
+at which the validation accuracy of all modalities peaked. Test accuracy is
+printed only with `--test`, once the choice is made: docs/results.md shows
+both tables and the command that made them.
+
+    python scripts/select_twemoji.py              # train what is missing, print validation
+    python scripts/select_twemoji.py --only fusion-aug,text
+    python scripts/select_twemoji.py --test       # after choosing: the test columns too
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUTPUT = os.path.join("saved_models", "select")
+
+# name -> the arguments of `multimodal-tf train` (on twemoji_categories, seed 0).
+CANDIDATES = {
+    "image": "--model multimodal --modalities image --epochs 20",
+    "image-aug": "--model multimodal --modalities image --epochs 20 --augmentation on",
+    "image-aug-ls": "--model multimodal --modalities image --epochs 20 --augmentation on "
+    "--label-smoothing 0.1",
+    "image-aug-wide": "--model multimodal --modalities image --epochs 20 --augmentation on "
+    "--image-filters 64,64,64",
+    "text": "--model multimodal --modalities text --epochs 20",
+    "fusion": "--epochs 20",
+    "fusion-aug": "--epochs 20 --augmentation on",
+    "fusion-aug-ls": "--epochs 20 --augmentation on --label-smoothing 0.1",
+}
+SUBSETS = ("all", "image only", "text only")
+
+
+def train(name: str, retrain: bool) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "multimodal_tf.cli",
+        "train",
+        *CANDIDATES[name].split(),
+        "--output",
+        OUTPUT,
+        "--run",
+        name,
+        "--quiet",
+        *(["--overwrite"] if retrain else []),
+    ]
+    print("$", " ".join(command[2:]), flush=True)
+    subprocess.run(command, cwd=ROOT, check=True)
+
+
+def row(name: str, with_test: bool) -> str:
+    with open(os.path.join(ROOT, OUTPUT, name, "metrics.json"), encoding="utf-8") as file:
+        metrics = json.load(file)
+    cells = [f"`{name}`", f"`{CANDIDATES[name]}`"]
+    for split in ("validation_accuracy", *(("test_accuracy",) if with_test else ())):
+        cells += [
+            f"{100 * metrics[split][subset]:.2f}%" if subset in metrics[split] else "—"
+            for subset in SUBSETS
+        ]
+    curve = metrics.get("history", {}).get("val_accuracy", [])
+    best = max(range(len(curve)), key=curve.__getitem__) if curve else None
+    cells.append(f"{best + 1} ({100 * curve[best]:.2f}%)" if curve else "—")
+    cells.append(f"{metrics['train_seconds']:.0f} s")
+    return "| " + " | ".join(cells) + " |"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default=None, help="comma-separated candidate names")
+    parser.add_argument("--retrain", action="store_true", help="train finished candidates again")
+    parser.add_argument("--test", action="store_true", help="also print test accuracy")
+    args = parser.parse_args(argv)
+    names = args.only.split(",") if args.only else list(CANDIDATES)
+    unknown = [name for name in names if name not in CANDIDATES]
+    if unknown:
+        parser.error(f"unknown candidate(s) {unknown}; choose from {', '.join(CANDIDATES)}")
+    for name in names:
+        if args.retrain or not os.path.isfile(os.path.join(ROOT, OUTPUT, name, "metrics.json")):
+            train(name, args.retrain)
+    columns = ["candidate", "arguments"]
+    columns += [f"validation: {subset}" for subset in SUBSETS]
+    columns += [f"test: {subset}" for subset in SUBSETS] if args.test else []
+    columns += ["best validation epoch (all)", "training time"]
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
+    for name in names:
+        print(row(name, args.test))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
