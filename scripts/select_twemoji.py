@@ -26,16 +26,34 @@ OUTPUT = os.path.join("saved_models", "select")
 
 # name -> the arguments of `multimodal-tf train` (on twemoji_categories, seed 0).
 CANDIDATES = {
-    "image": "--model multimodal --modalities image --epochs 20",
+    # the image side alone: what helps the document's CNN on emoji it never saw
+    "image": "--model multimodal --modalities image --epochs 20 --augmentation off",
     "image-aug": "--model multimodal --modalities image --epochs 20 --augmentation on",
     "image-aug-ls": "--model multimodal --modalities image --epochs 20 --augmentation on "
     "--label-smoothing 0.1",
     "image-aug-wide": "--model multimodal --modalities image --epochs 20 --augmentation on "
     "--image-filters 64,64,64",
+    "image-aug-bn": "--model multimodal --modalities image --epochs 20 --augmentation on "
+    "--image-batch-norm on",
+    "image-aug-dropout": "--model multimodal --modalities image --epochs 20 --augmentation on "
+    "--image-dropout 0.5",
+    "image-aug-e40": "--model multimodal --modalities image --epochs 40 --augmentation on",
+    # the text side alone (the comparison fusion has to beat)
     "text": "--model multimodal --modalities text --epochs 20",
-    "fusion": "--epochs 20",
+    "text-seed1": "--model multimodal --modalities text --epochs 20 --seed 1",
+    "text-e40": "--model multimodal --modalities text --epochs 40",
+    # fusion: augmentation, label smoothing, modality dropout, fusion type, epochs
+    "fusion": "--epochs 20 --augmentation off",
     "fusion-aug": "--epochs 20 --augmentation on",
+    "fusion-aug-seed1": "--epochs 20 --augmentation on --seed 1",
     "fusion-aug-ls": "--epochs 20 --augmentation on --label-smoothing 0.1",
+    "fusion-aug-md04": "--epochs 20 --augmentation on --modality-dropout 0.4",
+    "fusion-aug-concat": "--epochs 20 --augmentation on --fusion concat",
+    "fusion-aug-gated": "--epochs 20 --augmentation on --fusion gated",
+    "fusion-aug-e40": "--epochs 40 --augmentation on",
+    "fusion-aug-md04-e40": "--epochs 40 --augmentation on --modality-dropout 0.4",
+    # not a candidate: the chosen model without modality dropout, for the missing-modality curve
+    "fusion-aug-md0": "--epochs 20 --augmentation on --modality-dropout 0",
 }
 SUBSETS = ("all", "image only", "text only")
 
@@ -44,7 +62,7 @@ def train(name: str, retrain: bool) -> None:
     command = [
         sys.executable,
         "-m",
-        "multimodal_tf.cli",
+        "multimodal_tf_cli",  # the `multimodal-tf` command
         "train",
         *CANDIDATES[name].split(),
         "--output",
@@ -54,7 +72,7 @@ def train(name: str, retrain: bool) -> None:
         "--quiet",
         *(["--overwrite"] if retrain else []),
     ]
-    print("$", " ".join(command[2:]), flush=True)
+    print("$ multimodal-tf", " ".join(command[3:]), flush=True)
     subprocess.run(command, cwd=ROOT, check=True)
 
 

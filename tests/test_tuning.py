@@ -254,6 +254,9 @@ def test_a_search_computes_the_frozen_text_encoder_once_for_all_trials(
     )
     metrics = tune_run(config, max_trials=2, output=str(tmp_path), run="shared", verbose=0)
     assert len(metrics["leaderboard"]) == 2
+    # Scored on the dataset's own validation split (held out by emoji), not a slice of train.
+    assert metrics["config"]["validation_fraction"] == 0.0
+    assert set(metrics["validation_accuracy"]) == {"all", "image only", "text only"}
     # Once for all texts; then the second trial's encoder checked on 8 of them.
     assert len(computed) == 2 and computed[0] > 8 and computed[1] == 8, computed
     model, _, _ = load_run(str(tmp_path / "shared"))  # the best trial, saved whole: raw inputs in

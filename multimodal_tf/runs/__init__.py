@@ -13,9 +13,11 @@ settings) and the test accuracy for every modality subset.
 | `tune_run`: keras-tuner search, trials in child processes | `tuning_run.py` |
 | `load_run`: metrics.json checked against model.keras | `loading.py` |
 | splits, accuracy per modality subset, missing modalities | `evaluation.py` |
+| two runs on the same rows: difference and exact McNemar p | `comparison.py` |
 | `predict_run`, `predict_example`, `predict_batch` | `prediction.py` |
 """
 
+from multimodal_tf.runs.comparison import Comparison, compare_runs, mcnemar_exact
 from multimodal_tf.runs.config import (
     ARCHITECTURES,
     DATASET_DEFAULTS,
@@ -65,8 +67,10 @@ __all__ = [
     "TINY_IMAGE",
     "TINY_SEQUENCE",
     "TINY_TEXT",
+    "Comparison",
     "RunConfig",
     "build_run_model",
+    "compare_runs",
     "config_record",
     "dataset_facts",
     "encoder_arguments",
@@ -75,6 +79,7 @@ __all__ = [
     "evaluate_subsets",
     "hypermodel_for_run",
     "load_run",
+    "mcnemar_exact",
     "modality_subsets",
     "predict_batch",
     "predict_example",

@@ -21,7 +21,8 @@ ARCHITECTURES = ("default", "tiny")
 
 
 DATASET_DEFAULTS = {
-    "twemoji_categories": {"epochs": 12, "batch_size": 32, "text_length": 32},
+    # twemoji_categories' defaults were chosen on its validation split (scripts/select_twemoji.py).
+    "twemoji_categories": {"epochs": 20, "batch_size": 32, "text_length": 32, "augmentation": True},
     "fashion_mnist": {"epochs": 10, "batch_size": 64, "text_length": 32},
     "rt_snippets": {"epochs": 3, "batch_size": 32, "text_length": 64},
     "japanese_vowels": {"epochs": 60, "batch_size": 16, "text_length": 32},
@@ -54,7 +55,9 @@ class RunConfig(TrainingOptions):
         modality_dropout: modality dropout of the multimodal model.
         augmentation: augment images in training, inside the model
             (`models.augmentation.ImageAugmentation`'s defaults: shifts,
-            zoom, contrast, brightness; no flips).
+            zoom, contrast, brightness; no flips). None: the dataset's
+            default where the run has images (on for twemoji_categories,
+            chosen on its validation split), else off.
         image_filters: filters of each convolution of the image encoder
             (None: the document's `(32, 64, 64)`).
         image_batch_norm: batch normalisation between the image encoder's
@@ -82,7 +85,7 @@ class RunConfig(TrainingOptions):
     validation_fraction: float = 0.0
     fusion: str = "attention"
     modality_dropout: float = 0.2
-    augmentation: bool = False
+    augmentation: bool | None = None
     image_filters: tuple | None = None
     image_batch_norm: bool = False
     image_dropout: float = 0.0
@@ -114,6 +117,12 @@ class RunConfig(TrainingOptions):
             )
         check_rate("validation_fraction", self.validation_fraction)
         check_rate("modality_dropout", self.modality_dropout)
+        if self.augmentation is None:
+            set_field(
+                self,
+                "augmentation",
+                "image" in self.modalities and defaults.get("augmentation", False),
+            )
         for name in ("augmentation", "image_batch_norm"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"`{name}` must be True or False, got {getattr(self, name)!r}.")

@@ -53,6 +53,7 @@ def _read_metrics(metrics_path: str) -> tuple:
     if not isinstance(saved, dict) or not isinstance(saved.get("modalities"), list):
         raise bad("config", "an object with the run's options, `modalities` a list")
     saved = {key: value for key, value in saved.items() if key != "kind"}
+    saved.setdefault("augmentation", False)  # a run recorded before the option trained without it
     try:
         config = RunConfig(**{**saved, "modalities": tuple(saved["modalities"])})
     except TypeError as error:

@@ -108,3 +108,10 @@ def test_image_options_reach_the_image_encoder():
     assert config.image_filters == (64, 64, 64)
     image = encoder_arguments(config, {"image_shape": [64, 64, 3]}, None)["image"]
     assert image == {"input_shape": (64, 64, 3), "filters": (64, 64, 64), "augmentation": True}
+
+
+def test_augmentation_defaults_to_the_datasets_choice_where_there_are_images():
+    assert RunConfig().augmentation is True  # twemoji_categories, chosen on validation
+    assert RunConfig(modalities="text").augmentation is False
+    assert RunConfig(augmentation=False).augmentation is False
+    assert RunConfig(dataset="fashion_mnist").augmentation is False
