@@ -124,7 +124,8 @@ def _add_run_arguments(parser):
         "--validation-fraction",
         type=_rate,
         default=0.0,
-        help="hold out this fraction of the training split for validation (best checkpoint, early stopping)",
+        help="hold out this fraction of the training split for validation (best checkpoint, early "
+        "stopping); twemoji_categories has its own validation split instead",
     )
     parser.add_argument("--early-stopping-patience", type=_positive_int, default=None)
     parser.add_argument(
@@ -133,8 +134,9 @@ def _add_run_arguments(parser):
     parser.add_argument(
         "--optimizer",
         choices=OPTIMIZERS,
-        default="auto",
-        help="auto: the model's own (Adam for the document's models, AdamW for a pretrained BERT)",
+        default=None,
+        help="auto: the model's own (Adam for the document's models, AdamW for a pretrained BERT); "
+        "default: adamw for twemoji_categories (chosen on its validation split), else auto",
     )
     parser.add_argument(
         "--warmup-fraction",
@@ -146,7 +148,7 @@ def _add_run_arguments(parser):
         "--weight-decay",
         type=_non_negative,
         default=None,
-        help="AdamW's weight decay (default: 0.01)",
+        help="AdamW's weight decay (default: 0.05 for twemoji_categories, else 0.01)",
     )
     parser.add_argument(
         "--no-feature-cache",
@@ -177,13 +179,14 @@ def _add_run_arguments(parser):
         choices=("on", "off"),
         default=None,
         help="augment images in training, inside the model: shifts, zoom, contrast, brightness, "
-        "no flips (default: off)",
+        "no flips (default: on for twemoji_categories runs with images, else off)",
     )
     parser.add_argument(
         "--image-filters",
         type=_positive_int_list,
         default=None,
-        help="filters of each image convolution, e.g. 64,64,64 (default: the document's 32,64,64)",
+        help="filters of each image convolution, e.g. 64,64,64 (default: the document's 32,64,64; "
+        "tiny: 4,8)",
     )
     parser.add_argument(
         "--image-batch-norm",
@@ -293,14 +296,14 @@ def build_parser():
     tune_parser.set_defaults(handler="tune")
 
     evaluate_parser = commands.add_parser(
-        "evaluate", parents=[verbose], help="re-evaluate a saved run on its test split"
+        "evaluate", parents=[verbose], help="re-evaluate a saved run on its test split (or --split)"
     )
     evaluate_parser.add_argument("run_path", metavar="RUN", help="a run folder or its model.keras")
     evaluate_parser.add_argument("--data-dir", default=None)
     evaluate_parser.add_argument(
         "--missing-rates",
         default=None,
-        help="e.g. 0,0.25,0.5: accuracy as that fraction of test rows loses one modality at random",
+        help="e.g. 0,0.25,0.5: accuracy as that fraction of the split's rows loses one modality at random",
     )
     evaluate_parser.add_argument(
         "--split",

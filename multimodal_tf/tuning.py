@@ -142,12 +142,22 @@ class CNNHyperModel(EngineHyperModel):
     the document's model.
     """
 
-    def __init__(self, input_shape=(28, 28, 1), num_classes: int = 10, training=None, name="cnn"):
+    def __init__(
+        self,
+        input_shape=(28, 28, 1),
+        num_classes: int = 10,
+        training=None,
+        name="cnn",
+        *,
+        augmentation=None,
+        batch_norm: bool = False,
+    ):
         super().__init__(training, name)
         self.input_shape, self.num_classes = (
             tuple(input_shape),
             check_positive_int("num_classes", num_classes),
         )
+        self.augmentation, self.batch_norm = augmentation, batch_norm  # fixed, not searched
 
     def build_model(self, hp):
         filters = tuple(
@@ -160,6 +170,8 @@ class CNNHyperModel(EngineHyperModel):
             filters=filters,
             dense_units=hp.Choice("dense_units", [32, 64, 128, 256], default=64),
             dropout=hp.Float("dropout", 0.0, 0.5, step=0.1, default=0.0),
+            batch_norm=self.batch_norm,
+            augmentation=self.augmentation,
             learning_rate=_learning_rate(hp, 1e-3, 1e-4, 1e-2),
         )
 

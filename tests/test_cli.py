@@ -2,6 +2,7 @@
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 
@@ -63,6 +64,21 @@ def test_choices_are_made_on_the_validation_split_and_other_splits_score_too(
     assert "test_facebook accuracy (image only): " in capsys.readouterr().out
     assert main(["evaluate", str(twemoji_run), "--data-dir", data_dir, "--split", "dev"]) == 2
     assert "train, validation, test, test_facebook" in capsys.readouterr().err
+
+
+def test_a_run_from_an_older_dataset_version_is_not_scored_on_validation(
+    twemoji_run, data_dir, tmp_path, capsys
+):
+    old = tmp_path / "old"
+    shutil.copytree(twemoji_run, old)
+    metrics = json.loads((old / "metrics.json").read_text())
+    assert metrics["dataset_version"] == "2.0.0"
+    del metrics["dataset_version"]  # as twemoji_categories 1.0.0 runs were recorded
+    (old / "metrics.json").write_text(json.dumps(metrics))
+    capsys.readouterr()
+    assert main(["evaluate", str(old), "--data-dir", data_dir, "--split", "validation"]) == 2
+    assert "may hold the `validation` rows. Score it on test" in capsys.readouterr().err
+    assert main(["evaluate", str(old), "--data-dir", data_dir, "--split", "test_facebook"]) == 0
 
 
 def test_compare_two_runs_on_the_same_rows(twemoji_run, data_dir, capsys):

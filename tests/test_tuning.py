@@ -68,6 +68,14 @@ def test_default_points_are_the_documents_models():
     assert (hp.get("fusion"), hp.get("modality_dropout")) == ("attention", 0.2)
 
 
+def test_the_image_search_keeps_a_runs_augmentation_and_batch_norm():
+    hypermodel = CNNHyperModel(augmentation=True, batch_norm=True, training=QUIET)
+    names = {
+        type(layer).__name__ for layer in hypermodel.build(keras_tuner.HyperParameters()).layers
+    }
+    assert {"RandomTranslation", "RandomContrast", "BatchNormalization"} <= names
+
+
 def test_random_search_end_to_end_and_the_best_rebuilds(tmp_path):
     hypermodel = CNNHyperModel(num_classes=2, training=QUIET)
     tuner = make_tuner(

@@ -33,6 +33,7 @@ from multimodal_tf.data.image_arrays import image_dataset
 from multimodal_tf.data.records import BadRecordError, check_sequence
 from multimodal_tf.data.tfds_splits import (
     CACHE_LIMIT_BYTES,
+    OWN_VALIDATION_SPLIT,
     TFDS_MODALITIES,
     check_modalities,
     load_split,
@@ -44,6 +45,7 @@ __all__ = [
     "AUTOTUNE",
     "CACHE_LIMIT_BYTES",
     "MODALITY_COLUMNS",
+    "OWN_VALIDATION_SPLIT",
     "TFDS_MODALITIES",
     "BadRecordError",
     "check_modalities",

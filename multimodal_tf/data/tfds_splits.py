@@ -15,6 +15,10 @@ TFDS_MODALITIES = {
 }
 
 
+# Datasets that hold out a `validation` split of their own (by emoji), which runs validate on.
+OWN_VALIDATION_SPLIT = ("twemoji_categories",)
+
+
 CACHE_LIMIT_BYTES = 1 << 30  # `cache="auto"` keeps datasets under 1 GiB (on disk) in memory
 
 

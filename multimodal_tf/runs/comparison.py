@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from multimodal_tf.runs.evaluation import load_for_evaluation, run_split, test_split
+from multimodal_tf.runs import evaluation
 
 
 def mcnemar_exact(only_first: int, only_second: int) -> float:
@@ -81,8 +81,8 @@ class Comparison:
 
 def run_predictions(path: str, split: str = "test", data_dir: str | None = None) -> tuple:
     """A saved run's `(predicted classes, labels)` on a split, rows in the split's order."""
-    model, config, preprocessor = load_for_evaluation(path, data_dir)
-    dataset = run_split(config, test_split(config, split), preprocessor)
+    model, config, preprocessor = evaluation.load_for_evaluation(path, data_dir, split)
+    dataset = evaluation.run_split(config, evaluation.test_split(config, split), preprocessor)
     labels = np.concatenate([label for _, label in dataset.as_numpy_iterator()])
     predicted = np.argmax(model.predict(dataset, verbose=0), axis=-1)
     return predicted, labels

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from multimodal_tf.data.pipeline import TFDS_MODALITIES, check_modalities
+from multimodal_tf.data.pipeline import OWN_VALIDATION_SPLIT, TFDS_MODALITIES, check_modalities
 from multimodal_tf.training import TrainingOptions
 from multimodal_tf.validation import (
     check_choice,
@@ -22,7 +22,14 @@ ARCHITECTURES = ("default", "tiny")
 
 DATASET_DEFAULTS = {
     # twemoji_categories' defaults were chosen on its validation split (scripts/select_twemoji.py).
-    "twemoji_categories": {"epochs": 20, "batch_size": 32, "text_length": 32, "augmentation": True},
+    "twemoji_categories": {
+        "epochs": 20,
+        "batch_size": 32,
+        "text_length": 32,
+        "augmentation": True,
+        "optimizer": "adamw",
+        "weight_decay": 0.05,
+    },
     "fashion_mnist": {"epochs": 10, "batch_size": 64, "text_length": 32},
     "rt_snippets": {"epochs": 3, "batch_size": 32, "text_length": 64},
     "japanese_vowels": {"epochs": 60, "batch_size": 16, "text_length": 32},
@@ -37,7 +44,9 @@ class RunConfig(TrainingOptions):
     optimizer, learning_rate, warmup_fraction, weight_decay,
     steps_per_execution, early_stopping_patience, seed) are inherited from
     `multimodal_tf.training.TrainingOptions` and checked there; `epochs`
-    defaults to the dataset's.
+    defaults to the dataset's, and so do `optimizer` and `weight_decay`
+    where the dataset names them (twemoji_categories: AdamW with weight
+    decay 0.05, chosen on its validation split), else `"auto"` and 0.01.
 
     Args:
         dataset: a dataset of `multimodal_tf.data.pipeline.TFDS_MODALITIES`.
@@ -50,7 +59,9 @@ class RunConfig(TrainingOptions):
             global batch, split over the strategy's replicas.
         validation_fraction: the last fraction of the training split held
             out for validation (early stopping and the best checkpoint watch
-            it); 0 trains on the whole split.
+            it); 0 trains on the whole split. Must be 0 for a dataset with
+            its own `validation` split (`OWN_VALIDATION_SPLIT`), which runs
+            always validate on.
         fusion: fusion of the multimodal model.
         modality_dropout: modality dropout of the multimodal model.
         augmentation: augment images in training, inside the model
@@ -68,8 +79,9 @@ class RunConfig(TrainingOptions):
             the text classifier; the multimodal model keeps it frozen unless
             asked, which is faster on CPUs).
         limit: use only the first N training examples (quick runs).
-        test_limit: evaluate on the first N test examples only (quick runs;
-            `metrics.json` and `evaluate` then score those N).
+        test_limit: evaluate on the first N test examples only, and
+            validate on the first N of a dataset's own validation split
+            (quick runs; `metrics.json` and `evaluate` then score those N).
         architecture: `"default"` (the document's models, the pretrained
             MiniLM for text) or `"tiny"` (a few units per layer and a small
             random BERT over the MiniLM vocabulary: a pipeline check in
@@ -78,6 +90,8 @@ class RunConfig(TrainingOptions):
     """
 
     dataset: str = DEFAULT_DATASET
+    optimizer: str | None = None  # None: the dataset's default, else "auto"
+    weight_decay: float | None = None  # None: the dataset's default, else 0.01
     modalities: tuple | None = None
     model: str = "auto"
     epochs: int | None = None
@@ -109,6 +123,9 @@ class RunConfig(TrainingOptions):
             set_field(
                 self, name, check_positive_int(name, defaults[name] if value is None else value)
             )
+        for name, fallback in (("optimizer", "auto"), ("weight_decay", 0.01)):
+            if getattr(self, name) is None:
+                set_field(self, name, defaults.get(name, fallback))
         super().__post_init__()
         if self.learning_rate is not None and self.learning_rate > 1:  # a run's guard against typos
             raise ValueError(
@@ -116,6 +133,11 @@ class RunConfig(TrainingOptions):
                 f"got {self.learning_rate!r}."
             )
         check_rate("validation_fraction", self.validation_fraction)
+        if self.validation_fraction and self.dataset in OWN_VALIDATION_SPLIT:
+            raise ValueError(
+                f"`validation_fraction` must be 0 for {self.dataset}: it has its own `validation` "
+                "split (held out by emoji), which every run validates on."
+            )
         check_rate("modality_dropout", self.modality_dropout)
         if self.augmentation is None:
             set_field(
@@ -138,7 +160,9 @@ class RunConfig(TrainingOptions):
         ]
         if image_options and "image" not in self.modalities:
             raise ValueError(
-                f"{', '.join(image_options)} apply to the image encoder, but this run has no "
+                f"{', '.join(image_options)} "
+                f"{'applies' if len(image_options) == 1 else 'apply'} to the image encoder, but this "
+                "run has no "
                 f"image modality ({', '.join(self.modalities)})."
             )
         check_positive_int("limit", self.limit, allow_none=True)

@@ -50,7 +50,10 @@ def training_splits(config: RunConfig) -> tuple:
                 "`validation` split, which every run validates on."
             )
         train_count = total if config.limit is None else min(total, config.limit)
-        return ("train" if train_count == total else f"train[:{train_count}]"), "validation"
+        validation = (
+            "validation" if config.test_limit is None else f"validation[:{config.test_limit}]"
+        )
+        return ("train" if train_count == total else f"train[:{train_count}]"), validation
     held_out = round(total * config.validation_fraction)
     if config.validation_fraction and held_out == 0:
         raise ValueError(
@@ -101,24 +104,41 @@ def evaluate_subsets(model, config: RunConfig, preprocessor, split: str = "test"
     }
 
 
-def load_for_evaluation(path: str, data_dir: str | None) -> tuple:
-    """A saved run's `(model, config, text preprocessor)`, its dataset prepared."""
+def dataset_version(config: RunConfig) -> str:
+    """The version of the prepared dataset a run reads, e.g. `"2.0.0"`."""
+    return str(prepare(config.dataset, config.data_dir).info.version)
+
+
+def load_for_evaluation(path: str, data_dir: str | None, split: str = "test") -> tuple:
+    """A saved run's `(model, config, text preprocessor)`, its dataset prepared.
+
+    Raises:
+        ValueError: `split` is a `validation` split the run may have trained
+            on: one recorded with another dataset version (twemoji_categories
+            before 2.0.0 trained on today's validation emoji).
+    """
     model, metrics, config = load_run(path)
     if data_dir is not None:
         config = dataclasses.replace(config, data_dir=data_dir)
-    prepare(config.dataset, config.data_dir)
+    current = dataset_version(config)
+    if split.split("[")[0] == "validation" and metrics.get("dataset_version") != current:
+        raise ValueError(
+            f"{path!r} was trained on {config.dataset} "
+            f"{metrics.get('dataset_version') or 'before its version was recorded'}, not "
+            f"{current}: its training split may hold the `validation` rows. Score it on test."
+        )
     return model, config, text_preprocessor_for(config, metrics.get("text_checkpoint"))
 
 
 def evaluate_run(path: str, data_dir: str | None = None, split: str = "test") -> dict:
     """Re-evaluates a saved run on a split (default: test), per modality subset."""
-    return evaluate_subsets(*load_for_evaluation(path, data_dir), split=split)
+    return evaluate_subsets(*load_for_evaluation(path, data_dir, split), split=split)
 
 
 def evaluate_missing(
     path: str, rates, data_dir: str | None = None, seed: int = 0, split: str = "test"
 ) -> dict:
-    """Test accuracy as a growing fraction of rows loses one modality.
+    """Accuracy on a split (default: test) as a growing fraction of rows loses one modality.
 
     Each test row loses one of its modalities, picked at random, with
     probability `rate` (seeded, so every model sees the same rows missing
@@ -135,7 +155,7 @@ def evaluate_missing(
         `{rate: accuracy}`.
     """
     rates = [check_rate("missing rate", rate) for rate in rates]
-    model, config, preprocessor = load_for_evaluation(path, data_dir)
+    model, config, preprocessor = load_for_evaluation(path, data_dir, split)
     if config.kind != "multimodal" or len(config.modalities) < 2:
         raise ValueError(f"{path!r} is not a multimodal run: missing modalities need two or more.")
     config = dataclasses.replace(config, seed=seed)  # the seed of which rows lose which modality

@@ -167,7 +167,18 @@ def hypermodel_for_run(
         )
     modality = config.modalities[0]
     if modality == "image":
-        return tuning.CNNHyperModel(tuple(facts["image_shape"]), num_classes, training=training)
+        if config.image_filters or config.image_dropout:
+            raise ValueError(
+                "`image_filters` and `image_dropout` are searched by `tune` for the image "
+                "classifier (filters_*, dropout); leave them out of the search."
+            )
+        return tuning.CNNHyperModel(
+            tuple(facts["image_shape"]),
+            num_classes,
+            training=training,
+            augmentation=config.augmentation or None,
+            batch_norm=config.image_batch_norm,
+        )
     if modality == "sequence":
         return tuning.LSTMHyperModel(
             facts["num_features"],

@@ -20,7 +20,12 @@ from multimodal_tf.run_folder import (
     replace_run_files,
 )
 from multimodal_tf.runs.config import RunConfig, config_record
-from multimodal_tf.runs.evaluation import evaluate_subsets, run_split, training_splits
+from multimodal_tf.runs.evaluation import (
+    dataset_version,
+    evaluate_subsets,
+    run_split,
+    training_splits,
+)
 from multimodal_tf.runs.models import build_run_model, dataset_facts, text_preprocessor_for
 from multimodal_tf.training import NonFiniteLossError, make_strategy, train, training_config
 
@@ -93,6 +98,7 @@ def write_run(folder: str, model, config: RunConfig, inputs: RunInputs, extra: d
         "config": config_record(config),
         **inputs.facts,
         "text_checkpoint": portable_checkpoint(inputs.checkpoint) if inputs.checkpoint else None,
+        "dataset_version": dataset_version(config),  # which rows `validation` and `test` hold
         "parameters": model.count_params(),
         **extra,
         "test_accuracy": accuracy,

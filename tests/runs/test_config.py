@@ -92,8 +92,9 @@ def test_options_are_keywords_only():
         ({"image_filters": (0, 8)}, "`image_filters`"),
         ({"dataset": "rt_snippets", "augmentation": True}, "no image modality"),
         ({"modalities": "text", "image_filters": (8,)}, "no image modality"),
-        ({"modalities": "text", "image_dropout": 0.5}, "`image_dropout` apply"),
+        ({"modalities": "text", "image_dropout": 0.5}, "`image_dropout` applies"),
         ({"image_batch_norm": 1}, "`image_batch_norm`"),
+        ({"validation_fraction": 0.1}, "`validation_fraction` must be 0 for twemoji_categories"),
     ],
 )
 def test_image_options_are_checked(options, named):
@@ -115,3 +116,11 @@ def test_augmentation_defaults_to_the_datasets_choice_where_there_are_images():
     assert RunConfig(modalities="text").augmentation is False
     assert RunConfig(augmentation=False).augmentation is False
     assert RunConfig(dataset="fashion_mnist").augmentation is False
+
+
+def test_the_optimizer_defaults_to_the_datasets_choice():
+    assert (RunConfig().optimizer, RunConfig().weight_decay) == ("adamw", 0.05)  # on validation
+    fashion = RunConfig(dataset="fashion_mnist")
+    assert (fashion.optimizer, fashion.weight_decay) == ("auto", 0.01)  # the builder's own
+    assert RunConfig(optimizer="auto").optimizer == "auto"
+    assert RunConfig(weight_decay=0.0).weight_decay == 0.0
