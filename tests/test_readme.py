@@ -24,8 +24,11 @@ QUICK = [
     ("epochs=12", "epochs=1"),
     ("epochs=5", "epochs=1"),
     ("max_trials=20", "max_trials=1"),
-    ('"train[:90%]"', '"train[:48]"'),
-    ('"train[90%:]"', '"train[-16:]"'),
+    (
+        '"twemoji_categories", "train", shuffle=True',
+        '"twemoji_categories", "train[:48]", shuffle=True',
+    ),
+    ('"twemoji_categories", "validation")', '"twemoji_categories", "validation[:16]")'),
 ]
 
 
