@@ -35,12 +35,13 @@ def _print_accuracy(accuracy: dict, split: str = "test"):
         print(f"{split} accuracy ({subset}): {value:.4f}")
 
 
+_ON_OFF = {None: None, "on": True, "off": False}.get
 # Command-line values that differ from the RunConfig field they set.
 _CONVERSIONS = {
     "jit_compile": {"auto": "auto", "on": True, "off": False}.get,
     "fine_tune_text": lambda flag: True if flag else None,
-    "augmentation": {None: None, "on": True, "off": False}.get,
-    "image_batch_norm": {None: None, "on": True, "off": False}.get,
+    "augmentation": _ON_OFF,
+    "image_batch_norm": _ON_OFF,
 }
 # Options that apply only to the multimodal model.
 _MULTIMODAL_ONLY = ("fusion", "modality_dropout")

@@ -7,6 +7,7 @@ builder instead of deep inside TensorFlow.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 from collections.abc import Sequence
@@ -119,3 +120,34 @@ def check_shape(name: str, value, *, rank: int):
     if not all(_is_int(dim) and dim > 0 for dim in value):
         raise ValueError(f"`{name}` must contain positive integers, got {tuple(value)!r}.")
     return tuple(int(dim) for dim in value)
+
+
+def check_config(name: str, config_class, value, *, also: str = ""):
+    """Returns `value` as a `config_class` dataclass: given one, a dict of its fields, or None.
+
+    Args:
+        name: the argument's name, for messages.
+        config_class: the dataclass to build.
+        value: None (returned as is), a `config_class`, or a dict of its fields.
+        also: other accepted values the caller handled first, for the message
+            (e.g. `"True"`).
+
+    Raises:
+        ValueError: an unknown field (the message lists the fields) or another type.
+    """
+    if value is None or isinstance(value, config_class):
+        return value
+    if isinstance(value, dict):
+        try:
+            return config_class(**value)
+        except TypeError as error:
+            fields = ", ".join(field.name for field in dataclasses.fields(config_class))
+            raise ValueError(
+                f"`{name}` has an unknown field ({error}); {config_class.__name__} takes: {fields}."
+            ) from None
+    accepted = ", ".join(["None", *([also] if also else []), "a dict"])
+    article = "an" if config_class.__name__[0] in "AEIOU" else "a"
+    raise ValueError(
+        f"`{name}` must be {accepted} or {article} {config_class.__name__}, "
+        f"got {type(value).__name__}."
+    )

@@ -19,7 +19,7 @@ import dataclasses
 
 import keras
 
-from multimodal_tf.validation import check_choice, check_rate
+from multimodal_tf.validation import check_choice, check_config, check_rate
 
 FILL_MODES = ("nearest", "constant", "reflect", "wrap")
 
@@ -68,25 +68,11 @@ class ImageAugmentation:
     @classmethod
     def from_value(cls, value) -> ImageAugmentation | None:
         """Accepts an `ImageAugmentation`, a dict of its fields, True (the defaults), or None/False."""
-        if value is None or value is False:
+        if value is False:
             return None
         if value is True:
             return cls()
-        if isinstance(value, cls):
-            return value
-        if isinstance(value, dict):
-            try:
-                return cls(**value)
-            except TypeError as error:
-                fields = ", ".join(field.name for field in dataclasses.fields(cls))
-                raise ValueError(
-                    f"`augmentation` has an unknown field ({error}); ImageAugmentation takes: "
-                    f"{fields}."
-                ) from None
-        raise ValueError(
-            "`augmentation` must be None, True, a dict or an ImageAugmentation, "
-            f"got {type(value).__name__}."
-        )
+        return check_config("augmentation", cls, value, also="True")
 
 
 def augmentation_layers(augmentation: ImageAugmentation) -> list:

@@ -32,7 +32,7 @@ from multimodal_tf.models.fusion import ModalityDropout, ModalityFusion
 from multimodal_tf.models.guards import InputGuard
 from multimodal_tf.models.heads import classification_layer, compile_classifier
 from multimodal_tf.models.lstm import SequenceEncoderConfig, build_sequence_encoder
-from multimodal_tf.validation import check_positive_int, check_rate
+from multimodal_tf.validation import check_config, check_positive_int, check_rate
 
 MODALITIES = ("image", "sequence", "text")
 _CONFIG_CLASSES = {
@@ -49,22 +49,7 @@ def presence_input_name(modality: str) -> str:
 
 def _as_config(modality: str, value):
     """Accepts a config object, a dict of its fields, or None."""
-    config_class = _CONFIG_CLASSES[modality]
-    if value is None or isinstance(value, config_class):
-        return value
-    if isinstance(value, dict):
-        try:
-            return config_class(**value)
-        except TypeError as error:
-            fields = ", ".join(field.name for field in dataclasses.fields(config_class))
-            raise ValueError(
-                f"`{modality}` has an unknown field ({error}); {config_class.__name__} "
-                f"takes: {fields}."
-            ) from None
-    raise ValueError(
-        f"`{modality}` must be None, a dict or a {config_class.__name__}, "
-        f"got {type(value).__name__}."
-    )
+    return check_config(modality, _CONFIG_CLASSES[modality], value)
 
 
 def _modality_inputs(modality: str, config) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from multimodal_tf.data.pipeline import load_split, prepare
+from multimodal_tf.data.pipeline import OWN_VALIDATION_SPLIT, load_split, prepare
 from multimodal_tf.runs.config import RunConfig
 from multimodal_tf.runs.loading import load_run
 from multimodal_tf.runs.models import text_preprocessor_for
@@ -32,23 +32,19 @@ def dataset_splits(config: RunConfig) -> tuple:
 
 def has_validation_split(config: RunConfig) -> bool:
     """Whether the dataset holds out its own `validation` split (twemoji_categories does)."""
-    return "validation" in dataset_splits(config)
+    return config.dataset in OWN_VALIDATION_SPLIT
 
 
 def training_splits(config: RunConfig) -> tuple:
     """TFDS split names for training and validation (None without validation).
 
     A dataset with its own `validation` split (held out by emoji, say)
-    validates on it; otherwise `config.validation_fraction` of the training
-    split's end is held out, if any.
+    validates on it (`RunConfig` refuses a `validation_fraction` there);
+    otherwise `config.validation_fraction` of the training split's end is
+    held out, if any.
     """
     total = prepare(config.dataset, config.data_dir).info.splits["train"].num_examples
     if has_validation_split(config):
-        if config.validation_fraction:
-            raise ValueError(
-                f"`validation_fraction` must be 0 for {config.dataset}: it has its own "
-                "`validation` split, which every run validates on."
-            )
         train_count = total if config.limit is None else min(total, config.limit)
         validation = (
             "validation" if config.test_limit is None else f"validation[:{config.test_limit}]"
@@ -72,10 +68,10 @@ def test_split(config: RunConfig, split: str = "test") -> str:
     Raises:
         ValueError: the dataset has no split `split` (the message lists those it has).
     """
-    if split.split("[")[0] not in dataset_splits(config):
+    splits = dataset_splits(config)
+    if split.split("[")[0] not in splits:
         raise ValueError(
-            f"`split` {split!r} is not a split of {config.dataset}; it has: "
-            f"{', '.join(dataset_splits(config))}."
+            f"`split` {split!r} is not a split of {config.dataset}; it has: {', '.join(splits)}."
         )
     if split != "test" or config.test_limit is None:
         return split

@@ -40,6 +40,7 @@ class RunInputs:
     preprocessor: object
     train_data: object
     validation_data: object
+    validation_split: str | None = None  # the TFDS split validation_data reads
     text_data: list | None = None  # unshuffled raw-text copies, for the feature cache
 
 
@@ -78,18 +79,18 @@ def prepare_run(config: RunConfig, raw_text: bool = False) -> RunInputs:
         preprocessor,
         train_data=run_split(config, train_split, data_preprocessor, shuffle=True),
         validation_data=validation_data,
+        validation_split=validation_split,
         text_data=text_data,
     )
 
 
 def write_run(folder: str, model, config: RunConfig, inputs: RunInputs, extra: dict) -> dict:
     """Evaluates per modality subset (validation and test), saves model.keras and metrics.json."""
-    _, validation_split = training_splits(config)
-    if validation_split is not None:  # what choices between runs are made on
+    if inputs.validation_split is not None:  # what choices between runs are made on
         extra = {
             **extra,
             "validation_accuracy": evaluate_subsets(
-                model, config, inputs.preprocessor, split=validation_split
+                model, config, inputs.preprocessor, split=inputs.validation_split
             ),
         }
     accuracy = evaluate_subsets(model, config, inputs.preprocessor)

@@ -16,7 +16,8 @@ def test_a_dataset_with_its_own_validation_split_validates_on_it(data_dir):
         training_splits(dataclasses.replace(config, validation_fraction=0.1))
     quick = dataclasses.replace(config, limit=64, test_limit=32)  # a smoke run stays quick
     assert training_splits(quick) == ("train[:64]", "validation[:32]")
-    assert config.dataset in OWN_VALIDATION_SPLIT
+    assert config.dataset in OWN_VALIDATION_SPLIT and evaluation.has_validation_split(config)
+    assert "validation" in evaluation.dataset_splits(config)  # the builder agrees
 
 
 def test_other_datasets_hold_out_the_end_of_train(data_dir):
@@ -24,7 +25,7 @@ def test_other_datasets_hold_out_the_end_of_train(data_dir):
     assert training_splits(config) == ("train[:243]", "train[243:]")
     assert training_splits(dataclasses.replace(config, validation_fraction=0.0)) == ("train", None)
     assert not evaluation.has_validation_split(config)
-    assert config.dataset not in OWN_VALIDATION_SPLIT
+    assert "validation" not in evaluation.dataset_splits(config)  # the builder agrees
 
 
 def test_a_run_is_scored_on_a_split_the_dataset_has(data_dir):
