@@ -1,4 +1,4 @@
-"""`python -m bench document|document-lstm|pipeline|precision|guard|tuner|gpu|main-job [--record]`."""
+"""`python -m bench document|document-lstm|pipeline|precision|guard|tuner|gpu|main-job|epoch-wait [--record]`."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ def main(argv=None):
             "tuner",
             "gpu",
             "main-job",
+            "epoch-wait",
         ),
     )
     parser.add_argument(
@@ -41,7 +42,7 @@ def main(argv=None):
         "--repeats",
         type=int,
         default=None,
-        help="timed repetitions per figure (median; default 3, main-job 1)",
+        help="timed repetitions per figure (median; default 3, document and document-lstm 5, main-job 1)",
     )
     parser.add_argument(
         "--kinds",
@@ -65,19 +66,23 @@ def main(argv=None):
     )
     kinds = tuple(kind for kind in (args.kinds or default_kinds).split(",") if kind)
     repeats = args.repeats or (1 if args.benchmark == "main-job" else 3)
-    epochs = args.epochs or (None if args.benchmark == "main-job" else 10)
+    epochs = args.epochs or (None if args.benchmark in ("main-job", "epoch-wait") else 10)
     if args.benchmark == "document":
         from bench import document
 
-        document.run(rows, epochs=epochs, limit=args.limit)
+        document.run(rows, epochs=epochs, limit=args.limit, repeats=args.repeats or 5)
     elif args.benchmark == "document-lstm":
         from bench import document
 
-        document.run_lstm(rows, epochs=epochs)
+        document.run_lstm(rows, epochs=epochs, repeats=args.repeats or 5)
     elif args.benchmark == "main-job":
         from bench import main_job
 
         main_job.run(rows, epochs=epochs, repeats=repeats, data_dir=args.data_dir, limit=args.limit)
+    elif args.benchmark == "epoch-wait":
+        from bench import epoch_wait
+
+        epoch_wait.run(rows, epochs=args.epochs or 8, repeats=args.repeats or 2)
     elif args.benchmark == "pipeline":
         from bench import pipeline
 

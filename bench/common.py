@@ -110,23 +110,60 @@ def ratio(ours: float, theirs: float) -> str:
     return f"{ours / theirs:.2f}x"
 
 
-def paired_rates(timings: dict) -> tuple:
-    """Medians and the paired ratio of alternated epochs, the first (tracing) left out.
+def alternated_runs(sides: dict, repeats: int, epochs: int) -> dict:
+    """Whole training runs of two sides, alternated, and the median of their paired ratios.
+
+    Each repetition runs both sides once, in turn (ours first in odd
+    repetitions, the document first in even ones), so a slow spell of the
+    machine lands on both. A run is what its user does: a fresh model and
+    one `fit` of all its epochs, timed whole (tracing, compiling, iterators
+    and epoch ends included), then scored on the test set. A repetition's
+    ratio is its two runs' samples/s, ours over the document's; the same is
+    reported for the epochs after the first, which traces and compiles.
 
     Args:
-        timings: `{"ours": [samples/s per epoch], "document": [...]}`, epochs alternated.
+        sides: `{"ours": run, "document": run}`; `run(repeat)` trains a fresh
+            model for `epochs` epochs and returns `(samples per epoch,
+            (seconds of its fit, seconds of its first epoch), test accuracy)`.
+        repeats: repetitions (each runs both sides).
+        epochs: epochs of every run.
 
     Returns:
-        `(rate, summary)`: the median rate of each side, and the median of the
-        per-epoch ratios ours/document with their range: two sides timed back
-        to back share the machine's noise, so their ratio is steadier than
-        either rate.
+        A dict: `rate` and `accuracy` (each side's median), `ratios` (one a
+        repetition), `summary` (`("1.41x", "median of 5 alternated runs a
+        side; ratios 1.36-1.57x")`) and `later_summary` (`"1.52x (1.40-1.60x)"`).
     """
-    steady = {name: values[1:] or values for name, values in timings.items()}
-    rate = {name: statistics.median(values) for name, values in steady.items()}
-    ratios = [ours / theirs for ours, theirs in zip(steady["ours"], steady["document"])]
-    summary = (
-        f"{statistics.median(ratios):.2f}x",
-        f"paired per-epoch ratio {min(ratios):.2f}-{max(ratios):.2f}x over {len(ratios)} epochs",
-    )
-    return rate, summary
+    if epochs < 2:
+        raise ValueError(f"`epochs` must be at least 2 (the first traces), got {epochs}.")
+    rates = {name: [] for name in sides}
+    later = {name: [] for name in sides}
+    accuracy = {name: [] for name in sides}
+    for repeat in range(repeats):
+        names = ("ours", "document") if repeat % 2 == 0 else ("document", "ours")
+        for name in names:
+            samples, (seconds, first), score = sides[name](repeat)
+            rates[name].append(samples * epochs / seconds)
+            later[name].append(samples * (epochs - 1) / (seconds - first))
+            accuracy[name].append(score)
+            print(
+                f"repetition {repeat + 1}: {name} {rates[name][-1]:.0f} samples/s "
+                f"({later[name][-1]:.0f}/s after the first epoch), test accuracy {score:.4f}",
+                flush=True,
+            )
+
+    def paired(values):
+        return [ours / theirs for ours, theirs in zip(values["ours"], values["document"])]
+
+    ratios, later_ratios = paired(rates), paired(later)
+    return {
+        "rate": {name: statistics.median(values) for name, values in rates.items()},
+        "accuracy": {name: statistics.median(values) for name, values in accuracy.items()},
+        "ratios": ratios,
+        "summary": (
+            f"{statistics.median(ratios):.2f}x",
+            f"median of {repeats} alternated runs a side; ratios {min(ratios):.2f}-{max(ratios):.2f}x",
+        ),
+        "later_summary": (
+            f"{statistics.median(later_ratios):.2f}x ({min(later_ratios):.2f}-{max(later_ratios):.2f}x)"
+        ),
+    }

@@ -4,14 +4,14 @@ import re
 
 import pytest
 
-from bench import common, document, guard, main_job, precision
+from bench import common, document, epoch_wait, guard, main_job, precision
 
 
 def test_document_vs_us_row_and_the_results_table(tmp_path):
     rows = common.Rows(
         command="python -m bench document --epochs 2 --limit 512", device="test machine"
     )
-    rate, accuracy = document.run(rows, epochs=2, limit=512)
+    rate, accuracy = document.run(rows, epochs=2, limit=512, repeats=2)
     assert set(rate) == set(accuracy) == {"document", "ours"} and all(
         value > 0 for value in rate.values()
     )
@@ -28,6 +28,44 @@ def test_document_vs_us_row_and_the_results_table(tmp_path):
     lines = [line for line in text.splitlines() if line.startswith("| document-vs-us |")]
     assert len(lines) == 1
     assert re.search(r"\| \d+\.\d\dx \|", lines[0])
+    assert "median of 2 alternated runs a side" in lines[0] and "after the first epoch" in lines[0]
+
+
+def test_alternated_runs_alternate_the_order_and_pair_each_repetition():
+    order = []
+
+    def side(name, seconds):
+        def run(repeat):
+            order.append((repeat, name))
+            return 100, (seconds[repeat], 1.0), 0.5  # 100 samples an epoch, first epoch 1 s
+
+        return run
+
+    result = common.alternated_runs(
+        {"ours": side("ours", [2.0, 3.0, 2.0]), "document": side("document", [4.0, 3.0, 5.0])},
+        repeats=3,
+        epochs=4,
+    )
+    expected = ["ours", "document", "document", "ours", "ours", "document"]  # ABBA...
+    assert order == [(index // 2, name) for index, name in enumerate(expected)]
+    assert result["ratios"] == [2.0, 1.0, 2.5]  # 400 samples in 2 s vs 4 s, ...
+    assert result["summary"] == ("2.00x", "median of 3 alternated runs a side; ratios 1.00-2.50x")
+    # After the first epoch: 300 samples in 1 s vs 3 s, 2 s vs 2 s, 1 s vs 4 s.
+    assert result["later_summary"] == "3.00x (1.00-4.00x)"
+    assert result["rate"] == {"ours": 200.0, "document": 100.0}
+    with pytest.raises(ValueError, match="at least 2"):
+        common.alternated_runs({}, repeats=1, epochs=1)
+
+
+def test_epoch_wait_row_fits_with_the_autotuning_model_on_and_off():
+    rows = common.Rows(command="python -m bench epoch-wait", device="test machine")
+    epoch_wait.run(rows, epochs=2, limit=256, repeats=1)
+    [row] = rows.rows
+    assert row[0] == "epoch-wait" and re.fullmatch(
+        r"fit \d+\.\d s vs \d+\.\d s; epoch starts summed \d+\.\d s vs \d+\.\d s, "
+        r"longest \d+\.\d\d s vs \d+\.\d\d s \(1 alternated repetitions\)",
+        row[2],
+    ), row[2]
 
 
 def test_precision_step_time_on_any_policy():

@@ -8,6 +8,27 @@ AUTOTUNE = tf.data.AUTOTUNE
 MODALITY_COLUMNS = ("image", "sequence", "text")
 
 
+def prefetched(dataset):
+    """`dataset` prefetched, with tf.data's autotuning model off: how every pipeline ends.
+
+    Keras 3 makes a new iterator for every epoch (and for every validation
+    pass), and discards one it made ahead; TensorFlow's iterator destructor
+    then waits for that iterator's autotuning thread to wake from a sleep
+    that doubles from 10 ms. Here that wait cost up to 1.8 s at the start of
+    some epochs of 2 s, at random (bench/RESULTS.md, "epoch-wait"). Without
+    the autotuning model there is no such thread; parallel maps given
+    `AUTOTUNE` then run one call per core, and the prefetch buffer still
+    sizes itself (the throughput of a slow map measured the same).
+
+    Example:
+    >>> prefetched(tf.data.Dataset.range(3)).options().autotune.enabled
+    False
+    """
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.prefetch(AUTOTUNE).with_options(options)
+
+
 def tokenise(features: dict, text_preprocessor) -> dict:
     """A batch's raw `"text"` replaced by the preprocessor's int32 token inputs."""
     features = dict(features)
@@ -27,9 +48,7 @@ def map_features(dataset, function):
 
 def tokenise_batches(dataset, text_preprocessor):
     """Batches with raw `"text"` as batches of token inputs (the model's own input)."""
-    return map_features(dataset, lambda features: tokenise(features, text_preprocessor)).prefetch(
-        AUTOTUNE
-    )
+    return prefetched(map_features(dataset, lambda features: tokenise(features, text_preprocessor)))
 
 
 def finish_batches(dataset, text_preprocessor, mask_value):
@@ -43,4 +62,4 @@ def finish_batches(dataset, text_preprocessor, mask_value):
             features = tokenise(features, text_preprocessor)
         return features
 
-    return map_features(dataset, finish).prefetch(AUTOTUNE)
+    return prefetched(map_features(dataset, finish))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from multimodal_tf.data.batches import AUTOTUNE
+from multimodal_tf.data.batches import AUTOTUNE, prefetched
 from multimodal_tf.validation import check_positive_int
 
 
@@ -48,6 +48,4 @@ def image_dataset(images, labels, *, batch_size: int = 64, shuffle: bool = False
     if shuffle:
         dataset = dataset.shuffle(min(len(images), 10000), seed=seed, reshuffle_each_iteration=True)
     # Scaled a batch at a time: one vectorised op instead of one per image.
-    return (
-        dataset.batch(batch_size).map(_scale_image, num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE)
-    )
+    return prefetched(dataset.batch(batch_size).map(_scale_image, num_parallel_calls=AUTOTUNE))

@@ -32,7 +32,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from multimodal_tf.data.batches import tokenise, tokenise_batches
+from multimodal_tf.data.batches import prefetched, tokenise, tokenise_batches
 from multimodal_tf.keras_internals import call_tensors, distribute_strategy_of, replaced_call
 from multimodal_tf.models.dtypes import model_policy
 from multimodal_tf.models.frozen import is_frozen_feature_extractor
@@ -198,10 +198,12 @@ class CachedTraining:
         """`raw` batches of `(features with raw "text", label)` as `head`'s inputs."""
         if raw is None:
             return None
-        return raw.map(
-            lambda features, label: (self.head_inputs(features), label),
-            num_parallel_calls=tf.data.AUTOTUNE,
-        ).prefetch(tf.data.AUTOTUNE)
+        return prefetched(
+            raw.map(
+                lambda features, label: (self.head_inputs(features), label),
+                num_parallel_calls=tf.data.AUTOTUNE,
+            )
+        )
 
     def check(self, raw_batch: dict, text_preprocessor):
         """Raises unless `head` on cached features predicts what the whole model predicts."""

@@ -72,6 +72,8 @@ def test_image_pipeline_scales_batches_and_shuffles_reproducibly():
     np.testing.assert_array_equal(seen, again)
     first = batches[0]
     np.testing.assert_allclose(first[0].numpy(), images[first[1].numpy()] / 255.0, rtol=1e-6)
+    # Ends in `prefetched`: no autotuning thread for Keras' per-epoch iterators to wait on.
+    assert image_dataset(images, labels).options().autotune.enabled is False
 
 
 @pytest.mark.parametrize(

@@ -46,6 +46,8 @@ def test_presence_flags_come_from_the_data(preprocessor):
     assert features["token_ids"].shape == (4, 8)
     assert features["token_ids"][0, 1] == TINY_VOCAB.index("hello")
     np.testing.assert_array_equal(labels, [0, 1, 2, 1])
+    dataset = records_to_dataset(columns, [0, 1, 2, 1], text_preprocessor=preprocessor)
+    assert dataset.options().autotune.enabled is False  # ends in `prefetched`
 
 
 def test_features_only_without_labels():

@@ -164,6 +164,7 @@ def test_cached_batches_read_from_disk_match_memory(preprocessor, tmp_path):
         cached = feature_cache.CachedTraining(model, head, names, features)
         cached.check(batch, preprocessor)  # raises if the head and the whole model disagree
         outputs.append(np.asarray(head(cached.head_inputs(batch), training=False)))
+        assert cached.dataset(raw_data(shuffle=False)).options().autotune.enabled is False
     np.testing.assert_array_equal(outputs[0], outputs[1])
 
 
