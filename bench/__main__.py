@@ -1,4 +1,5 @@
-"""`python -m bench document|document-lstm|pipeline|precision|guard|tuner|gpu|main-job|epoch-wait [--record]`."""
+"""`python -m bench BENCHMARK [--record]`: document, document-lstm, pipeline, precision, guard,
+tuner, gpu, main-job or epoch-wait."""
 
 from __future__ import annotations
 
@@ -27,10 +28,14 @@ def main(argv=None):
         "--epochs",
         type=int,
         default=None,
-        help="document, document-lstm: epochs of each side (default 10); main-job: default the dataset's",
+        help="document, document-lstm, epoch-wait: epochs of each run, at least 2 (default 10, 60, "
+        "8); main-job: default the dataset's",
     )
     parser.add_argument(
-        "--limit", type=int, default=None, help="document, main-job: first N training examples only"
+        "--limit",
+        type=int,
+        default=None,
+        help="document, main-job, epoch-wait: first N training examples only (epoch-wait: 20000)",
     )
     parser.add_argument(
         "--steps", type=int, default=50, help="gpu, precision: training steps per timed epoch"
@@ -42,7 +47,8 @@ def main(argv=None):
         "--repeats",
         type=int,
         default=None,
-        help="timed repetitions per figure (median; default 3, document and document-lstm 5, main-job 1)",
+        help="timed repetitions per figure (median; default 3; document, document-lstm 5; "
+        "main-job 1; epoch-wait 2)",
     )
     parser.add_argument(
         "--kinds",
@@ -65,16 +71,23 @@ def main(argv=None):
         args.benchmark, "cnn,lstm,bert,fusion"
     )
     kinds = tuple(kind for kind in (args.kinds or default_kinds).split(",") if kind)
-    repeats = args.repeats or (1 if args.benchmark == "main-job" else 3)
-    epochs = args.epochs or (None if args.benchmark in ("main-job", "epoch-wait") else 10)
+    repeats = args.repeats or {
+        "main-job": 1,
+        "epoch-wait": 2,
+        "document": 5,
+        "document-lstm": 5,
+    }.get(args.benchmark, 3)
+    epochs = args.epochs or {"main-job": None, "epoch-wait": 8, "document-lstm": 60}.get(
+        args.benchmark, 10
+    )
     if args.benchmark == "document":
         from bench import document
 
-        document.run(rows, epochs=epochs, limit=args.limit, repeats=args.repeats or 5)
+        document.run(rows, epochs=epochs, limit=args.limit, repeats=repeats)
     elif args.benchmark == "document-lstm":
         from bench import document
 
-        document.run_lstm(rows, epochs=epochs, repeats=args.repeats or 5)
+        document.run_lstm(rows, epochs=epochs, repeats=repeats)
     elif args.benchmark == "main-job":
         from bench import main_job
 
@@ -82,7 +95,7 @@ def main(argv=None):
     elif args.benchmark == "epoch-wait":
         from bench import epoch_wait
 
-        epoch_wait.run(rows, epochs=args.epochs or 8, repeats=args.repeats or 2)
+        epoch_wait.run(rows, epochs=epochs, limit=args.limit or 20000, repeats=repeats)
     elif args.benchmark == "pipeline":
         from bench import pipeline
 

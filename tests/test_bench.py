@@ -53,8 +53,13 @@ def test_alternated_runs_alternate_the_order_and_pair_each_repetition():
     # After the first epoch: 300 samples in 1 s vs 3 s, 2 s vs 2 s, 1 s vs 4 s.
     assert result["later_summary"] == "3.00x (1.00-4.00x)"
     assert result["rate"] == {"ours": 200.0, "document": 100.0}
+    sides = {"ours": None, "document": None}
     with pytest.raises(ValueError, match="at least 2"):
-        common.alternated_runs({}, repeats=1, epochs=1)
+        common.alternated_runs(sides, repeats=1, epochs=1)
+    with pytest.raises(ValueError, match="`repeats` must be at least 1"):
+        common.alternated_runs(sides, repeats=0, epochs=2)
+    with pytest.raises(ValueError, match="'ours' and 'document'"):
+        common.alternated_runs({"ours": None}, repeats=1, epochs=2)
 
 
 def test_epoch_wait_row_fits_with_the_autotuning_model_on_and_off():
@@ -62,10 +67,11 @@ def test_epoch_wait_row_fits_with_the_autotuning_model_on_and_off():
     epoch_wait.run(rows, epochs=2, limit=256, repeats=1)
     [row] = rows.rows
     assert row[0] == "epoch-wait" and re.fullmatch(
-        r"fit \d+\.\d s vs \d+\.\d s; epoch starts summed \d+\.\d s vs \d+\.\d s, "
-        r"longest \d+\.\d\d s vs \d+\.\d\d s \(1 alternated repetitions\)",
+        r"fit \d+\.\d s vs \d+\.\d s \(median\); epoch starts summed over the 1 fits "
+        r"\d+\.\d s vs \d+\.\d s, longest \d+\.\d\d s vs \d+\.\d\d s",
         row[2],
     ), row[2]
+    assert re.fullmatch(r"\d+\.\d\dx", row[3])
 
 
 def test_precision_step_time_on_any_policy():

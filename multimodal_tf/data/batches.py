@@ -14,11 +14,11 @@ def prefetched(dataset):
     Keras 3 makes a new iterator for every epoch (and for every validation
     pass), and discards one it made ahead; TensorFlow's iterator destructor
     then waits for that iterator's autotuning thread to wake from a sleep
-    that doubles from 10 ms. Here that wait cost up to 1.8 s at the start of
-    some epochs of 2 s, at random (bench/RESULTS.md, "epoch-wait"). Without
-    the autotuning model there is no such thread; parallel maps given
-    `AUTOTUNE` then run one call per core, and the prefetch buffer still
-    sizes itself (the throughput of a slow map measured the same).
+    that doubles from 10 ms. On a 2-core CPU that wait delayed the start of
+    some 2 s epochs by up to 1.8 s (bench/RESULTS.md; `python -m bench
+    epoch-wait` measures it). Without the autotuning model there is no such
+    thread; parallel maps given `AUTOTUNE` then run one call per core, and
+    the prefetch buffer still sizes itself.
 
     Example:
     >>> prefetched(tf.data.Dataset.range(3)).options().autotune.enabled

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from multimodal_tf.data.batches import AUTOTUNE, finish_batches
+from multimodal_tf.data.batches import AUTOTUNE, finish_batches, prefetched
 from multimodal_tf.validation import check_choice, check_positive_int, check_rate
 
 TFDS_MODALITIES = {
@@ -107,12 +107,12 @@ def load_split(
         dataset = dataset.batch(batch_size)
     if "image" in modalities:  # uint8 up to here: scaled a batch at a time
         dataset = dataset.map(_scale_image_feature, num_parallel_calls=AUTOTUNE)
-    dataset = finish_batches(dataset, text_preprocessor, mask_value)
     if not presence and len(modalities) == 1 and modalities[0] != "text":
-        dataset = dataset.map(
+        dataset = dataset.map(  # a single-input model's own input (no text to tokenise)
             lambda features, label: (features[modalities[0]], label), num_parallel_calls=AUTOTUNE
         )
-    return dataset
+        return prefetched(dataset)
+    return finish_batches(dataset, text_preprocessor, mask_value)
 
 
 def _scale_image_feature(features, label):

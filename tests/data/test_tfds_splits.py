@@ -45,6 +45,19 @@ def test_tfds_splits_stream_as_model_inputs(data_dir):
     np.testing.assert_array_equal(image_only["text_present"], 0.0)
     np.testing.assert_array_equal(image_only["padding_mask"][:, 2:], 0)  # [CLS] [SEP] only
     np.testing.assert_array_equal(image_only["image"], features["image"])
+    # The single-input classifiers' inputs end in `prefetched` too (autotuning model off).
+    single = load_split(
+        "twemoji_categories",
+        "test",
+        data_dir=data_dir,
+        modalities=("image",),
+        presence=False,
+        batch_size=5,
+    )
+    images, _ = first_batch(single)
+    np.testing.assert_array_equal(images, features["image"])
+    for dataset in (single, load_split("twemoji_categories", "test", data_dir=data_dir)):
+        assert dataset.options().autotune.enabled is False
 
 
 def test_missing_rate_drops_one_modality_reproducibly(data_dir):

@@ -34,9 +34,11 @@ def test_presence_flags_come_from_the_data(preprocessor):
         "sequence": [np.ones((3, 2)), np.ones((5, 2)) * 2, float("nan"), np.ones((1, 2))],
         "text": ["hello world", "", "the movie", None],
     }
-    features, labels = first_batch(
-        records_to_dataset(columns, [0, 1, 2, 1], text_preprocessor=preprocessor, batch_size=4)
+    dataset = records_to_dataset(
+        columns, [0, 1, 2, 1], text_preprocessor=preprocessor, batch_size=4
     )
+    assert dataset.options().autotune.enabled is False  # ends in `prefetched`
+    features, labels = first_batch(dataset)
     np.testing.assert_array_equal(features["image_present"], [1, 0, 1, 1])
     np.testing.assert_array_equal(features["sequence_present"], [1, 1, 0, 1])
     np.testing.assert_array_equal(features["text_present"], [1, 0, 1, 0])
@@ -46,8 +48,6 @@ def test_presence_flags_come_from_the_data(preprocessor):
     assert features["token_ids"].shape == (4, 8)
     assert features["token_ids"][0, 1] == TINY_VOCAB.index("hello")
     np.testing.assert_array_equal(labels, [0, 1, 2, 1])
-    dataset = records_to_dataset(columns, [0, 1, 2, 1], text_preprocessor=preprocessor)
-    assert dataset.options().autotune.enabled is False  # ends in `prefetched`
 
 
 def test_features_only_without_labels():
