@@ -110,6 +110,21 @@ def ratio(ours: float, theirs: float) -> str:
     return f"{ours / theirs:.2f}x"
 
 
+def engine_model(build_model, config, seed: int) -> tuple:
+    """`(model, precision)`: built and compiled as `train` does, precision decided for the model.
+
+    Args:
+        build_model: a function of no arguments returning an uncompiled model.
+        config: the `TrainingConfig` (precision, XLA, optimizer).
+        seed: the seed set before the build.
+    """
+    from multimodal_tf.training import build_under_precision, compile_model, precision_scope
+
+    model, precision = build_under_precision(build_model, config.precision, seed)
+    with precision_scope(precision):
+        return compile_model(model, config), precision
+
+
 def alternated_runs(sides: dict, repeats: int, epochs: int) -> dict:
     """Whole training runs of two sides, alternated, and the median of their paired ratios.
 

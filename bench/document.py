@@ -55,16 +55,11 @@ def run(rows, epochs: int = 10, limit: int | None = None, seed: int = 0, repeats
     """Trains both `repeats` times for `epochs` epochs, alternated, and adds the row."""
     import keras
 
-    from bench.common import alternated_runs
+    from bench.common import alternated_runs, engine_model
     from multimodal_tf.data.datasets.fashion_mnist import load_fashion_mnist_arrays
     from multimodal_tf.data.pipeline import image_dataset
     from multimodal_tf.models import build_cnn_classifier
-    from multimodal_tf.training import (
-        TrainingConfig,
-        build_under_precision,
-        compile_model,
-        precision_scope,
-    )
+    from multimodal_tf.training import TrainingConfig
 
     images, labels = load_fashion_mnist_arrays("train")
     test_images, test_labels = load_fashion_mnist_arrays("test")
@@ -83,11 +78,7 @@ def run(rows, epochs: int = 10, limit: int | None = None, seed: int = 0, repeats
 
     def ours(repeat):
         # Built as `train` builds: precision "auto" decided for this model on this machine.
-        model, built["precision"] = build_under_precision(
-            build_cnn_classifier, config.precision, seed + repeat
-        )
-        with precision_scope(built["precision"]):
-            model = compile_model(model, config)
+        model, built["precision"] = engine_model(build_cnn_classifier, config, seed + repeat)
         built["xla"] = bool(model.jit_compile)
         train = image_dataset(images, labels, batch_size=64, shuffle=True, seed=seed + repeat)
         seconds = timed_fit(model, train, epochs=epochs)
@@ -146,16 +137,11 @@ def run_lstm(rows, epochs: int = 60, seed: int = 0, repeats: int = 5):
     import numpy as np
     import tensorflow as tf
 
-    from bench.common import alternated_runs
+    from bench.common import alternated_runs, engine_model
     from multimodal_tf.data.batches import prefetched
     from multimodal_tf.data.datasets.japanese_vowels import read_split
     from multimodal_tf.models import build_lstm_classifier
-    from multimodal_tf.training import (
-        TrainingConfig,
-        build_under_precision,
-        compile_model,
-        precision_scope,
-    )
+    from multimodal_tf.training import TrainingConfig
 
     def padded(split):
         sequences, labels = read_split(split)
@@ -177,15 +163,13 @@ def run_lstm(rows, epochs: int = 60, seed: int = 0, repeats: int = 5):
         return len(x_train), seconds, model.evaluate(x_test, y_test, verbose=0)[1]
 
     def ours(repeat):
-        model, built["precision"] = build_under_precision(  # as `train` builds it
+        model, built["precision"] = engine_model(  # as `train` builds it
             lambda: build_lstm_classifier(
                 None, 12, 9, feature_mean=steps.mean(0), feature_variance=steps.var(0)
             ),
-            config.precision,
+            config,
             seed + repeat,
         )
-        with precision_scope(built["precision"]):
-            model = compile_model(model, config)
         built["xla"] = bool(model.jit_compile)
         train = prefetched(
             tf.data.Dataset.from_tensor_slices((x_train, y_train))

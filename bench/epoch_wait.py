@@ -30,15 +30,11 @@ def run(rows, epochs: int = 8, limit: int = 20000, repeats: int = 2, seed: int =
     import keras
     import tensorflow as tf
 
+    from bench.common import engine_model
     from multimodal_tf.data.datasets.fashion_mnist import load_fashion_mnist_arrays
     from multimodal_tf.data.pipeline import image_dataset
     from multimodal_tf.models import build_cnn_classifier
-    from multimodal_tf.training import (
-        TrainingConfig,
-        build_under_precision,
-        compile_model,
-        precision_scope,
-    )
+    from multimodal_tf.training import TrainingConfig
 
     images, labels = load_fashion_mnist_arrays("train")
     images, labels = images[:limit], labels[:limit]
@@ -60,9 +56,7 @@ def run(rows, epochs: int = 8, limit: int = 20000, repeats: int = 2, seed: int =
     seconds = {True: [], False: []}
     for repeat in range(repeats):
         for autotune in (True, False) if repeat % 2 == 0 else (False, True):
-            model, precision = build_under_precision(build_cnn_classifier, config.precision, seed)
-            with precision_scope(precision):
-                model = compile_model(model, config)
+            model, _ = engine_model(build_cnn_classifier, config, seed)
             data = image_dataset(images, labels, batch_size=64, shuffle=True, seed=seed)
             options = tf.data.Options()
             options.autotune.enabled = autotune
