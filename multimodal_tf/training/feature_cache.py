@@ -27,6 +27,7 @@ import dataclasses
 import os
 import shutil
 import tempfile
+import weakref
 
 import keras
 import numpy as np
@@ -256,7 +257,9 @@ def cache_frozen_text_encoder(
             (None entries skipped) holding every text training will see; the
             first batch of the first is the one the result is checked on.
         folder: where a file goes when the outputs exceed `memory_limit_bytes`
-            (created then; default: a folder in the system's temporary one).
+            (created then; default: a new folder in the system's temporary
+            one, removed with the outputs: when nothing holds them any more,
+            or when Python exits).
         memory_limit_bytes: the most kept in memory.
         shared: a dict kept across calls (a search's trials): outputs
             computed for one model are reused by the next when they hold all
@@ -277,18 +280,39 @@ def cache_frozen_text_encoder(
             texts.update(text.decode("utf-8") for text in batch.numpy().tolist())
     features = _reusable(shared, encoder, text_preprocessor, texts)
     if features is None:
-        folder = folder or os.path.join(
-            tempfile.gettempdir(), f"multimodal_tf-feature-cache-{os.getpid()}"
-        )
-        features = compute_text_features(
-            encoder, text_preprocessor, texts, folder=folder, memory_limit_bytes=memory_limit_bytes
-        )
+        features = _computed(encoder, text_preprocessor, texts, folder, memory_limit_bytes)
         if shared is not None:
             shared["features"] = features
     cached = CachedTraining(model, head, names, features)
     first, _ = next(iter(datasets[0]))
     cached.check(first, text_preprocessor)
     return cached
+
+
+def _computed(encoder, text_preprocessor, texts, folder, memory_limit_bytes):
+    """`compute_text_features` into `folder`, or into a temporary folder that
+    lives as long as the result (a search keeps it across trials)."""
+    if folder is not None:
+        return compute_text_features(
+            encoder, text_preprocessor, texts, folder=folder, memory_limit_bytes=memory_limit_bytes
+        )
+    temporary = tempfile.mkdtemp(prefix="multimodal_tf-feature-cache-")
+    try:
+        features = compute_text_features(
+            encoder,
+            text_preprocessor,
+            texts,
+            folder=temporary,
+            memory_limit_bytes=memory_limit_bytes,
+        )
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+    if features.path is None:  # kept in memory: nothing in the folder
+        os.rmdir(temporary)
+    else:
+        weakref.finalize(features, shutil.rmtree, temporary, True)
+    return features
 
 
 def _reusable(shared, encoder, text_preprocessor, texts, probe_rows: int = 8):

@@ -1,5 +1,6 @@
 """A frozen text encoder computed once: what is learned is unchanged, memory is bounded."""
 
+import gc
 import os
 import shutil
 
@@ -280,3 +281,28 @@ def test_infinite_data_is_tokenised_per_batch_not_read_to_the_end(preprocessor):
         text_preprocessor=preprocessor,
     )
     assert not result.feature_cache and len(result.history.history["loss"]) == 1
+
+
+def spilled_search_features(preprocessor):
+    """A search's features written to a file in the temporary folder; that file's folder."""
+    cached = feature_cache.cache_frozen_text_encoder(
+        frozen_fusion(), preprocessor, [raw_data(shuffle=False)], memory_limit_bytes=0, shared={}
+    )
+    path = cached.features.path
+    if not os.path.isfile(path):
+        raise AssertionError(f"no features file at {path}")
+    return os.path.dirname(path)
+
+
+def test_a_search_s_features_file_is_removed_with_the_features(preprocessor, tmp_path, monkeypatch):
+    monkeypatch.setattr(feature_cache.tempfile, "tempdir", str(tmp_path))
+    folder = spilled_search_features(preprocessor)
+    assert os.path.basename(folder).startswith("multimodal_tf-feature-cache-")
+    assert os.path.dirname(folder) == str(tmp_path)
+    gc.collect()
+    assert not os.path.exists(folder)
+    in_memory = feature_cache.cache_frozen_text_encoder(
+        frozen_fusion(), preprocessor, [raw_data(shuffle=False)], shared={}
+    )
+    assert in_memory.features.path is None
+    assert list(tmp_path.glob("multimodal_tf-feature-cache-*")) == []
