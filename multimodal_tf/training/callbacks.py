@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import keras
@@ -19,14 +20,27 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
     saves and restores those states too: with the same seed and data order,
     an interrupted and resumed run ends with the same weights as an
     uninterrupted one (tested).
+
+    It also backs up the state of `stateful_callbacks` (objects with
+    `get_state()` returning a JSON-able dict and `set_state(state)`), so that
+    e.g. the best-model checkpoint still knows, after a resumption, the best
+    value it saved before. Give them before this callback in `fit`'s list:
+    their epoch ends then run before the backup.
+
+    Args:
+        backup_dir: the backup's folder.
+        stateful_callbacks: a dict of name to callback whose state is backed up.
+        **kwargs: Keras' `BackupAndRestore` arguments.
     """
 
-    def __init__(self, backup_dir, **kwargs):
+    def __init__(self, backup_dir, stateful_callbacks=None, **kwargs):
         # Two generations of weights: a backup cut short (a full disk, a
         # kill mid-write) falls back to the one before.
         kwargs.setdefault("double_checkpoint", True)
         super().__init__(backup_dir, **kwargs)
         self._random_state_path = os.path.join(backup_dir, "random_state.npz")
+        self._callback_state_path = os.path.join(backup_dir, "callback_state.json")
+        self.stateful_callbacks = dict(stateful_callbacks or {})
 
     def _seed_states(self) -> dict:
         # By position: variable paths carry per-process counters, positions
@@ -36,16 +50,26 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
 
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
-        if os.path.exists(self._training_metadata_path) and os.path.exists(self._random_state_path):
+        if not os.path.exists(self._training_metadata_path):
+            return  # nothing to resume
+        if os.path.exists(self._random_state_path):
             with np.load(self._random_state_path) as saved:
                 for name, state in self._seed_states().items():
                     if name in saved.files:
                         state.assign(saved[name])
+        if os.path.exists(self._callback_state_path):
+            with open(self._callback_state_path, encoding="utf-8") as state_file:
+                saved = json.load(state_file)
+            for name, callback in self.stateful_callbacks.items():
+                if name in saved:
+                    callback.set_state(saved[name])
 
     def on_train_end(self, logs=None):
         super().on_train_end(logs)
-        if self.delete_checkpoint and os.path.exists(self._random_state_path):
-            os.remove(self._random_state_path)
+        if self.delete_checkpoint:
+            for path in (self._random_state_path, self._callback_state_path):
+                if os.path.exists(path):
+                    os.remove(path)
 
     def _save_model(self):  # Keras 3.15's hook, called on each backup
         super()._save_model()
@@ -53,6 +77,12 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
             name: keras.ops.convert_to_numpy(state) for name, state in self._seed_states().items()
         }
         np.savez(self._random_state_path, **states)
+        if self.stateful_callbacks:
+            callback_states = {
+                name: callback.get_state() for name, callback in self.stateful_callbacks.items()
+            }
+            with open(self._callback_state_path, "w", encoding="utf-8") as state_file:
+                json.dump(callback_states, state_file)
 
 
 class NonFiniteLossError(RuntimeError):
@@ -91,6 +121,10 @@ class BestModelCheckpoint(keras.callbacks.Callback):
     head of a model whose frozen encoder is cached, the file must hold the
     whole model, raw inputs in.
 
+    A resumed run carries on from the best value saved before the
+    interruption (its state is in the backup: `get_state`, `set_state`), so
+    a worse epoch after resuming never replaces a better model.
+
     Args:
         path: the `.keras` file.
         monitor: the logged loss to watch (`"val_loss"` or `"loss"`).
@@ -100,6 +134,21 @@ class BestModelCheckpoint(keras.callbacks.Callback):
     def __init__(self, path: str, monitor: str, model=None):
         super().__init__()
         self.path, self.monitor, self.saved_model, self.best = path, monitor, model, np.inf
+
+    def get_state(self) -> dict:
+        return {"monitor": self.monitor, "best": None if np.isinf(self.best) else self.best}
+
+    def set_state(self, state: dict) -> None:
+        """Takes the backed-up best value, if it is of this monitor and its file is there."""
+        if (
+            state.get("monitor") == self.monitor
+            and state.get("best") is not None
+            and os.path.isfile(self.path)  # not removed as cut short
+        ):
+            self.best = float(state["best"])
+
+    def on_train_begin(self, logs=None):
+        self.best = np.inf  # a new fit; a resumed one's backup sets it after this
 
     def on_epoch_end(self, epoch, logs=None):
         value = (logs or {}).get(self.monitor)
@@ -125,21 +174,22 @@ def make_callbacks(config: TrainingConfig, validation: bool, saved_model=None) -
     monitor = "val_loss" if validation else "loss"
     callbacks = [StopOnNonFiniteLoss()]
     if config.output_dir is not None:
-        if config.backup:
-            callbacks.append(
-                BackupAndRestore(
-                    os.path.join(config.output_dir, BACKUP_FOLDER),
-                    delete_checkpoint=not config.keep_backup,
-                )
+        stateful = {}
+        if config.checkpoint:
+            stateful["best_checkpoint"] = BestModelCheckpoint(
+                os.path.join(config.output_dir, CHECKPOINT_FILE), monitor, saved_model
             )
+            callbacks.append(stateful["best_checkpoint"])
         if config.tensorboard:
             callbacks.append(
                 keras.callbacks.TensorBoard(os.path.join(config.output_dir, LOG_FOLDER))
             )
-        if config.checkpoint:
+        if config.backup:  # last: the others' epoch ends run before it backs them up
             callbacks.append(
-                BestModelCheckpoint(
-                    os.path.join(config.output_dir, CHECKPOINT_FILE), monitor, saved_model
+                BackupAndRestore(
+                    os.path.join(config.output_dir, BACKUP_FOLDER),
+                    stateful_callbacks=stateful,
+                    delete_checkpoint=not config.keep_backup,
                 )
             )
     if config.early_stopping_patience is not None:

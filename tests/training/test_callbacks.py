@@ -92,3 +92,29 @@ def test_backup_and_restore_resumes_to_the_same_weights(tmp_path, kind, determin
     assert resumed.history.epoch == [1, 2]  # continued from the saved epoch
     for expected, actual in zip(uninterrupted.model.get_weights(), resumed.model.get_weights()):
         np.testing.assert_array_equal(expected, actual)
+
+
+def test_a_resumed_run_keeps_the_best_model_saved_before_the_interruption(tmp_path):
+    inputs, labels = make_data("cnn", n=64)
+    flipped = tf.data.Dataset.from_tensor_slices((inputs, (1 - labels).astype("int32"))).batch(8)
+    # The flipped validation loss grows every epoch: the best epoch is the first.
+    config = quiet(epochs=3, output_dir=str(tmp_path), tensorboard=False)
+    with pytest.raises(KeyboardInterrupt):
+        train(
+            lambda: build_tiny("cnn"),
+            dataset(),
+            config,
+            validation_data=flipped,
+            callbacks=[Interrupt(epoch=1, batch=3)],
+        )
+    best_path = tmp_path / training.CHECKPOINT_FILE
+    saved_before = best_path.read_bytes()
+    state = json.loads((tmp_path / "backup" / "callback_state.json").read_text())
+    assert state["best_checkpoint"]["monitor"] == "val_loss"
+    resumed = train(lambda: build_tiny("cnn"), dataset(), config, validation_data=flipped)
+    assert resumed.history.epoch == [1, 2]
+    assert best_path.read_bytes() == saved_before  # worse epochs after resuming replace nothing
+    best_loss = keras.saving.load_model(best_path).evaluate(flipped, verbose=0)[0]
+    assert best_loss == pytest.approx(state["best_checkpoint"]["best"], rel=1e-5)
+    assert best_loss < min(resumed.history.history["val_loss"])
+    assert not (tmp_path / "backup").exists()
