@@ -33,7 +33,7 @@ import tensorflow as tf
 
 from multimodal_tf.data.pipeline import load_split
 from multimodal_tf.run_folder import write_atomically
-from multimodal_tf.runs import load_run, text_preprocessor_for
+from multimodal_tf.runs import load_run, test_split, text_preprocessor_for
 
 
 def raw_input_specs(config, metrics) -> dict:
@@ -290,8 +290,13 @@ def tflite_twin(model, sequence_length: int | None = None):
 def tflite_accuracy(
     tflite_path: str, run_path: str, split: str = "test", sequence_length=None, data_dir=None
 ) -> float:
-    """Accuracy of a `.tflite` model on a run's dataset split, one example at a time."""
+    """Accuracy of a `.tflite` model on a run's dataset split, one example at a time.
+
+    For `split="test"` these are the rows the run's `metrics.json` was scored
+    on: its first `test_limit` test examples where it was trained with one.
+    """
     _, _, config = load_run(run_path)
+    split = test_split(config, split)
     interpreter = tf.lite.Interpreter(model_path=tflite_path)
     interpreter.allocate_tensors()
     input_index = interpreter.get_input_details()[0]["index"]

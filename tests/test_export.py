@@ -30,7 +30,12 @@ def runs(tmp_path_factory, data_dir):
     common = ["--epochs", "1", "--quiet", "--data-dir", data_dir, "--output", str(output)]
     assert main(["train", "--limit", "96", "--text-length", "16", "--run", "fusion", *common]) == 0
     assert (
-        main(["train", "--dataset", "fashion_mnist", "--limit", "256", "--run", "cnn", *common])
+        main(
+            [
+                *["train", "--dataset", "fashion_mnist", "--limit", "256", "--test-limit", "64"],
+                *["--run", "cnn", *common],
+            ]
+        )
         == 0
     )
     assert main(["train", "--dataset", "japanese_vowels", "--run", "lstm", *common]) == 0
@@ -140,6 +145,17 @@ def test_tflite_float_matches_keras_and_int8_stays_close(runs, name, data_dir, t
     broken = inputs[:1].copy()
     broken.flat[7] = np.nan
     assert np.isnan(run_tflite(paths[False], broken)).all()
+
+
+def test_tflite_accuracy_is_scored_on_the_run_s_test_rows(runs, data_dir, tmp_path, capsys):
+    # The run was scored on its first 64 test examples (--test-limit): so is its TFLite model.
+    command = ["export", str(runs / "cnn"), "--format", "tflite", "--evaluate"]
+    assert main([*command, "--output", str(tmp_path / "cnn.tflite"), "--data-dir", data_dir]) == 0
+    printed = capsys.readouterr().out.splitlines()[-1]
+    assert printed.startswith("test accuracy (TFLite): ")
+    metrics = json.loads((runs / "cnn" / "metrics.json").read_text())
+    assert metrics["config"]["test_limit"] == 64
+    assert float(printed.split(": ")[1]) == pytest.approx(metrics["test_accuracy"]["all"], abs=1e-4)
 
 
 def run_tflite(path, inputs):
