@@ -223,7 +223,8 @@ def _add_run_arguments(parser):
         "--architecture",
         choices=("default", "tiny"),
         default="default",
-        help="tiny: a few units per layer and a small random BERT, a pipeline check in seconds (not for accuracy)",
+        help="tiny: a few units per layer (tune: tiny searched widths) and a small random BERT, "
+        "a pipeline check in seconds (not for accuracy)",
     )
     parser.add_argument("--seed", type=_seed, default=0)
     parser.add_argument("--data-dir", default=None, help="TFDS data folder (default: TFDS' own)")

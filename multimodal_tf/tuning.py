@@ -21,6 +21,7 @@ Example (datasets assumed; notebook 05 runs a search)::
 from __future__ import annotations
 
 import dataclasses
+import typing
 
 import keras_tuner
 
@@ -47,6 +48,9 @@ class EngineHyperModel(keras_tuner.HyperModel):
         training: how each trial trains (epochs, precision, XLA, early
             stopping...); `output_dir` is ignored, the tuner keeps its own.
         name: the hypermodel's name.
+        sizes: other values to search for some of the size hyperparameters
+            the subclass names in `SIZE_CHOICES` (layer widths), e.g. small
+            ones for a quick search: `{"dense_units": [8, 16]}`.
 
     Attributes:
         text_preprocessor: None (the search's data is the model's input), or
@@ -57,8 +61,12 @@ class EngineHyperModel(keras_tuner.HyperModel):
             from (default: the search's own data).
     """
 
-    def __init__(self, training: TrainingConfig | None = None, name: str | None = None):
+    # Size hyperparameters: name -> (values searched, default).
+    SIZE_CHOICES: typing.ClassVar[dict] = {}
+
+    def __init__(self, training: TrainingConfig | None = None, name: str | None = None, sizes=None):
         super().__init__(name=name, tunable=True)
+        self.sizes = self._checked_sizes(sizes or {})
         training = training or TrainingConfig(verbose=0)
         self.training = dataclasses.replace(training, output_dir=None)
         # Set it when the search's data carries raw text (see `training.train`):
@@ -75,6 +83,30 @@ class EngineHyperModel(keras_tuner.HyperModel):
             lambda: self.build_model(hp), self.training.precision, self.training.seed
         )
         return model
+
+    def _checked_sizes(self, sizes: dict) -> dict:
+        unknown = sorted(set(sizes) - set(self.SIZE_CHOICES))
+        if unknown:
+            raise ValueError(
+                f"`sizes` of {type(self).__name__} may set {sorted(self.SIZE_CHOICES) or 'nothing'}, "
+                f"got {unknown}."
+            )
+        for name, values in sizes.items():
+            if (
+                not isinstance(values, (list, tuple))
+                or not values
+                or not all(isinstance(value, int) and value > 0 for value in values)
+            ):
+                raise ValueError(
+                    f"`sizes[{name!r}]` must be a non-empty list of positive integers, got {values!r}."
+                )
+        return {name: list(values) for name, values in sizes.items()}
+
+    def size(self, hp, name: str):
+        """The size hyperparameter `name`: a choice among `sizes[name]` or its `SIZE_CHOICES`."""
+        values, default = self.SIZE_CHOICES[name]
+        values = self.sizes.get(name, values)
+        return hp.Choice(name, values, default=default if default in values else values[0])
 
     def build_model(self, hp):
         raise NotImplementedError(f"{type(self).__name__} must define build_model(hp).")
@@ -151,24 +183,30 @@ class CNNHyperModel(EngineHyperModel):
         *,
         augmentation=None,
         batch_norm: bool = False,
+        sizes=None,
     ):
-        super().__init__(training, name)
+        super().__init__(training, name, sizes)
         self.input_shape, self.num_classes = (
             tuple(input_shape),
             check_positive_int("num_classes", num_classes),
         )
         self.augmentation, self.batch_norm = augmentation, batch_norm  # fixed, not searched
 
-    def build_model(self, hp):
-        filters = tuple(
-            hp.Choice(f"filters_{index}", [16, 32, 64, 128], default=default)
+    SIZE_CHOICES: typing.ClassVar[dict] = {
+        **{
+            f"filters_{index}": ([16, 32, 64, 128], default)
             for index, default in enumerate((32, 64, 64))
-        )
+        },
+        "dense_units": ([32, 64, 128, 256], 64),
+    }
+
+    def build_model(self, hp):
+        filters = tuple(self.size(hp, f"filters_{index}") for index in range(3))
         return build_cnn_classifier(
             self.input_shape,
             self.num_classes,
             filters=filters,
-            dense_units=hp.Choice("dense_units", [32, 64, 128, 256], default=64),
+            dense_units=self.size(hp, "dense_units"),
             dropout=hp.Float("dropout", 0.0, 0.5, step=0.1, default=0.0),
             batch_norm=self.batch_norm,
             augmentation=self.augmentation,
@@ -198,15 +236,19 @@ class LSTMHyperModel(EngineHyperModel):
         feature_variance=None,
         training=None,
         name="lstm",
+        *,
+        sizes=None,
     ):
-        super().__init__(training, name)
+        super().__init__(training, name, sizes)
         self.num_features = check_positive_int("num_features", num_features)
         self.num_classes = check_positive_int("num_classes", num_classes)
         self.sequence_length = sequence_length
         self.statistics = {"feature_mean": feature_mean, "feature_variance": feature_variance}
 
+    SIZE_CHOICES: typing.ClassVar[dict] = {"units": ([32, 64, 128], 64)}
+
     def build_model(self, hp):
-        units = hp.Choice("units", [32, 64, 128], default=64)
+        units = self.size(hp, "units")
         depth = hp.Int("depth", 1, 3, default=2)
         return build_lstm_classifier(
             self.sequence_length,
@@ -293,18 +335,22 @@ class MultimodalHyperModel(EngineHyperModel):
         seed: int | None = 0,
         training=None,
         name="multimodal",
+        *,
+        sizes=None,
     ):
-        super().__init__(training, name)
+        super().__init__(training, name, sizes)
         self.num_classes = check_positive_int("num_classes", num_classes)
         self.encoders = {"image": image, "sequence": sequence, "text": text}
         self.seed = seed
+
+    SIZE_CHOICES: typing.ClassVar[dict] = {"fusion_dim": ([64, 128, 256], 128)}
 
     def build_model(self, hp):
         fusion = hp.Choice("fusion", ["concat", "gated", "attention"], default="attention")
         return build_multimodal_model(
             self.num_classes,
             fusion=fusion,
-            fusion_dim=hp.Choice("fusion_dim", [64, 128, 256], default=128),
+            fusion_dim=self.size(hp, "fusion_dim"),
             modality_dropout=hp.Float("modality_dropout", 0.0, 0.5, step=0.1, default=0.2),
             dropout=hp.Float("dropout", 0.0, 0.5, step=0.1, default=0.1),
             learning_rate=_learning_rate(hp, 1e-3, 1e-4, 1e-2),

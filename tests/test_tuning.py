@@ -269,3 +269,61 @@ def test_a_search_computes_the_frozen_text_encoder_once_for_all_trials(
     assert len(computed) == 2 and computed[0] > 8 and computed[1] == 8, computed
     model, _, _ = load_run(str(tmp_path / "shared"))  # the best trial, saved whole: raw inputs in
     assert "token_ids" in model.input
+
+
+def test_sizes_replace_the_searched_widths_and_are_checked():
+    hp = keras_tuner.HyperParameters()
+    sizes = {"filters_0": [4], "filters_1": [8], "filters_2": [8], "dense_units": [8, 16]}
+    small = CNNHyperModel(num_classes=2, training=QUIET, sizes=sizes).build(hp)
+    assert [hp.get(f"filters_{index}") for index in range(3)] == [4, 8, 8]
+    assert hp.get("dense_units") == 8  # the document's 64 is not among them: the first
+    assert (
+        small.count_params()
+        == build_cnn_classifier(num_classes=2, filters=(4, 8, 8), dense_units=8).count_params()
+    )
+    hp = keras_tuner.HyperParameters()
+    LSTMHyperModel(12, 2, training=QUIET, sizes={"units": [8, 64]}).build(hp)
+    assert hp.get("units") == 64  # the default, still a choice
+    with pytest.raises(ValueError, match=r"may set \['units'\], got \['filters_0'\]"):
+        LSTMHyperModel(12, 2, sizes={"filters_0": [4]})
+    with pytest.raises(ValueError, match=r"`sizes\['fusion_dim'\]` must be a non-empty list"):
+        MultimodalHyperModel(2, image=TINY_IMAGE, sizes={"fusion_dim": []})
+
+
+def test_a_tiny_run_s_search_space_is_tiny():
+    from multimodal_tf.runs import RunConfig
+    from multimodal_tf.runs.models import build_run_model, hypermodel_for_run
+
+    facts = {
+        "class_names": ["a", "b", "c"],
+        "image_shape": [28, 28, 1],
+        "num_features": 4,
+        "feature_mean": [0.0] * 4,
+        "feature_variance": [1.0] * 4,
+    }
+    for dataset in ("fashion_mnist", "japanese_vowels"):
+        sizes = {}
+        for architecture in ("tiny", "default"):
+            config = RunConfig(dataset=dataset, model="classifier", architecture=architecture)
+            searched = hypermodel_for_run(config, facts, None, QUIET).build(
+                keras_tuner.HyperParameters()
+            )
+            trained = build_run_model(config, facts, None)
+            sizes[architecture] = (searched.count_params(), trained.count_params())
+        # A tiny search's default point is about as small as the tiny model train builds.
+        assert sizes["tiny"][0] < sizes["default"][0] / 10, (dataset, sizes)
+        assert sizes["tiny"][0] < 2 * sizes["tiny"][1], (dataset, sizes)
+
+
+def test_a_tiny_text_run_searches_a_random_tiny_bert(tmp_path):
+    from multimodal_tf.runs import RunConfig
+    from multimodal_tf.runs.models import hypermodel_for_run
+    from tests.models.test_bert_tokenizer import TINY_VOCAB
+
+    (tmp_path / "vocab.txt").write_text("\n".join(TINY_VOCAB) + "\n", encoding="utf-8")
+    config = RunConfig(dataset="rt_snippets", model="classifier", architecture="tiny")
+    hypermodel = hypermodel_for_run(config, {"class_names": ["neg", "pos"]}, str(tmp_path), QUIET)
+    assert hypermodel.checkpoint is None and hypermodel.encoder["vocabulary_size"] == len(
+        TINY_VOCAB
+    )
+    assert hypermodel.build(keras_tuner.HyperParameters()).count_params() < 5_000

@@ -31,6 +31,14 @@ TINY_TEXT = {"num_layers": 1, "num_heads": 2, "hidden_dim": 8, "intermediate_dim
 TINY_FUSION = {"fusion_dim": 8, "num_heads": 2}
 
 
+# ... and of the size hyperparameters a search tries (`tuning`'s `sizes`).
+TINY_SEARCH_SIZES = {
+    "image": {"filters_0": [4], "filters_1": [8], "filters_2": [8], "dense_units": [8]},
+    "sequence": {"units": [8]},
+    "multimodal": {"fusion_dim": [8]},
+}
+
+
 def dataset_facts(config: RunConfig) -> dict:
     """Class names, image shape and sequence width of the prepared dataset."""
     builder = prepare(config.dataset, config.data_dir)
@@ -154,16 +162,23 @@ def text_preprocessor_for(config: RunConfig, checkpoint: str | None):
 def hypermodel_for_run(
     config: RunConfig, facts: dict, text_checkpoint: str | None, training: TrainingConfig
 ):
-    """The `multimodal_tf.tuning` hypermodel over the model `config` trains."""
+    """The `multimodal_tf.tuning` hypermodel over the model `config` trains.
+
+    With `architecture="tiny"` the encoders are the tiny ones `train` builds
+    and the searched sizes are tiny too (`TINY_SEARCH_SIZES`): a quick search.
+    """
     from multimodal_tf import tuning
 
     num_classes = len(facts["class_names"])
+    tiny = config.architecture == "tiny"
+    encoders = encoder_arguments(config, facts, text_checkpoint)
     if config.kind == "multimodal":
         return tuning.MultimodalHyperModel(
             num_classes,
             seed=config.seed,
             training=training,
-            **encoder_arguments(config, facts, text_checkpoint),
+            sizes=TINY_SEARCH_SIZES["multimodal"] if tiny else None,
+            **encoders,
         )
     modality = config.modalities[0]
     if modality == "image":
@@ -178,6 +193,7 @@ def hypermodel_for_run(
             training=training,
             augmentation=config.augmentation or None,
             batch_norm=config.image_batch_norm,
+            sizes=TINY_SEARCH_SIZES["image"] if tiny else None,
         )
     if modality == "sequence":
         return tuning.LSTMHyperModel(
@@ -186,11 +202,14 @@ def hypermodel_for_run(
             feature_mean=facts["feature_mean"],
             feature_variance=facts["feature_variance"],
             training=training,
+            sizes=TINY_SEARCH_SIZES["sequence"] if tiny else None,
         )
+    text = encoders["text"]
+    del text["freeze"]  # searched (`freeze_encoder`)
     return tuning.BertHyperModel(
         num_classes,
-        text_checkpoint,
-        config.text_length,
-        encoder={"pooling": "mean"},
+        text.pop("checkpoint"),  # None when tiny: a random tiny BERT
+        text.pop("sequence_length"),
+        encoder=text,
         training=training,
     )
