@@ -56,7 +56,9 @@ Example (datasets assumed; notebook 01 runs it)::
 from multimodal_tf.models.dtypes import PRECISIONS
 from multimodal_tf.training.callbacks import (
     BackupAndRestore,
+    BestModelCheckpoint,
     NonFiniteLossError,
+    ResumableEarlyStopping,
     StopOnNonFiniteLoss,
     make_callbacks,
 )
@@ -115,7 +117,9 @@ __all__ = [
     "SLOW_UNDER_XLA_ON_CPU",
     "STRATEGIES",
     "BackupAndRestore",
+    "BestModelCheckpoint",
     "NonFiniteLossError",
+    "ResumableEarlyStopping",
     "StopOnNonFiniteLoss",
     "TrainingConfig",
     "TrainingOptions",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 
 import keras
 import numpy as np
@@ -22,10 +23,11 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
     uninterrupted one (tested).
 
     It also backs up the state of `stateful_callbacks` (objects with
-    `get_state()` returning a JSON-able dict and `set_state(state)`), so that
-    e.g. the best-model checkpoint still knows, after a resumption, the best
-    value it saved before. Give them before this callback in `fit`'s list:
-    their epoch ends then run before the backup.
+    `backup_state(folder)` returning a JSON-able dict, and
+    `restore_state(state, folder)`; `folder` is the backup's, for any file
+    they keep), so that e.g. the best-model checkpoint still knows, after a
+    resumption, the best value it saved before. Give them before this
+    callback in `fit`'s list: their epoch ends then run before the backup.
 
     Args:
         backup_dir: the backup's folder.
@@ -62,14 +64,12 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
                 saved = json.load(state_file)
             for name, callback in self.stateful_callbacks.items():
                 if name in saved:
-                    callback.set_state(saved[name])
+                    callback.restore_state(saved[name], self.backup_dir)
 
     def on_train_end(self, logs=None):
         super().on_train_end(logs)
-        if self.delete_checkpoint:
-            for path in (self._random_state_path, self._callback_state_path):
-                if os.path.exists(path):
-                    os.remove(path)
+        if self.delete_checkpoint and os.path.isdir(self.backup_dir):
+            shutil.rmtree(self.backup_dir)  # Keras removed its files; the callbacks' go too
 
     def _save_model(self):  # Keras 3.15's hook, called on each backup
         super()._save_model()
@@ -79,7 +79,8 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         np.savez(self._random_state_path, **states)
         if self.stateful_callbacks:
             callback_states = {
-                name: callback.get_state() for name, callback in self.stateful_callbacks.items()
+                name: callback.backup_state(self.backup_dir)
+                for name, callback in self.stateful_callbacks.items()
             }
             with open(self._callback_state_path, "w", encoding="utf-8") as state_file:
                 json.dump(callback_states, state_file)
@@ -122,7 +123,7 @@ class BestModelCheckpoint(keras.callbacks.Callback):
     whole model, raw inputs in.
 
     A resumed run carries on from the best value saved before the
-    interruption (its state is in the backup: `get_state`, `set_state`), so
+    interruption (its state is in the backup: `backup_state`, `restore_state`), so
     a worse epoch after resuming never replaces a better model.
 
     Args:
@@ -135,10 +136,10 @@ class BestModelCheckpoint(keras.callbacks.Callback):
         super().__init__()
         self.path, self.monitor, self.saved_model, self.best = path, monitor, model, np.inf
 
-    def get_state(self) -> dict:
+    def backup_state(self, folder: str) -> dict:
         return {"monitor": self.monitor, "best": None if np.isinf(self.best) else self.best}
 
-    def set_state(self, state: dict) -> None:
+    def restore_state(self, state: dict, folder: str) -> None:
         """Takes the backed-up best value, if it is of this monitor and its file is there."""
         if (
             state.get("monitor") == self.monitor
@@ -158,6 +159,46 @@ class BestModelCheckpoint(keras.callbacks.Callback):
             (self.saved_model or self.model).save(self.path)
 
 
+class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
+    """Keras' `EarlyStopping` whose progress survives an interruption.
+
+    Keras' starts counting again when a run resumes, forgets the best value
+    and, with `restore_best_weights`, the best weights seen before: a resumed
+    run would then stop later and end with other weights than an
+    uninterrupted one. This one's state (epochs waited, best value and
+    epoch, and the best weights, written to the backup folder when they
+    change) is backed up by `BackupAndRestore` and restored on resuming.
+    """
+
+    BEST_WEIGHTS_FILE = "early_stopping_best_weights.npz"
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        self._weights_saved = None
+
+    def backup_state(self, folder: str) -> dict:
+        if self.best_weights is not None and self.best_weights is not self._weights_saved:
+            np.savez(os.path.join(folder, self.BEST_WEIGHTS_FILE), *self.best_weights)
+            self._weights_saved = self.best_weights
+        return {
+            "monitor": self.monitor,
+            "wait": self.wait,
+            "best": None if self.best is None else float(self.best),
+            "best_epoch": self.best_epoch,
+        }
+
+    def restore_state(self, state: dict, folder: str) -> None:
+        if state.get("monitor") != self.monitor:
+            return
+        self.wait, self.best_epoch = int(state["wait"]), int(state["best_epoch"])
+        self.best = state["best"]
+        path = os.path.join(folder, self.BEST_WEIGHTS_FILE)
+        if self.restore_best_weights and os.path.exists(path):
+            with np.load(path) as saved:
+                self.best_weights = [saved[f"arr_{index}"] for index in range(len(saved.files))]
+            self._weights_saved = self.best_weights
+
+
 def make_callbacks(config: TrainingConfig, validation: bool, saved_model=None) -> list:
     """TensorBoard, best-model checkpoint, backup and early stopping.
 
@@ -173,8 +214,8 @@ def make_callbacks(config: TrainingConfig, validation: bool, saved_model=None) -
     """
     monitor = "val_loss" if validation else "loss"
     callbacks = [StopOnNonFiniteLoss()]
+    stateful = {}  # the callbacks whose state the backup keeps
     if config.output_dir is not None:
-        stateful = {}
         if config.checkpoint:
             stateful["best_checkpoint"] = BestModelCheckpoint(
                 os.path.join(config.output_dir, CHECKPOINT_FILE), monitor, saved_model
@@ -184,18 +225,18 @@ def make_callbacks(config: TrainingConfig, validation: bool, saved_model=None) -
             callbacks.append(
                 keras.callbacks.TensorBoard(os.path.join(config.output_dir, LOG_FOLDER))
             )
-        if config.backup:  # last: the others' epoch ends run before it backs them up
-            callbacks.append(
-                BackupAndRestore(
-                    os.path.join(config.output_dir, BACKUP_FOLDER),
-                    stateful_callbacks=stateful,
-                    delete_checkpoint=not config.keep_backup,
-                )
-            )
     if config.early_stopping_patience is not None:
+        stateful["early_stopping"] = ResumableEarlyStopping(
+            monitor=monitor, patience=config.early_stopping_patience, restore_best_weights=True
+        )
+        callbacks.append(stateful["early_stopping"])
+    if config.output_dir is not None and config.backup:
+        # Last: the others' epoch ends run before it backs them up.
         callbacks.append(
-            keras.callbacks.EarlyStopping(
-                monitor=monitor, patience=config.early_stopping_patience, restore_best_weights=True
+            BackupAndRestore(
+                os.path.join(config.output_dir, BACKUP_FOLDER),
+                stateful_callbacks=stateful,
+                delete_checkpoint=not config.keep_backup,
             )
         )
     return callbacks

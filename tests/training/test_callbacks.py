@@ -118,3 +118,30 @@ def test_a_resumed_run_keeps_the_best_model_saved_before_the_interruption(tmp_pa
     assert best_loss == pytest.approx(state["best_checkpoint"]["best"], rel=1e-5)
     assert best_loss < min(resumed.history.history["val_loss"])
     assert not (tmp_path / "backup").exists()
+
+
+def test_early_stopping_resumes_where_it_was(tmp_path, deterministic_ops):
+    inputs, labels = make_data("cnn", n=64)
+    flipped = tf.data.Dataset.from_tensor_slices((inputs, (1 - labels).astype("int32"))).batch(8)
+    # As in the test above: the best epoch is the first, training stops after the third.
+    config = quiet(epochs=20, early_stopping_patience=2, checkpoint=False, tensorboard=False)
+    uninterrupted = train(lambda: build_tiny("cnn"), dataset(), config, validation_data=flipped)
+    assert uninterrupted.history.epoch == [0, 1, 2]
+    resumable = TrainingConfig(**{**config.__dict__, "output_dir": str(tmp_path)})
+    with pytest.raises(KeyboardInterrupt):
+        train(
+            lambda: build_tiny("cnn"),
+            dataset(),
+            resumable,
+            validation_data=flipped,
+            callbacks=[Interrupt(epoch=2, batch=3)],
+        )
+    backup = tmp_path / "backup"
+    state = json.loads((backup / "callback_state.json").read_text())["early_stopping"]
+    assert (state["wait"], state["best_epoch"]) == (1, 0)
+    assert (backup / training.ResumableEarlyStopping.BEST_WEIGHTS_FILE).is_file()
+    resumed = train(lambda: build_tiny("cnn"), dataset(), resumable, validation_data=flipped)
+    assert resumed.history.epoch == [2]  # stops where the uninterrupted run stopped
+    for expected, actual in zip(uninterrupted.model.get_weights(), resumed.model.get_weights()):
+        np.testing.assert_array_equal(expected, actual)  # the first epoch's, restored
+    assert not backup.exists()
