@@ -4,7 +4,9 @@ Checked against Keras 3.15.1. Each function says why no public API serves;
 when Keras changes, this module is the one to fix. (The other use is
 `training.callbacks.BackupAndRestore`, which extends the hooks
 `_save_model` and `_training_metadata_path` of the Keras callback it
-subclasses: a subclass cannot move here.)
+subclasses, and `training.callbacks.ResumableEarlyStopping`, which reads
+and sets the public-looking attributes of Keras' `EarlyStopping`: a
+subclass cannot move here.)
 """
 
 from __future__ import annotations
@@ -29,6 +31,24 @@ def distribute_strategy_of(model):
     strategy, so it cannot tell "built under no strategy" apart.
     """
     return getattr(model, "_distribute_strategy", None)
+
+
+def resumed_epoch(model) -> int:
+    """The epoch `fit` starts from, as Keras' `BackupAndRestore` set it on resuming (0: none).
+
+    `BackupAndRestore.on_train_begin` writes it to the private
+    `Model._initial_epoch`, which `fit` reads after the callbacks' `on_train_begin`.
+    """
+    return int(getattr(model, "_initial_epoch", None) or 0)
+
+
+def start_fit_at_epoch(model, epoch: int) -> None:
+    """Makes the running `fit` start at `epoch` (from an `on_train_begin`), as a resumption does.
+
+    There is no public way for a callback to skip epochs; Keras'
+    `BackupAndRestore` sets `Model._initial_epoch` the same way.
+    """
+    model._initial_epoch = epoch
 
 
 def build_from_batch_instead(model, batch, strategy) -> None:

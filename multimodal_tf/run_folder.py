@@ -31,12 +31,14 @@ import zipfile
 
 import keras
 
+from multimodal_tf.files import write_atomically, write_json
 from multimodal_tf.training import BACKUP_FOLDER, CHECKPOINT_FILE, FEATURE_CACHE_FOLDER, LOG_FOLDER
 
 MODEL_FILE = "model.keras"
 METRICS_FILE = "metrics.json"
 CONFIG_FILE = "run_config.json"
 PROGRESS_FILE = "progress.json"
+SEARCH_CONFIG_FILE = "search_config.json"  # a search's options (`tune`)
 LOCK_FILE = ".lock"
 # What a fresh start removes (never model.keras or metrics.json: they are
 # replaced, atomically, only when the new run has finished).
@@ -71,31 +73,6 @@ def check_run_name(name: str) -> str:
             f"characters), got {name!r}."
         )
     return name
-
-
-def write_atomically(path: str, write) -> None:
-    """Calls `write(temporary_path)`, then renames the result to `path`.
-
-    A failure (a full disk, an interrupted process) leaves `path` as it was.
-    """
-    directory, base = os.path.split(path)
-    temporary = os.path.join(directory, f".{base}.partial{os.path.splitext(base)[1]}")
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-
-
-def write_json(path: str, value) -> None:
-    """Writes `value` as JSON to `path` atomically; refuses NaN (not valid JSON)."""
-
-    def write(temporary):
-        with open(temporary, "w", encoding="utf-8") as json_file:
-            json.dump(value, json_file, indent=2, ensure_ascii=False, allow_nan=False)
-
-    write_atomically(path, write)
 
 
 def replace_run_files(folder: str, save_model, metrics: dict) -> None:
@@ -149,6 +126,31 @@ class RunFolder:
 
     def record_progress(self, epochs: int, seconds: float) -> None:
         write_json(os.path.join(self.path, PROGRESS_FILE), {"epochs": epochs, "seconds": seconds})
+
+
+def check_search_options(folder: str, options: dict) -> None:
+    """Records a search's options in its folder, or refuses other options than those recorded.
+
+    keras-tuner resumes a search from its folder whatever the search space
+    now is (a trial's stored values are taken as they are), so a search is
+    resumed only with the options it was started with (`max_trials` aside).
+
+    Raises:
+        ValueError: the folder's search was started with other options (the
+            message names the fields that differ).
+    """
+    path = os.path.join(folder, SEARCH_CONFIG_FILE)
+    saved = _read_json(path)
+    if saved is not None:
+        differences = _differences(saved, options)
+        if differences:
+            raise ValueError(
+                f"run folder {folder!r} holds a search started with other options: "
+                f"{'; '.join(differences)}. Rerun with its options to resume it, or choose another --run."
+            )
+        return
+    os.makedirs(folder, exist_ok=True)
+    write_json(path, options)
 
 
 def _differences(saved: dict, current: dict) -> list:

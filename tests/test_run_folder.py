@@ -11,7 +11,8 @@ import tensorflow as tf
 
 from multimodal_tf import runs, training
 from multimodal_tf.cli import main
-from multimodal_tf.run_folder import check_run_name, open_run_folder, write_atomically
+from multimodal_tf.files import write_atomically
+from multimodal_tf.run_folder import check_run_name, open_run_folder
 from multimodal_tf.training import NonFiniteLossError, TrainingConfig, train
 from tests.helpers import tiny_vowels_run
 

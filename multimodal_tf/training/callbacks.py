@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 
 import keras
 import numpy as np
 
+from multimodal_tf.files import write_atomically, write_json
+from multimodal_tf.keras_internals import resumed_epoch, start_fit_at_epoch
 from multimodal_tf.training.config import BACKUP_FOLDER, CHECKPOINT_FILE, LOG_FOLDER, TrainingConfig
 
 
 class BackupAndRestore(keras.callbacks.BackupAndRestore):
-    """Keras' `BackupAndRestore` that also backs up the random generators.
+    """Keras' `BackupAndRestore` that also backs up the random generators and other callbacks.
 
     Keras' weight files leave out the state of the layers' seed generators
     (dropout, modality dropout), so a resumed run would draw the dropout
@@ -25,9 +26,15 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
     It also backs up the state of `stateful_callbacks` (objects with
     `backup_state(folder)` returning a JSON-able dict, and
     `restore_state(state, folder)`; `folder` is the backup's, for any file
-    they keep), so that e.g. the best-model checkpoint still knows, after a
-    resumption, the best value it saved before. Give them before this
-    callback in `fit`'s list: their epoch ends then run before the backup.
+    they keep), so that the best-model checkpoint still knows, after a
+    resumption, the best value it saved, and early stopping its count. Give
+    them before this callback in `fit`'s list: their `on_train_begin`
+    (which resets them) then runs before this one restores them, and their
+    `on_epoch_end` before this one backs them up.
+
+    Both go to one JSON file, written whole or not at all and tagged with
+    its epoch: one that is not of the epoch Keras resumes from (a process
+    killed between the two writes) is left unused, with a note.
 
     Args:
         backup_dir: the backup's folder.
@@ -35,13 +42,14 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         **kwargs: Keras' `BackupAndRestore` arguments.
     """
 
+    STATE_FILE = "state.json"
+
     def __init__(self, backup_dir, stateful_callbacks=None, **kwargs):
         # Two generations of weights: a backup cut short (a full disk, a
         # kill mid-write) falls back to the one before.
         kwargs.setdefault("double_checkpoint", True)
         super().__init__(backup_dir, **kwargs)
-        self._random_state_path = os.path.join(backup_dir, "random_state.npz")
-        self._callback_state_path = os.path.join(backup_dir, "callback_state.json")
+        self._state_path = os.path.join(backup_dir, self.STATE_FILE)
         self.stateful_callbacks = dict(stateful_callbacks or {})
 
     def _seed_states(self) -> dict:
@@ -52,38 +60,46 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
 
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
-        if not os.path.exists(self._training_metadata_path):
+        if not os.path.exists(self._training_metadata_path) or not os.path.exists(self._state_path):
             return  # nothing to resume
-        if os.path.exists(self._random_state_path):
-            with np.load(self._random_state_path) as saved:
-                for name, state in self._seed_states().items():
-                    if name in saved.files:
-                        state.assign(saved[name])
-        if os.path.exists(self._callback_state_path):
-            with open(self._callback_state_path, encoding="utf-8") as state_file:
+        try:
+            with open(self._state_path, encoding="utf-8") as state_file:
                 saved = json.load(state_file)
-            for name, callback in self.stateful_callbacks.items():
-                if name in saved:
-                    callback.restore_state(saved[name], self.backup_dir)
-
-    def on_train_end(self, logs=None):
-        super().on_train_end(logs)
-        if self.delete_checkpoint and os.path.isdir(self.backup_dir):
-            shutil.rmtree(self.backup_dir)  # Keras removed its files; the callbacks' go too
+            epoch, random, callbacks = saved["epoch"], saved["random"], saved["callbacks"]
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise ValueError(
+                f"the backup's {self._state_path!r} cannot be read ({error}); remove the folder "
+                f"{self.backup_dir!r} (the command line: --restart) to start the run over."
+            ) from None
+        if epoch != resumed_epoch(self.model):
+            print(
+                f"note: {self._state_path!r} is of epoch {epoch}, the weights of epoch "
+                f"{resumed_epoch(self.model)}: dropout's random state and the callbacks' are not "
+                "restored (the resumed run may differ slightly from an uninterrupted one)",
+                flush=True,
+            )
+            return
+        for name, state in self._seed_states().items():
+            if name in random:
+                state.assign(np.asarray(random[name], dtype=state.dtype))
+        for name, callback in self.stateful_callbacks.items():
+            if name in callbacks:
+                callback.restore_state(callbacks[name], self.backup_dir)
 
     def _save_model(self):  # Keras 3.15's hook, called on each backup
         super()._save_model()
-        states = {
-            name: keras.ops.convert_to_numpy(state) for name, state in self._seed_states().items()
-        }
-        np.savez(self._random_state_path, **states)
-        if self.stateful_callbacks:
-            callback_states = {
+        state = {
+            "epoch": self._current_epoch,  # as Keras' training_metadata.json
+            "random": {
+                name: keras.ops.convert_to_numpy(variable).tolist()
+                for name, variable in self._seed_states().items()
+            },
+            "callbacks": {
                 name: callback.backup_state(self.backup_dir)
                 for name, callback in self.stateful_callbacks.items()
-            }
-            with open(self._callback_state_path, "w", encoding="utf-8") as state_file:
-                json.dump(callback_states, state_file)
+            },
+        }
+        write_json(self._state_path, state)
 
 
 class NonFiniteLossError(RuntimeError):
@@ -122,9 +138,10 @@ class BestModelCheckpoint(keras.callbacks.Callback):
     head of a model whose frozen encoder is cached, the file must hold the
     whole model, raw inputs in.
 
-    A resumed run carries on from the best value saved before the
-    interruption (its state is in the backup: `backup_state`, `restore_state`), so
-    a worse epoch after resuming never replaces a better model.
+    The file is written whole or not at all (a kill mid-save leaves the
+    previous best). A resumed run carries on from the best value saved
+    before the interruption (its state is in the backup: `backup_state`,
+    `restore_state`), so a worse epoch after resuming replaces nothing.
 
     Args:
         path: the `.keras` file.
@@ -156,7 +173,7 @@ class BestModelCheckpoint(keras.callbacks.Callback):
         if value is not None and float(value) < self.best:
             self.best = float(value)
             os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
-            (self.saved_model or self.model).save(self.path)
+            write_atomically(self.path, (self.saved_model or self.model).save)
 
 
 class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
@@ -178,25 +195,36 @@ class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
 
     def backup_state(self, folder: str) -> dict:
         if self.best_weights is not None and self.best_weights is not self._weights_saved:
-            np.savez(os.path.join(folder, self.BEST_WEIGHTS_FILE), *self.best_weights)
+            arrays = {f"weight_{index}": value for index, value in enumerate(self.best_weights)}
+            write_atomically(
+                os.path.join(folder, self.BEST_WEIGHTS_FILE),
+                lambda path: np.savez(path, best_epoch=self.best_epoch, **arrays),
+            )
             self._weights_saved = self.best_weights
         return {
             "monitor": self.monitor,
             "wait": self.wait,
             "best": None if self.best is None else float(self.best),
             "best_epoch": self.best_epoch,
+            "stopped_epoch": self.stopped_epoch,
         }
 
     def restore_state(self, state: dict, folder: str) -> None:
+        """Takes the backed-up count, best value and weights; a run that had
+        stopped early trains no more epochs (its best weights are restored)."""
         if state.get("monitor") != self.monitor:
             return
         self.wait, self.best_epoch = int(state["wait"]), int(state["best_epoch"])
-        self.best = state["best"]
+        self.best, self.stopped_epoch = state["best"], int(state["stopped_epoch"])
         path = os.path.join(folder, self.BEST_WEIGHTS_FILE)
         if self.restore_best_weights and os.path.exists(path):
             with np.load(path) as saved:
-                self.best_weights = [saved[f"arr_{index}"] for index in range(len(saved.files))]
-            self._weights_saved = self.best_weights
+                if int(saved["best_epoch"]) == self.best_epoch:  # else written after the state
+                    count = len(saved.files) - 1
+                    self.best_weights = [saved[f"weight_{index}"] for index in range(count)]
+                    self._weights_saved = self.best_weights
+        if self.stopped_epoch:
+            start_fit_at_epoch(self.model, self.params["epochs"])  # it had stopped: no epoch left
 
 
 def make_callbacks(config: TrainingConfig, validation: bool, saved_model=None) -> list:

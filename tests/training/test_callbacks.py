@@ -109,7 +109,7 @@ def test_a_resumed_run_keeps_the_best_model_saved_before_the_interruption(tmp_pa
         )
     best_path = tmp_path / training.CHECKPOINT_FILE
     saved_before = best_path.read_bytes()
-    state = json.loads((tmp_path / "backup" / "callback_state.json").read_text())
+    state = json.loads((tmp_path / "backup" / "state.json").read_text())["callbacks"]
     assert state["best_checkpoint"]["monitor"] == "val_loss"
     resumed = train(lambda: build_tiny("cnn"), dataset(), config, validation_data=flipped)
     assert resumed.history.epoch == [1, 2]
@@ -137,7 +137,7 @@ def test_early_stopping_resumes_where_it_was(tmp_path, deterministic_ops):
             callbacks=[Interrupt(epoch=2, batch=3)],
         )
     backup = tmp_path / "backup"
-    state = json.loads((backup / "callback_state.json").read_text())["early_stopping"]
+    state = json.loads((backup / "state.json").read_text())["callbacks"]["early_stopping"]
     assert (state["wait"], state["best_epoch"]) == (1, 0)
     assert (backup / training.ResumableEarlyStopping.BEST_WEIGHTS_FILE).is_file()
     resumed = train(lambda: build_tiny("cnn"), dataset(), resumable, validation_data=flipped)
@@ -145,3 +145,34 @@ def test_early_stopping_resumes_where_it_was(tmp_path, deterministic_ops):
     for expected, actual in zip(uninterrupted.model.get_weights(), resumed.model.get_weights()):
         np.testing.assert_array_equal(expected, actual)  # the first epoch's, restored
     assert not backup.exists()
+
+
+def flipped_validation():
+    inputs, labels = make_data("cnn", n=64)
+    return tf.data.Dataset.from_tensor_slices((inputs, (1 - labels).astype("int32"))).batch(8)
+
+
+def test_a_run_that_had_stopped_early_resumes_to_no_more_epochs(
+    tmp_path, deterministic_ops, capsys
+):
+    # keep_backup: as `train_run` keeps it until model.keras is written (a kill in between).
+    config = quiet(epochs=20, early_stopping_patience=2, output_dir=str(tmp_path), keep_backup=True)
+    stopped = train(
+        lambda: build_tiny("cnn"), dataset(), config, validation_data=flipped_validation()
+    )
+    assert stopped.history.epoch == [0, 1, 2]
+    resumed = train(
+        lambda: build_tiny("cnn"), dataset(), config, validation_data=flipped_validation()
+    )
+    assert resumed.history.epoch == []
+    for expected, actual in zip(stopped.model.get_weights(), resumed.model.get_weights()):
+        np.testing.assert_array_equal(expected, actual)  # the best (first) epoch's
+    # A state file of another epoch than the weights' is left unused, saying so.
+    state_path = tmp_path / "backup" / "state.json"
+    state = json.loads(state_path.read_text())
+    state_path.write_text(json.dumps({**state, "epoch": 1}))
+    train(lambda: build_tiny("cnn"), dataset(), config, validation_data=flipped_validation())
+    assert "is of epoch 1, the weights of epoch 3" in capsys.readouterr().out
+    (tmp_path / "backup" / "state.json").write_text("{not json")
+    with pytest.raises(ValueError, match=r"cannot be read.*--restart"):
+        train(lambda: build_tiny("cnn"), dataset(), config, validation_data=flipped_validation())
