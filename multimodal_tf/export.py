@@ -25,6 +25,7 @@ Example (a trained run folder assumed; tests/test_export.py runs it)::
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 
@@ -32,7 +33,7 @@ import keras
 import tensorflow as tf
 
 from multimodal_tf.data.pipeline import load_split
-from multimodal_tf.run_folder import write_atomically
+from multimodal_tf.files import write_atomically
 from multimodal_tf.runs import load_run, test_split, text_preprocessor_for
 
 
@@ -296,6 +297,8 @@ def tflite_accuracy(
     on: its first `test_limit` test examples where it was trained with one.
     """
     _, _, config = load_run(run_path)
+    if data_dir is not None:
+        config = dataclasses.replace(config, data_dir=data_dir)
     split = test_split(config, split)
     interpreter = tf.lite.Interpreter(model_path=tflite_path)
     interpreter.allocate_tensors()
