@@ -85,6 +85,10 @@ class EngineHyperModel(keras_tuner.HyperModel):
         return model
 
     def _checked_sizes(self, sizes: dict) -> dict:
+        if not isinstance(sizes, dict):
+            raise ValueError(
+                f"`sizes` must be a dict of hyperparameter name to widths, got {type(sizes).__name__}."
+            )
         unknown = sorted(set(sizes) - set(self.SIZE_CHOICES))
         if unknown:
             raise ValueError(
@@ -95,12 +99,16 @@ class EngineHyperModel(keras_tuner.HyperModel):
             if (
                 not isinstance(values, (list, tuple))
                 or not values
-                or not all(isinstance(value, int) and value > 0 for value in values)
+                or not all(
+                    isinstance(value, int) and not isinstance(value, bool) and value > 0
+                    for value in values
+                )
             ):
                 raise ValueError(
                     f"`sizes[{name!r}]` must be a non-empty list of positive integers, got {values!r}."
                 )
-        return {name: list(values) for name, values in sizes.items()}
+        # Sorted, once each: an ordered choice (the Bayesian oracle reads its index as a number).
+        return {name: sorted(set(values)) for name, values in sizes.items()}
 
     def size(self, hp, name: str):
         """The size hyperparameter `name`: a choice among `sizes[name]` or its `SIZE_CHOICES`."""
@@ -324,6 +332,9 @@ class MultimodalHyperModel(EngineHyperModel):
         image, sequence, text: the encoders' configs (dicts or config
             dataclasses), as for `build_multimodal_model`.
         seed: seed of modality dropout.
+        sizes: other `fusion_dim` values to search (see `EngineHyperModel`).
+        num_heads: attention fusion's heads (fixed); every `fusion_dim`
+            searched must be divisible by it.
     """
 
     def __init__(
@@ -337,11 +348,13 @@ class MultimodalHyperModel(EngineHyperModel):
         name="multimodal",
         *,
         sizes=None,
+        num_heads: int = 4,
     ):
         super().__init__(training, name, sizes)
         self.num_classes = check_positive_int("num_classes", num_classes)
         self.encoders = {"image": image, "sequence": sequence, "text": text}
         self.seed = seed
+        self.num_heads = check_positive_int("num_heads", num_heads)  # fixed, not searched
 
     SIZE_CHOICES: typing.ClassVar[dict] = {"fusion_dim": ([64, 128, 256], 128)}
 
@@ -355,6 +368,7 @@ class MultimodalHyperModel(EngineHyperModel):
             dropout=hp.Float("dropout", 0.0, 0.5, step=0.1, default=0.1),
             learning_rate=_learning_rate(hp, 1e-3, 1e-4, 1e-2),
             seed=self.seed,
+            num_heads=self.num_heads,
             **self.encoders,
         )
 

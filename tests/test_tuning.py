@@ -219,6 +219,10 @@ def test_cli_tune_prints_the_leaderboard_saves_the_best_and_resumes(data_dir, tm
         for row in resumed["leaderboard"]
         if row["trial"] in before
     )
+    capsys.readouterr()
+    # keras-tuner would resume it with the old widths: other options are refused.
+    assert main([*search(4), "--architecture", "tiny"]) == 2
+    assert "architecture 'default' (then) vs 'tiny' (now)" in capsys.readouterr().err
 
 
 def test_cli_tune_in_fresh_processes(data_dir, tmp_path, capsys):
@@ -286,8 +290,15 @@ def test_sizes_replace_the_searched_widths_and_are_checked():
     assert hp.get("units") == 64  # the default, still a choice
     with pytest.raises(ValueError, match=r"may set \['units'\], got \['filters_0'\]"):
         LSTMHyperModel(12, 2, sizes={"filters_0": [4]})
-    with pytest.raises(ValueError, match=r"`sizes\['fusion_dim'\]` must be a non-empty list"):
-        MultimodalHyperModel(2, image=TINY_IMAGE, sizes={"fusion_dim": []})
+    for bad in ([], [True], [8, "16"]):
+        with pytest.raises(ValueError, match=r"`sizes\['fusion_dim'\]` must be a non-empty list"):
+            MultimodalHyperModel(2, image=TINY_IMAGE, sizes={"fusion_dim": bad})
+    with pytest.raises(ValueError, match="`sizes` must be a dict"):
+        MultimodalHyperModel(2, image=TINY_IMAGE, sizes=[8])
+    hp = keras_tuner.HyperParameters()
+    MultimodalHyperModel(2, image=TINY_IMAGE, sizes={"fusion_dim": [16, 8, 16]}).build(hp)
+    (fusion_dim,) = [space for space in hp.space if space.name == "fusion_dim"]
+    assert fusion_dim.values == [8, 16]  # sorted, once each
 
 
 def test_a_tiny_run_s_search_space_is_tiny():

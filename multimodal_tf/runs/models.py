@@ -177,7 +177,11 @@ def hypermodel_for_run(
             num_classes,
             seed=config.seed,
             training=training,
-            sizes=TINY_SEARCH_SIZES["multimodal"] if tiny else None,
+            **(
+                {"sizes": TINY_SEARCH_SIZES["multimodal"], "num_heads": TINY_FUSION["num_heads"]}
+                if tiny
+                else {}
+            ),
             **encoders,
         )
     modality = config.modalities[0]

@@ -8,8 +8,8 @@ import json
 import multiprocessing
 import os
 
-from multimodal_tf.run_folder import is_finished, lock_run_folder
-from multimodal_tf.runs.config import RunConfig
+from multimodal_tf.run_folder import check_search_options, is_finished, lock_run_folder
+from multimodal_tf.runs.config import RunConfig, config_record
 from multimodal_tf.runs.evaluation import has_validation_split
 from multimodal_tf.runs.models import hypermodel_for_run
 from multimodal_tf.runs.training_run import RunInputs, prepare_run, run_name, write_run
@@ -60,6 +60,7 @@ def tune_run(
             raise ValueError(
                 f"run folder {folder!r} holds a finished training run; choose another --run for the search."
             )
+        check_search_options(folder, {**config_record(config), "tuner": tuner})
         return _tune_locked(config, tuner, max_trials, folder, verbose, trials_per_process)
 
 
