@@ -8,6 +8,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh dev
 PY="${MULTIMODAL_TF_VENV:-.venv}/bin/python"
+# The tests write models, datasets and exports to the temporary folder
+# (pytest removes each passing test's): refuse to start on too little room,
+# rather than fail half-way with "No space left on device".
+"$PY" - <<'CHECK'
+import shutil, sys, tempfile
+folder, needed = tempfile.gettempdir(), 4
+free = shutil.disk_usage(folder).free / 2**30
+if free < needed:
+    sys.exit(
+        f"scripts/test.sh: the temporary folder {folder} has {free:.1f} GB free; the tests need "
+        f"about {needed} GB there. Free some space (left-over rehearsal clones: "
+        f"{folder}/multimodal_tf-rehearsal.*) or point TMPDIR at a folder with room."
+    )
+CHECK
 if [ $# -gt 0 ]; then
   exec "$PY" -m pytest -p no:cacheprovider "$@"
 fi
