@@ -52,6 +52,53 @@ def median_rate(function, units: float, repeats: int) -> tuple:
     return statistics.median(rates), rates
 
 
+def fit_step_seconds(model, x, y=None, *, epochs: int, steps_per_execution: int = 1, **fit_kwargs):
+    """Seconds of each training step of one `model.fit`, timed inside its epochs.
+
+    A step is timed from the end of the one before it in the same epoch, so
+    what happens between epochs (a new data iterator, the wait for tf.data's
+    autotuning thread, epoch-end callbacks) and each epoch's first step
+    (which waits for the first batch, and in the first epoch traces and
+    compiles) are left out. Each step's loss is read before the clock, so
+    an asynchronous backend (JAX on a GPU) is timed to the step's end.
+
+    Args:
+        model: a compiled model.
+        x, y: `fit`'s data.
+        epochs: epochs of the fit (the first epoch's steps are left out too:
+            one epoch warms caches and allocators).
+        steps_per_execution: the model's (a callback sees one step in so many).
+        **fit_kwargs: more `fit` arguments (`batch_size`, `shuffle`...).
+
+    Returns:
+        A list of seconds, one a step; take its median.
+
+    Raises:
+        ValueError: `epochs` under 2 (nothing would be timed).
+    """
+    import keras
+
+    if epochs < 2:
+        raise ValueError(f"`epochs` must be at least 2 (the first is not timed), got {epochs}.")
+    seconds = []
+
+    class StepTimer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch, self.last = epoch, None
+
+        def on_train_batch_end(self, batch, logs=None):
+            float((logs or {}).get("loss", 0.0))  # waits for the step where dispatch is async
+            now = time.perf_counter()
+            if self.epoch > 0 and self.last is not None:
+                seconds.append((now - self.last) / steps_per_execution)
+            self.last = now
+
+    model.fit(x, y, epochs=epochs, verbose=0, callbacks=[StepTimer()], **fit_kwargs)
+    if not seconds:
+        raise ValueError("no step was timed: give at least 2 steps an epoch.")
+    return seconds
+
+
 def rss_mib() -> float:
     """This process' resident memory now, in MiB (Linux), else its peak."""
     try:

@@ -23,16 +23,18 @@ def _pipeline_rate(make_dataset, batch_size, repeats):
 
 
 def _model_rate(model, dataset, steps, repeats):
-    """Training samples/s of `model` on one batch of `dataset`, repeated."""
+    """Training samples/s of `model` on one batch of `dataset`, repeated (median step)."""
+    import statistics
+
     import tensorflow as tf
 
-    from bench.common import median_rate
+    from bench.common import fit_step_seconds
+    from multimodal_tf.data.pipeline import prefetched
 
     features, labels = next(iter(dataset))
-    batch = tf.data.Dataset.from_tensors((features, labels)).repeat(steps).cache()
-    model.fit(batch, epochs=1, verbose=0)  # traces
-    size = int(labels.shape[0])
-    return median_rate(lambda: model.fit(batch, epochs=1, verbose=0), steps * size, repeats)[0]
+    batch = prefetched(tf.data.Dataset.from_tensors((features, labels)).repeat(steps).cache())
+    seconds = fit_step_seconds(model, batch, epochs=repeats + 1)
+    return int(labels.shape[0]) / statistics.median(seconds)
 
 
 def run(rows, data_dir=None, repeats: int = 3, text_steps: int = 4):

@@ -65,10 +65,16 @@ def _build(kind):
 
 
 def step_seconds(kind, precision, jit_compile, steps, repeats, steps_per_execution=1):
-    """Median seconds per training step (any Keras backend: numpy inputs)."""
+    """Median seconds per training step (any Keras backend: numpy inputs).
+
+    One fit of `repeats + 1` epochs of `steps` steps; steps are timed inside
+    the epochs after the first (`bench.common.fit_step_seconds`).
+    """
+    import statistics
+
     import keras
 
-    from bench.common import median_rate
+    from bench.common import fit_step_seconds
     from multimodal_tf.training import TrainingConfig, compile_model, precision_scope
 
     batch = BATCH[kind]
@@ -87,13 +93,17 @@ def step_seconds(kind, precision, jit_compile, steps, repeats, steps_per_executi
         keras.utils.set_random_seed(0)
         model = compile_model(_build(kind), config, steps_per_epoch=steps)
 
-    def one_epoch():
-        model.fit(inputs, labels, batch_size=batch, epochs=1, verbose=0, shuffle=False)
-
-    one_epoch()  # traces
-    rate, _ = median_rate(one_epoch, steps, repeats)
+    seconds = fit_step_seconds(
+        model,
+        inputs,
+        labels,
+        epochs=repeats + 1,
+        steps_per_execution=steps_per_execution,
+        batch_size=batch,
+        shuffle=False,
+    )
     keras.backend.clear_session()
-    return 1.0 / rate
+    return statistics.median(seconds)
 
 
 # Models the engine's jit_compile="auto" compiles with XLA on a CPU (no convolution).
@@ -106,7 +116,7 @@ def run(rows, kinds=("cnn", "lstm", "bert", "fusion"), repeats: int = 3, steps: 
     steps = (
         {kind: steps for kind in kinds}
         if steps
-        else {"cnn": 40, "lstm": 20, "bert": 3, "fusion": 3}
+        else {"cnn": 40, "lstm": 20, "bert": 4, "fusion": 4}
     )
     for kind in kinds:
         baseline = step_seconds(kind, "float32", False, steps[kind], repeats)

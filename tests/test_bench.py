@@ -74,9 +74,23 @@ def test_epoch_wait_row_fits_with_the_autotuning_model_on_and_off():
     assert re.fullmatch(r"\d+\.\d\dx", row[3])
 
 
+def test_steps_are_timed_inside_the_epochs_after_the_first():
+    import keras
+    import numpy as np
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    x, y = np.zeros((8, 3), "float32"), np.zeros(8, "int32")
+    # 4 steps an epoch: steps 2-4 of epochs 2 and 3 are timed.
+    seconds = common.fit_step_seconds(model, x, y, epochs=3, batch_size=2)
+    assert len(seconds) == 6 and all(value > 0 for value in seconds)
+    with pytest.raises(ValueError, match="at least 2"):
+        common.fit_step_seconds(model, x, y, epochs=1, batch_size=2)
+
+
 def test_precision_step_time_on_any_policy():
     for policy in ("float32", "mixed_bfloat16"):
-        assert precision.step_seconds("cnn", policy, False, steps=2, repeats=1) > 0
+        assert precision.step_seconds("cnn", policy, False, steps=3, repeats=1) > 0
 
 
 def test_guard_row_compares_the_model_with_and_without_its_guard():
