@@ -36,7 +36,8 @@ def resolve_jit_compile(model, jit_compile="auto"):
         return False
     if model_policy(model) != "float32":
         # XLA's CPU backend has no oneDNN 16-bit kernels: the BERT classifier's
-        # mixed_bfloat16 step measured 437 ms with XLA, 259 ms without.
+        # mixed_bfloat16 step measured 290 ms with XLA, 229 ms without
+        # (AVX512-BF16 EPYC, steps timed inside epochs; bench/RESULTS.md).
         return False
     layers = all_layers(model)
     if not all(layer.supports_jit for layer in layers):

@@ -3,6 +3,7 @@
 import glob
 import json
 import os
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -30,19 +31,11 @@ def test_callbacks_write_logs_and_the_best_model(tmp_path):
 
 
 def test_early_stopping_stops_and_keeps_the_best_weights():
-    inputs, labels = make_data("cnn", n=64)
-    flipped = tf.data.Dataset.from_tensor_slices((inputs, (1 - labels).astype("int32"))).batch(8)
-    # Learning the training labels makes the flipped validation loss worse
-    # every epoch, so the best epoch is the first and training stops at 3.
-    result = train(
-        lambda: build_tiny("cnn"),
-        dataset(),
-        quiet(epochs=20, early_stopping_patience=2),
-        validation_data=flipped,
-    )
+    # The best epoch is the first (flipped_validation), so training stops at 3.
+    result = train_flipped(quiet(epochs=20, early_stopping_patience=2))
     losses = result.history.history["val_loss"]
     assert len(losses) == 3 and losses[0] == min(losses)
-    restored = result.model.evaluate(flipped, verbose=0, return_dict=True)["loss"]
+    restored = result.model.evaluate(flipped_validation(), verbose=0, return_dict=True)["loss"]
     assert restored == pytest.approx(losses[0], rel=1e-5)
 
 
@@ -94,62 +87,59 @@ def test_backup_and_restore_resumes_to_the_same_weights(tmp_path, kind, determin
         np.testing.assert_array_equal(expected, actual)
 
 
-def test_a_resumed_run_keeps_the_best_model_saved_before_the_interruption(tmp_path):
+def flipped_validation():
+    """Validation data whose labels are flipped: learning the training labels
+    makes its loss grow every epoch, so the best epoch is the first."""
     inputs, labels = make_data("cnn", n=64)
-    flipped = tf.data.Dataset.from_tensor_slices((inputs, (1 - labels).astype("int32"))).batch(8)
-    # The flipped validation loss grows every epoch: the best epoch is the first.
-    config = quiet(epochs=3, output_dir=str(tmp_path), tensorboard=False)
+    return tf.data.Dataset.from_tensor_slices((inputs, (1 - labels).astype("int32"))).batch(8)
+
+
+def train_flipped(config, callbacks=()):
+    return train(
+        lambda: build_tiny("cnn"),
+        dataset(),
+        config,
+        validation_data=flipped_validation(),
+        callbacks=list(callbacks),
+    )
+
+
+def interrupted_in_epoch(epoch, config) -> dict:
+    """Trains until interrupted in `epoch` (from 0); the backed-up callbacks' states."""
     with pytest.raises(KeyboardInterrupt):
-        train(
-            lambda: build_tiny("cnn"),
-            dataset(),
-            config,
-            validation_data=flipped,
-            callbacks=[Interrupt(epoch=1, batch=3)],
-        )
+        train_flipped(config, [Interrupt(epoch=epoch, batch=3)])
+    return json.loads((Path(config.output_dir) / "backup" / "state.json").read_text())["callbacks"]
+
+
+def test_a_resumed_run_keeps_the_best_model_saved_before_the_interruption(tmp_path):
+    config = quiet(epochs=3, output_dir=str(tmp_path), tensorboard=False)
+    state = interrupted_in_epoch(1, config)
+    assert state["best_checkpoint"]["monitor"] == "val_loss"
     best_path = tmp_path / training.CHECKPOINT_FILE
     saved_before = best_path.read_bytes()
-    state = json.loads((tmp_path / "backup" / "state.json").read_text())["callbacks"]
-    assert state["best_checkpoint"]["monitor"] == "val_loss"
-    resumed = train(lambda: build_tiny("cnn"), dataset(), config, validation_data=flipped)
+    resumed = train_flipped(config)
     assert resumed.history.epoch == [1, 2]
     assert best_path.read_bytes() == saved_before  # worse epochs after resuming replace nothing
-    best_loss = keras.saving.load_model(best_path).evaluate(flipped, verbose=0)[0]
+    best_loss = keras.saving.load_model(best_path).evaluate(flipped_validation(), verbose=0)[0]
     assert best_loss == pytest.approx(state["best_checkpoint"]["best"], rel=1e-5)
     assert best_loss < min(resumed.history.history["val_loss"])
     assert not (tmp_path / "backup").exists()
 
 
 def test_early_stopping_resumes_where_it_was(tmp_path, deterministic_ops):
-    inputs, labels = make_data("cnn", n=64)
-    flipped = tf.data.Dataset.from_tensor_slices((inputs, (1 - labels).astype("int32"))).batch(8)
-    # As in the test above: the best epoch is the first, training stops after the third.
     config = quiet(epochs=20, early_stopping_patience=2, checkpoint=False, tensorboard=False)
-    uninterrupted = train(lambda: build_tiny("cnn"), dataset(), config, validation_data=flipped)
+    uninterrupted = train_flipped(config)
     assert uninterrupted.history.epoch == [0, 1, 2]
     resumable = TrainingConfig(**{**config.__dict__, "output_dir": str(tmp_path)})
-    with pytest.raises(KeyboardInterrupt):
-        train(
-            lambda: build_tiny("cnn"),
-            dataset(),
-            resumable,
-            validation_data=flipped,
-            callbacks=[Interrupt(epoch=2, batch=3)],
-        )
-    backup = tmp_path / "backup"
-    state = json.loads((backup / "state.json").read_text())["callbacks"]["early_stopping"]
+    state = interrupted_in_epoch(2, resumable)["early_stopping"]
     assert (state["wait"], state["best_epoch"]) == (1, 0)
+    backup = tmp_path / "backup"
     assert (backup / training.ResumableEarlyStopping.BEST_WEIGHTS_FILE).is_file()
-    resumed = train(lambda: build_tiny("cnn"), dataset(), resumable, validation_data=flipped)
+    resumed = train_flipped(resumable)
     assert resumed.history.epoch == [2]  # stops where the uninterrupted run stopped
     for expected, actual in zip(uninterrupted.model.get_weights(), resumed.model.get_weights()):
         np.testing.assert_array_equal(expected, actual)  # the first epoch's, restored
     assert not backup.exists()
-
-
-def flipped_validation():
-    inputs, labels = make_data("cnn", n=64)
-    return tf.data.Dataset.from_tensor_slices((inputs, (1 - labels).astype("int32"))).batch(8)
 
 
 def test_a_run_that_had_stopped_early_resumes_to_no_more_epochs(
@@ -157,13 +147,9 @@ def test_a_run_that_had_stopped_early_resumes_to_no_more_epochs(
 ):
     # keep_backup: as `train_run` keeps it until model.keras is written (a kill in between).
     config = quiet(epochs=20, early_stopping_patience=2, output_dir=str(tmp_path), keep_backup=True)
-    stopped = train(
-        lambda: build_tiny("cnn"), dataset(), config, validation_data=flipped_validation()
-    )
+    stopped = train_flipped(config)
     assert stopped.history.epoch == [0, 1, 2]
-    resumed = train(
-        lambda: build_tiny("cnn"), dataset(), config, validation_data=flipped_validation()
-    )
+    resumed = train_flipped(config)
     assert resumed.history.epoch == []
     for expected, actual in zip(stopped.model.get_weights(), resumed.model.get_weights()):
         np.testing.assert_array_equal(expected, actual)  # the best (first) epoch's
@@ -171,8 +157,8 @@ def test_a_run_that_had_stopped_early_resumes_to_no_more_epochs(
     state_path = tmp_path / "backup" / "state.json"
     state = json.loads(state_path.read_text())
     state_path.write_text(json.dumps({**state, "epoch": 1}))
-    train(lambda: build_tiny("cnn"), dataset(), config, validation_data=flipped_validation())
+    train_flipped(config)
     assert "is of epoch 1, the weights of epoch 3" in capsys.readouterr().out
     (tmp_path / "backup" / "state.json").write_text("{not json")
     with pytest.raises(ValueError, match=r"cannot be read.*--restart"):
-        train(lambda: build_tiny("cnn"), dataset(), config, validation_data=flipped_validation())
+        train_flipped(config)
