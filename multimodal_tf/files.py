@@ -19,11 +19,12 @@ def write_atomically(path: str, write) -> None:
     process) leaves `path` as it was.
 
     Example:
-        >>> import tempfile
-        >>> path = os.path.join(tempfile.mkdtemp(), "note.txt")
-        >>> write_atomically(path, lambda temporary: open(temporary, "w").write("done"))
-        >>> open(path).read()
-        'done'
+        >>> import pathlib, tempfile
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     path = pathlib.Path(folder) / "note.txt"
+        ...     write_atomically(str(path), lambda temporary: pathlib.Path(temporary).write_text("done"))
+        ...     print(path.read_text())
+        done
     """
     directory, base = os.path.split(path)
     temporary = os.path.join(directory, f".{base}.partial{os.path.splitext(base)[1]}")
