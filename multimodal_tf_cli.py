@@ -112,7 +112,10 @@ def _add_run_arguments(parser):
         "for recurrent models there, else float32; see README)",
     )
     parser.add_argument(
-        "--jit-compile", choices=("auto", "on", "off"), default="auto", help="XLA (auto: on GPUs)"
+        "--jit-compile",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="XLA (auto: on GPUs; on CPUs unless the model has a convolution or computes in 16-bit floats)",
     )
     parser.add_argument(
         "--strategy",

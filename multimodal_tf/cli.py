@@ -271,7 +271,10 @@ def fetch(args):
 
 
 def run(args):
-    """Runs the parsed command `args`; a bad request is one line on standard error and exit code 2."""
+    """Runs the parsed command `args`; a bad request is one line on standard error and exit code 2.
+
+    Ctrl-C is one line too (exit code 130), saying how to resume a `train` or `tune`.
+    """
     try:
         return HANDLERS[args.handler](args)
     except (ValueError, FileNotFoundError, RuntimeError) as error:
@@ -284,6 +287,18 @@ def run(args):
             file=sys.stderr,
         )
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: one line, and how to go on, not Keras' stack
+        print(
+            f"multimodal-tf {args.command}: interrupted{_RESUME_HINTS.get(args.command, '')}",
+            file=sys.stderr,
+        )
+        return 130
+
+
+_RESUME_HINTS = {
+    "train": "; rerun the same command to resume after the last finished epoch (--restart starts over)",
+    "tune": "; rerun the same command to resume the search (finished trials are kept)",
+}
 
 
 HANDLERS = {

@@ -224,6 +224,24 @@ def test_bad_requests_exit_2_with_the_reason(arguments, message, capsys):
 
 
 @pytest.mark.parametrize(
+    "command, hint",
+    [("train", "rerun the same command to resume"), ("export", None)],
+)
+def test_ctrl_c_is_one_line_saying_how_to_resume(command, hint, monkeypatch, capsys):
+    from multimodal_tf import cli
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(cli.HANDLERS, command, interrupted)
+    arguments = [command] if command == "train" else [command, "run", "--output", "x"]
+    assert main(arguments) == 130
+    error = capsys.readouterr().err
+    assert error.startswith(f"multimodal-tf {command}: interrupted") and error.count("\n") == 1
+    assert (hint in error) if hint else error == f"multimodal-tf {command}: interrupted\n"
+
+
+@pytest.mark.parametrize(
     "arguments, message",
     [
         (["train", "--epochs", "0"], "argument --epochs: must be a positive integer"),

@@ -7,6 +7,7 @@ import glob
 import json
 import multiprocessing
 import os
+import warnings
 
 from multimodal_tf.run_folder import check_search_options, is_finished, lock_run_folder
 from multimodal_tf.runs.config import RunConfig, config_record
@@ -88,7 +89,14 @@ def _tune_locked(config, tuner, max_trials, folder, verbose, trials_per_process)
         raise RuntimeError(
             f"no trial of the search in {folder!r} completed; see the trial errors above."
         )
-    best = search.get_best_models(1)[0]
+    with warnings.catch_warnings():
+        # keras-tuner rebuilds the best trial's model and loads its checkpoint, optimizer
+        # state included, into an optimizer not yet built, and Keras warns that it skips
+        # that state: the best model is evaluated and saved here, not trained further.
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+        best = search.get_best_models(1)[0]
+    if best.optimizer is not None and not best.optimizer.built:
+        best.optimizer.build(best.trainable_variables)  # so a loaded run's optimizer matches
     return write_run(
         folder,
         best,
