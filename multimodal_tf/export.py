@@ -25,7 +25,6 @@ Example (a trained run folder assumed; tests/test_export.py runs it)::
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import tempfile
 
@@ -205,7 +204,7 @@ def export_tflite(
         sequence_length: time steps of the sequence model's input (TFLite
             needs them fixed; None: the dataset's longest sequence). Shorter
             sequences are padded with the mask value, which the model masks.
-        data_dir: the TFDS data folder.
+        data_dir: the TFDS data folder (default: the one the run recorded).
         representative_examples: calibration examples for `quantize`.
         overwrite: replace an existing file at `path`.
 
@@ -218,9 +217,9 @@ def export_tflite(
         raise ValueError(
             f"`path` {path!r} exists; choose a new file name, or pass --overwrite to replace it."
         )
-    model, metrics, config = load_run(run_path)
+    model, metrics, config = load_run(run_path, data_dir)
     if config.modalities == ("sequence",) and sequence_length is None:
-        sequence_length = longest_sequence(config, data_dir)
+        sequence_length = longest_sequence(config, config.data_dir)
     spec = _tflite_input(config, metrics, sequence_length)
     model = tflite_twin(model, sequence_length)
     with tempfile.TemporaryDirectory() as folder:
@@ -234,7 +233,7 @@ def export_tflite(
         converter = tf.lite.TFLiteConverter.from_saved_model(folder)
         if quantize:
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
-            examples = tflite_examples(config, "train", sequence_length, data_dir)
+            examples = tflite_examples(config, "train", sequence_length, config.data_dir)
 
             def representative():
                 for _, (inputs, _) in zip(range(representative_examples), examples):
@@ -296,16 +295,14 @@ def tflite_accuracy(
     For `split="test"` these are the rows the run's `metrics.json` was scored
     on: its first `test_limit` test examples where it was trained with one.
     """
-    _, _, config = load_run(run_path)
-    if data_dir is not None:
-        config = dataclasses.replace(config, data_dir=data_dir)
+    _, _, config = load_run(run_path, data_dir)
     split = test_split(config, split)
     interpreter = tf.lite.Interpreter(model_path=tflite_path)
     interpreter.allocate_tensors()
     input_index = interpreter.get_input_details()[0]["index"]
     output_index = interpreter.get_output_details()[0]["index"]
     correct = total = 0
-    for inputs, label in tflite_examples(config, split, sequence_length, data_dir):
+    for inputs, label in tflite_examples(config, split, sequence_length, config.data_dir):
         interpreter.set_tensor(input_index, inputs.numpy())
         interpreter.invoke()
         correct += int(interpreter.get_tensor(output_index)[0].argmax() == label)

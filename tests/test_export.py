@@ -147,7 +147,9 @@ def test_tflite_float_matches_keras_and_int8_stays_close(runs, name, data_dir, t
     assert np.isnan(run_tflite(paths[False], broken)).all()
 
 
-def test_tflite_accuracy_is_scored_on_the_run_s_test_rows(runs, data_dir, tmp_path, capsys):
+def test_tflite_accuracy_is_scored_on_the_run_s_test_rows(
+    runs, data_dir, tmp_path, capsys, monkeypatch
+):
     # The run was scored on its first 64 test examples (--test-limit): so is its TFLite model.
     command = ["export", str(runs / "cnn"), "--format", "tflite", "--evaluate"]
     assert main([*command, "--output", str(tmp_path / "cnn.tflite"), "--data-dir", data_dir]) == 0
@@ -156,6 +158,19 @@ def test_tflite_accuracy_is_scored_on_the_run_s_test_rows(runs, data_dir, tmp_pa
     metrics = json.loads((runs / "cnn" / "metrics.json").read_text())
     assert metrics["config"]["test_limit"] == 64
     assert float(printed.split(": ")[1]) == pytest.approx(metrics["test_accuracy"]["all"], abs=1e-4)
+    # Without --data-dir, the run's recorded data folder is read (as `evaluate` does).
+    from multimodal_tf import export
+
+    folders = []
+
+    def recording(*args, data_dir=None, **kwargs):
+        folders.append(data_dir)
+        return load_split(*args, data_dir=data_dir, **kwargs)
+
+    monkeypatch.setattr(export, "load_split", recording)
+    accuracy = export.tflite_accuracy(str(tmp_path / "cnn.tflite"), str(runs / "cnn"))
+    assert folders == [metrics["config"]["data_dir"]] == [data_dir]
+    assert accuracy == pytest.approx(metrics["test_accuracy"]["all"], abs=1e-4)
 
 
 def run_tflite(path, inputs):

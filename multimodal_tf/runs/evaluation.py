@@ -113,9 +113,7 @@ def load_for_evaluation(path: str, data_dir: str | None, split: str = "test") ->
             on: one recorded with another dataset version (twemoji_categories
             before 2.0.0 trained on today's validation emoji).
     """
-    model, metrics, config = load_run(path)
-    if data_dir is not None:
-        config = dataclasses.replace(config, data_dir=data_dir)
+    model, metrics, config = load_run(path, data_dir)
     current = dataset_version(config)
     if split.split("[")[0] == "validation" and metrics.get("dataset_version") != current:
         raise ValueError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
@@ -10,12 +11,17 @@ from multimodal_tf.run_folder import METRICS_FILE, MODEL_FILE
 from multimodal_tf.runs.config import RunConfig
 
 
-def load_run(path: str) -> tuple:
+def load_run(path: str, data_dir: str | None = None) -> tuple:
     """Loads a run folder (or its model.keras): `(model, metrics, config)`.
 
     `metrics.json` and `model.keras` are checked against each other: the
     classes against the model's outputs, the image shape, sequence width
     and text length against its inputs.
+
+    Args:
+        path: the run folder, or its `model.keras`.
+        data_dir: the TFDS data folder `config` then names, instead of the
+            one the run recorded (None: the recorded one).
 
     Raises:
         ValueError: not a run folder, or a file that is unreadable or does
@@ -33,6 +39,8 @@ def load_run(path: str) -> tuple:
     metrics, config = _read_metrics(metrics_path)
     model = load_model(model_path)
     _check_model_matches(model, metrics, config, metrics_path)
+    if data_dir is not None:
+        config = dataclasses.replace(config, data_dir=data_dir)
     return model, metrics, config
 
 
