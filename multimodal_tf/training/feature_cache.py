@@ -292,26 +292,21 @@ def cache_frozen_text_encoder(
 def _computed(encoder, text_preprocessor, texts, folder, memory_limit_bytes):
     """`compute_text_features` into `folder`, or into a temporary folder that
     lives as long as the result (a search keeps it across trials)."""
-    if folder is not None:
-        return compute_text_features(
-            encoder, text_preprocessor, texts, folder=folder, memory_limit_bytes=memory_limit_bytes
-        )
-    temporary = tempfile.mkdtemp(prefix="multimodal_tf-feature-cache-")
+    temporary = folder is None
+    if temporary:
+        folder = tempfile.mkdtemp(prefix="multimodal_tf-feature-cache-")
     try:
         features = compute_text_features(
-            encoder,
-            text_preprocessor,
-            texts,
-            folder=temporary,
-            memory_limit_bytes=memory_limit_bytes,
+            encoder, text_preprocessor, texts, folder=folder, memory_limit_bytes=memory_limit_bytes
         )
     except BaseException:
-        shutil.rmtree(temporary, ignore_errors=True)
+        if temporary:
+            shutil.rmtree(folder, ignore_errors=True)
         raise
-    if features.path is None:  # kept in memory: nothing in the folder
-        os.rmdir(temporary)
-    else:
-        weakref.finalize(features, shutil.rmtree, temporary, True)
+    if temporary and features.path is None:  # kept in memory: nothing in the folder
+        os.rmdir(folder)
+    elif temporary:
+        weakref.finalize(features, shutil.rmtree, folder, True)
     return features
 
 
