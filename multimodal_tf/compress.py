@@ -1,6 +1,6 @@
 """Model compression (the document's §5.1.4): knowledge distillation.
 
-(Post-training int8 quantisation is in `multimodal_tf.export`.)
+(Post-training int8 quantisation is in `multimodal_tf.runs.export`.)
 
 :func:`distill` trains a small *student* to reproduce a large *teacher*
 (Hinton et al., 2015): the loss is

@@ -16,7 +16,7 @@ def load_model(path, *, compile: bool = True):
 
     Our layers (and keras-hub's) are registered as serialisable, so no
     `custom_objects` are needed; plain `keras.saving.load_model(path)` works
-    too once `multimodal_tf` is imported. Safe mode refuses files that carry
+    too once this module is imported. Safe mode refuses files that carry
     arbitrary Python code (Lambda layers).
 
     Args:

@@ -69,7 +69,7 @@ def train(name: str, retrain: bool) -> None:
     command = [
         sys.executable,
         "-m",
-        "multimodal_tf_cli",  # the `multimodal-tf` command
+        "multimodal_tf.cli",  # the `multimodal-tf` command
         "train",
         *CANDIDATES[name].split(),
         "--output",

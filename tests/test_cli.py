@@ -228,12 +228,12 @@ def test_bad_requests_exit_2_with_the_reason(arguments, message, capsys):
     [("train", "rerun the same command to resume"), ("export", None)],
 )
 def test_ctrl_c_is_one_line_saying_how_to_resume(command, hint, monkeypatch, capsys):
-    from multimodal_tf import cli
+    from multimodal_tf.cli import commands
 
     def interrupted(args):
         raise KeyboardInterrupt
 
-    monkeypatch.setitem(cli.HANDLERS, command, interrupted)
+    monkeypatch.setitem(commands.HANDLERS, command, interrupted)
     arguments = [command] if command == "train" else [command, "run", "--output", "x"]
     assert main(arguments) == 130
     error = capsys.readouterr().err
@@ -271,13 +271,18 @@ def test_bad_command_lines_exit_with_a_usage_message(arguments, message, capsys)
 
 def test_help_and_argument_errors_answer_without_importing_tensorflow():
     script = (
-        "import sys, multimodal_tf_cli\n"
+        "import sys\n"
+        "from multimodal_tf.cli import main\n"
         "for argv in (['--help'], ['train', '--help'], ['train', '--seed', '-1'], ['predict']):\n"
         "    try:\n"
-        "        multimodal_tf_cli.main(argv)\n"
+        "        main(argv)\n"
         "    except SystemExit as stop:\n"
         "        assert stop.code in (0, 2), (argv, stop.code)\n"
-        "heavy = sorted(name for name in ('tensorflow', 'keras', 'multimodal_tf') if name in sys.modules)\n"
+        "light = {'multimodal_tf', 'multimodal_tf.cli', 'multimodal_tf.cli.parser',\n"
+        "         'multimodal_tf.cli.argument_types',\n"
+        "         'multimodal_tf.choices', 'multimodal_tf.console'}\n"
+        "heavy = sorted(name for name in sys.modules if name.split('.')[0] in\n"
+        "               ('tensorflow', 'keras', 'multimodal_tf') and name not in light)\n"
         "assert not heavy, heavy\n"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
@@ -285,23 +290,18 @@ def test_help_and_argument_errors_answer_without_importing_tensorflow():
     assert "must be an integer from 0 to 2**32 - 1, got -1" in result.stderr
 
 
-def test_the_launchers_choices_are_the_librarys():
-    import multimodal_tf_cli
+def test_every_dataset_choice_has_a_pipeline():
+    from multimodal_tf.choices import DATASETS
     from multimodal_tf.data.pipeline import TFDS_MODALITIES
-    from multimodal_tf.runs import ARCHITECTURES
-    from multimodal_tf.training import OPTIMIZERS, PRECISIONS, STRATEGIES
 
-    assert multimodal_tf_cli.DATASETS == tuple(sorted(TFDS_MODALITIES))
-    assert (multimodal_tf_cli.PRECISIONS, multimodal_tf_cli.STRATEGIES) == (PRECISIONS, STRATEGIES)
-    assert multimodal_tf_cli.ARCHITECTURES == ARCHITECTURES
-    assert multimodal_tf_cli.OPTIMIZERS == OPTIMIZERS
+    assert set(DATASETS) == set(TFDS_MODALITIES)
 
 
 @pytest.mark.parametrize("command", ["train", "tune"])
 def test_every_run_option_has_a_flag_and_reaches_the_run_config(command):
     import dataclasses
 
-    from multimodal_tf.cli import _run_config
+    from multimodal_tf.cli.commands import _run_config
     from multimodal_tf.runs import RunConfig
 
     parser = build_parser()
@@ -366,7 +366,7 @@ def test_a_command_prints_no_native_log_lines_unless_verbose(twemoji_run, data_d
     command = [
         sys.executable,
         "-m",
-        "multimodal_tf_cli",
+        "multimodal_tf.cli",
         "evaluate",
         str(twemoji_run),
         "--data-dir",

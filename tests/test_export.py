@@ -11,7 +11,8 @@ import tensorflow_datasets as tfds
 
 from multimodal_tf.cli import main
 from multimodal_tf.data.pipeline import load_split
-from multimodal_tf.runs import load_run, text_preprocessor_for
+from multimodal_tf.runs import load_run
+from multimodal_tf.runs.models import text_preprocessor_for
 from tests.helpers import PREDICTION_TOLERANCE, cli_args
 
 SERVE = """
@@ -120,7 +121,7 @@ def test_export_refuses_a_non_empty_folder(runs, tmp_path, capsys):
 
 @pytest.mark.parametrize("name", ["cnn", "lstm"])
 def test_tflite_float_matches_keras_and_int8_stays_close(runs, name, data_dir, tmp_path, capsys):
-    from multimodal_tf.export import export_tflite, tflite_examples, tflite_twin
+    from multimodal_tf.runs.export import export_tflite, tflite_examples, tflite_twin
 
     model, _, config = load_run(str(runs / name))
     paths = {}
@@ -159,7 +160,7 @@ def test_tflite_accuracy_is_scored_on_the_run_s_test_rows(
     assert metrics["config"]["test_limit"] == 64
     assert float(printed.split(": ")[1]) == pytest.approx(metrics["test_accuracy"]["all"], abs=1e-4)
     # Without --data-dir, the run's recorded data folder is read (as `evaluate` does).
-    from multimodal_tf import export
+    from multimodal_tf.runs import export
 
     folders = []
 

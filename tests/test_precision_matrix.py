@@ -22,8 +22,9 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from multimodal_tf.data.pipeline import prepare
-from multimodal_tf.export import export_tflite, raw_to_model_inputs, tflite_twin
-from multimodal_tf.runs import RunConfig, load_run, text_preprocessor_for, train_run
+from multimodal_tf.runs import RunConfig, load_run, train_run
+from multimodal_tf.runs.export import export_tflite, raw_to_model_inputs, tflite_twin
+from multimodal_tf.runs.models import text_preprocessor_for
 from tests.helpers import PREDICTION_TOLERANCE
 from tests.layer_harness import POLICIES
 
@@ -161,7 +162,7 @@ import tensorflow_text  # the exported text models' tokeniser ops
 import multimodal_tf
 from multimodal_tf.explain import integrated_gradients
 from multimodal_tf.data.pipeline import prepare
-from multimodal_tf.export import export_savedmodel, raw_to_model_inputs
+from multimodal_tf.runs.export import export_savedmodel, raw_to_model_inputs
 from multimodal_tf.runs import evaluate_run, load_run, predict_run, text_preprocessor_for
 
 assert keras.config.dtype_policy().name == "float32"

@@ -117,7 +117,7 @@ def test_every_command_line_runs(quick_runs, data_dir, tmp_path):
         if arguments[0] in ("evaluate", "export"):
             arguments += ["--data-dir", data_dir]
         result = subprocess.run(
-            [sys.executable, "-m", "multimodal_tf_cli", *arguments],
+            [sys.executable, "-m", "multimodal_tf.cli", *arguments],
             cwd=tmp_path,
             capture_output=True,
             text=True,

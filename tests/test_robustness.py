@@ -158,7 +158,7 @@ def test_nan_in_an_absent_modality_is_never_read():
 def test_the_serving_signature_refuses_nan_sequences(sequence_run, tmp_path):
     import tensorflow as tf
 
-    from multimodal_tf.export import export_savedmodel
+    from multimodal_tf.runs.export import export_savedmodel
 
     serve = tf.saved_model.load(
         export_savedmodel(sequence_run, str(tmp_path / "served"))

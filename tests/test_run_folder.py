@@ -12,7 +12,7 @@ import tensorflow as tf
 from multimodal_tf import runs, training
 from multimodal_tf.cli import main
 from multimodal_tf.files import write_atomically
-from multimodal_tf.run_folder import check_run_name, open_run_folder
+from multimodal_tf.runs.folder import check_run_name, open_run_folder
 from multimodal_tf.training import NonFiniteLossError, TrainingConfig, train
 from tests.helpers import tiny_vowels_run
 
@@ -187,7 +187,7 @@ def test_file_system_errors_are_one_line(data_dir, tmp_path, capsys, monkeypatch
 
 
 def test_a_failed_overwrite_leaves_the_finished_run_whole(tmp_path):
-    from multimodal_tf.run_folder import replace_run_files
+    from multimodal_tf.runs.folder import replace_run_files
 
     (tmp_path / "model.keras").write_text("the finished model")
     (tmp_path / "metrics.json").write_text('{"finished": true}')

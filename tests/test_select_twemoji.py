@@ -3,8 +3,8 @@
 import importlib.util
 import os
 
-from multimodal_tf.cli import _run_config
-from multimodal_tf_cli import build_parser
+from multimodal_tf.cli import build_parser
+from multimodal_tf.cli.commands import _run_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -22,9 +22,8 @@ import inspect
 
 import keras
 
+from multimodal_tf.choices import PRECISIONS
 from multimodal_tf.keras_internals import all_layers
-
-PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
 def check_dtype(name: str, value):

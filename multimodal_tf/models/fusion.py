@@ -23,9 +23,8 @@ from __future__ import annotations
 
 import keras
 
+from multimodal_tf.choices import FUSION_MODES
 from multimodal_tf.validation import check_choice, check_positive_int, check_rate
-
-FUSION_MODES = ("concat", "gated", "attention")
 
 
 @keras.saving.register_keras_serializable(package="multimodal_tf")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
+from multimodal_tf.choices import ARCHITECTURES, DEFAULT_DATASET
 from multimodal_tf.data.pipeline import OWN_VALIDATION_SPLIT, TFDS_MODALITIES, check_modalities
 from multimodal_tf.training import TrainingOptions
 from multimodal_tf.validation import (
@@ -13,12 +14,6 @@ from multimodal_tf.validation import (
     check_positive_int_tuple,
     check_rate,
 )
-
-DEFAULT_DATASET = "twemoji_categories"
-
-
-ARCHITECTURES = ("default", "tiny")
-
 
 DATASET_DEFAULTS = {
     # twemoji_categories' defaults were chosen on its validation split (scripts/select_twemoji.py).

@@ -7,8 +7,8 @@ import json
 import os
 
 from multimodal_tf.pretrained import PACKAGED_MINILM, resolve_checkpoint
-from multimodal_tf.run_folder import METRICS_FILE, MODEL_FILE
 from multimodal_tf.runs.config import RunConfig
+from multimodal_tf.runs.folder import METRICS_FILE, MODEL_FILE
 
 
 def load_run(path: str, data_dir: str | None = None) -> tuple:

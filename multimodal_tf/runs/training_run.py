@@ -11,20 +11,20 @@ import platform
 import keras
 
 from multimodal_tf.pretrained import minilm_checkpoint, portable_checkpoint
-from multimodal_tf.run_folder import (
-    ProgressRecorder,
-    check_run_name,
-    open_run_folder,
-    remove_backup,
-    remove_training_state,
-    replace_run_files,
-)
 from multimodal_tf.runs.config import RunConfig, config_record
 from multimodal_tf.runs.evaluation import (
     dataset_version,
     evaluate_subsets,
     run_split,
     training_splits,
+)
+from multimodal_tf.runs.folder import (
+    ProgressRecorder,
+    check_run_name,
+    open_run_folder,
+    remove_backup,
+    remove_training_state,
+    replace_run_files,
 )
 from multimodal_tf.runs.models import build_run_model, dataset_facts, text_preprocessor_for
 from multimodal_tf.training import NonFiniteLossError, make_strategy, train, training_config
@@ -122,7 +122,7 @@ def train_run(
     config: RunConfig,
     output: str = "saved_models",
     run: str | None = None,
-    verbose: int = 1,
+    verbose: int | str = "auto",
     *,
     overwrite: bool = False,
     restart: bool = False,
@@ -132,7 +132,7 @@ def train_run(
     Rerunning with the same `output`, `run` and options after an
     interruption resumes from the last finished epoch (the run folder holds
     the backup until training ends). The folder's rules are those of
-    `multimodal_tf.run_folder`: a finished run is kept unless `overwrite`,
+    `multimodal_tf.runs.folder`: a finished run is kept unless `overwrite`,
     an interrupted one resumes only with the options it started with unless
     `restart`, and one process at a time writes it.
 
@@ -140,7 +140,8 @@ def train_run(
         config: the run's configuration.
         output: the folder that receives the run folder.
         run: the run folder's name (default: dataset, model and a timestamp).
-        verbose: Keras' progress display (1: bar, 2: a line per epoch).
+        verbose: Keras' progress display (1: bar, 2: a line per epoch; "auto": a
+            bar on a terminal, a line per epoch off one).
         overwrite: replace a finished run of the same name.
         restart: start an interrupted run of the same name over.
 

@@ -9,14 +9,14 @@ import multiprocessing
 import os
 import warnings
 
-from multimodal_tf.run_folder import check_search_options, is_finished, lock_run_folder
+from multimodal_tf.console import progress_verbosity, real_stderr
 from multimodal_tf.runs.config import RunConfig, config_record
 from multimodal_tf.runs.evaluation import has_validation_split
+from multimodal_tf.runs.folder import check_search_options, is_finished, lock_run_folder
 from multimodal_tf.runs.models import hypermodel_for_run
 from multimodal_tf.runs.training_run import RunInputs, prepare_run, run_name, write_run
 from multimodal_tf.training import training_config
 from multimodal_tf.validation import check_positive_int
-from multimodal_tf_cli import real_stderr
 
 
 def tune_run(
@@ -25,7 +25,7 @@ def tune_run(
     max_trials: int = 10,
     output: str = "saved_models",
     run: str | None = None,
-    verbose: int = 1,
+    verbose: int | str = "auto",
     trials_per_process: int | None = None,
 ) -> dict:
     """Searches the hyperparameters of the model `config` trains, with keras-tuner.
@@ -62,6 +62,7 @@ def tune_run(
                 f"run folder {folder!r} holds a finished training run; choose another --run for the search."
             )
         check_search_options(folder, {**config_record(config), "tuner": tuner})
+        verbose = progress_verbosity(verbose)  # decided here: the trials' children inherit it
         return _tune_locked(config, tuner, max_trials, folder, verbose, trials_per_process)
 
 

@@ -7,7 +7,7 @@ import math
 
 import keras
 
-from multimodal_tf.models.dtypes import PRECISIONS
+from multimodal_tf.choices import OPTIMIZERS, PRECISIONS, STRATEGIES
 from multimodal_tf.validation import (
     check_choice,
     check_positive_int,
@@ -16,8 +16,6 @@ from multimodal_tf.validation import (
     check_seed,
 )
 
-STRATEGIES = ("default", "mirrored", "multiworker")
-OPTIMIZERS = ("auto", "adam", "adamw")
 # Substrings of variable names AdamW leaves out of weight decay, as Hugging
 # Face's create_optimizer does (biases and layer-normalisation scales).
 NO_WEIGHT_DECAY = ("bias", "gamma", "beta")
@@ -121,7 +119,9 @@ class TrainingConfig(TrainingOptions):
         keep_backup: keep the backup when training ends (a caller that
             saves results after training removes it once they are saved,
             so a failure in between loses no training).
-        verbose: Keras' display: 0 silent, 1 progress bar, 2 a line an epoch.
+        verbose: Keras' display: 0 silent, 1 progress bar, 2 a line an epoch, or
+            "auto": a progress bar on a terminal, a line an epoch off one
+            (`multimodal_tf.console.progress_verbosity`).
         **options: the `TrainingOptions` (epochs, precision, ...).
     """
 
@@ -130,11 +130,11 @@ class TrainingConfig(TrainingOptions):
     checkpoint: bool = True
     backup: bool = True
     keep_backup: bool = False
-    verbose: int = 1
+    verbose: int | str = "auto"
 
     def __post_init__(self):
         super().__post_init__()
-        check_choice("verbose", self.verbose, (0, 1, 2))
+        check_choice("verbose", self.verbose, (0, 1, 2, "auto"))
 
 
 def training_config(options: TrainingOptions, **settings) -> TrainingConfig:

@@ -6,6 +6,7 @@ import time
 
 import keras
 
+from multimodal_tf.console import progress_verbosity
 from multimodal_tf.keras_internals import distribute_strategy_of
 from multimodal_tf.training.callbacks import make_callbacks
 from multimodal_tf.training.compiling import compile_model
@@ -78,7 +79,7 @@ def fit(
         initial_epoch=initial_epoch,
         steps_per_epoch=steps_per_epoch,
         callbacks=[*make_callbacks(config, validation_data is not None, whole_model), *callbacks],
-        verbose=config.verbose,
+        verbose=progress_verbosity(config.verbose),
         shuffle=False,
     )
 

@@ -63,9 +63,9 @@ def test_multimodal_model_loads_in_a_fresh_process(trained, tmp_path):
     np.savez(inputs_path, expected=model.predict(inputs, verbose=0), **inputs)
     script = textwrap.dedent(
         f"""
-        import numpy as np, keras
-        import multimodal_tf
-        model = keras.saving.load_model({str(model_path)!r})
+        import numpy as np
+        from multimodal_tf import load_model
+        model = load_model({str(model_path)!r})
         data = dict(np.load({str(inputs_path)!r}))
         expected = data.pop("expected")
         np.testing.assert_allclose(model.predict(data, verbose=0), expected, rtol=1e-5, atol=1e-6)

@@ -4,7 +4,8 @@ import dataclasses
 
 import pytest
 
-from multimodal_tf.runs import DATASET_DEFAULTS, RunConfig, config_record
+from multimodal_tf.runs import RunConfig
+from multimodal_tf.runs.config import DATASET_DEFAULTS, config_record
 from multimodal_tf.training import TrainingConfig, TrainingOptions, training_config
 
 
@@ -103,7 +104,7 @@ def test_image_options_are_checked(options, named):
 
 
 def test_image_options_reach_the_image_encoder():
-    from multimodal_tf.runs import encoder_arguments
+    from multimodal_tf.runs.models import encoder_arguments
 
     config = RunConfig(augmentation=True, image_filters=[64, 64, 64])
     assert config.image_filters == (64, 64, 64)

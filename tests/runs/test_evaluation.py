@@ -5,7 +5,8 @@ import dataclasses
 import pytest
 
 from multimodal_tf.data.pipeline import OWN_VALIDATION_SPLIT
-from multimodal_tf.runs import RunConfig, evaluation, training_splits
+from multimodal_tf.runs import RunConfig, evaluation
+from multimodal_tf.runs.evaluation import training_splits
 
 
 def test_a_dataset_with_its_own_validation_split_validates_on_it(data_dir):

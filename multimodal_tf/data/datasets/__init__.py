@@ -8,6 +8,7 @@
 | `twemoji_categories` | `twemoji_categories.TwemojiCategories`    | npm emoji-datasource-twitter    |
 """
 
+from multimodal_tf.choices import DATASETS
 from multimodal_tf.data.datasets.fashion_mnist import (
     FASHION_MNIST_CLASSES,
     LocalFashionMNIST,
@@ -17,8 +18,6 @@ from multimodal_tf.data.datasets.fashion_mnist import (
 from multimodal_tf.data.datasets.japanese_vowels import JapaneseVowels
 from multimodal_tf.data.datasets.rt_snippets import RtSnippets
 from multimodal_tf.data.datasets.twemoji_categories import TwemojiCategories
-
-DATASETS = ("fashion_mnist", "rt_snippets", "japanese_vowels", "twemoji_categories")
 
 __all__ = [
     "DATASETS",

@@ -6,7 +6,7 @@ TFDS' registered checksums do not match) under
 
 - The *official* TFDS `fashion_mnist` builder (same features, splits, version
   and info). Importing this module makes it answer its download request with
-  those local files when they are present, so after `import multimodal_tf`
+  those local files when they are present, so after `import multimodal_tf.data`
   a plain `tfds.load("fashion_mnist", data_dir=...)` prepares itself
   offline. Without them it downloads as usual, but first checks in a few
   seconds that the download host answers, and otherwise fails at once with

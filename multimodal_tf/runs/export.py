@@ -33,7 +33,9 @@ import tensorflow as tf
 
 from multimodal_tf.data.pipeline import load_split
 from multimodal_tf.files import write_atomically
-from multimodal_tf.runs import load_run, test_split, text_preprocessor_for
+from multimodal_tf.runs.evaluation import test_split
+from multimodal_tf.runs.loading import load_run
+from multimodal_tf.runs.models import text_preprocessor_for
 
 
 def raw_input_specs(config, metrics) -> dict:

@@ -1,108 +1,53 @@
-"""The `multimodal-tf` command: its arguments, answered without importing TensorFlow.
+"""The `multimodal-tf` command's arguments, answered without importing TensorFlow.
 
 `multimodal-tf --help`, every subcommand's `--help` and every argument error
-answer from here in well under two seconds: this module sits outside the
-`multimodal_tf` package, whose import loads TensorFlow (several seconds).
-Only a command that runs imports `multimodal_tf.cli`, which does the work.
+answer from here in well under two seconds: this module and what it imports
+(`multimodal_tf.choices`, `multimodal_tf.console`, the lazy package root) load
+no TensorFlow. Only a command that runs imports `multimodal_tf.cli.commands`,
+which does the work. Commands never import the parser: the parser calls them.
 
-TensorFlow writes C++ log lines straight to the process' standard error
-(`cuInit ... UNKNOWN ERROR (303)`, `oneDNN custom operations are on`,
-`absl::InitializeLog`), which `TF_CPP_MIN_LOG_LEVEL` does not silence. A
-command therefore points file descriptor 2 at /dev/null and gives Python's
-`sys.stderr` the real standard error, so Python warnings, progress bars and
-errors stay visible and only native lines go. `--verbose` (or
-`MULTIMODAL_TF_VERBOSE=1`) keeps everything.
+Native (C++) log lines are silenced for a command unless `--verbose` or
+`MULTIMODAL_TF_VERBOSE=1` asks for them (see `multimodal_tf.console`).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import math
-import os
 import sys
 
-VERBOSE_VARIABLE = "MULTIMODAL_TF_VERBOSE"
-# The library's choices, repeated here so that parsing needs no TensorFlow;
-# tests/test_cli.py checks that they equal the library's own.
-DATASETS = ("fashion_mnist", "japanese_vowels", "rt_snippets", "twemoji_categories")
-PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
-STRATEGIES = ("default", "mirrored", "multiworker")
-OPTIMIZERS = ("auto", "adam", "adamw")
-ARCHITECTURES = ("default", "tiny")
-_REAL_STDERR_FD = None
-
-
-def _learning_rate(text):
-    value = _number(text)
-    if not (math.isfinite(value) and 0 < value <= 1):
-        raise argparse.ArgumentTypeError(
-            f"must be a finite number > 0 and at most 1 (Adam's useful rates are about 1e-5 to 1e-2), got {text}"
-        )
-    return value
-
-
-def _rate(text):
-    value = _number(text)
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"must be a number in [0, 1), got {text}")
-    return value
-
-
-def _non_negative(text):
-    value = _number(text)
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
-    return value
-
-
-def _seed(text):
-    value = _integer(text)
-    if not 0 <= value < 2**32:
-        raise argparse.ArgumentTypeError(f"must be an integer from 0 to 2**32 - 1, got {text}")
-    return value
-
-
-def _number(text):
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-
-
-def _integer(text):
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
-
-
-def _positive_int(text):
-    value = _integer(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
-
-
-def _positive_int_list(text):
-    return tuple(_positive_int(part.strip()) for part in text.split(",") if part.strip())
+from multimodal_tf.choices import (
+    ARCHITECTURES,
+    DATASETS,
+    DEFAULT_DATASET,
+    EXPORT_FORMATS,
+    FUSION_MODES,
+    MODEL_KINDS,
+    OPTIMIZERS,
+    PRECISIONS,
+    STRATEGIES,
+    TUNERS,
+)
+from multimodal_tf.cli import argument_types
+from multimodal_tf.console import VERBOSE_VARIABLE, quiet_native_logs, verbose_requested
 
 
 def _add_run_arguments(parser):
     """The arguments `train` and `tune` share (a `RunConfig`, the output folder)."""
-    parser.add_argument("--dataset", choices=DATASETS, default="twemoji_categories")
+    parser.add_argument("--dataset", choices=DATASETS, default=DEFAULT_DATASET)
     parser.add_argument(
         "--modalities", default=None, help="comma-separated subset, e.g. image,text"
     )
     parser.add_argument(
         "--model",
-        choices=("auto", "multimodal", "classifier"),
+        choices=MODEL_KINDS,
         default="auto",
         help="auto: the multimodal model for two or more modalities, else the document's classifier",
     )
-    parser.add_argument("--epochs", type=_positive_int, default=None, help="default: per dataset")
     parser.add_argument(
-        "--batch-size", type=_positive_int, default=None, help="default: per dataset"
+        "--epochs", type=argument_types.positive_int, default=None, help="default: per dataset"
+    )
+    parser.add_argument(
+        "--batch-size", type=argument_types.positive_int, default=None, help="default: per dataset"
     )
     parser.add_argument(
         "--precision",
@@ -125,14 +70,17 @@ def _add_run_arguments(parser):
     )
     parser.add_argument(
         "--validation-fraction",
-        type=_rate,
+        type=argument_types.rate,
         default=0.0,
         help="hold out this fraction of the training split for validation (best checkpoint, early "
         "stopping); twemoji_categories has its own validation split instead",
     )
-    parser.add_argument("--early-stopping-patience", type=_positive_int, default=None)
+    parser.add_argument("--early-stopping-patience", type=argument_types.positive_int, default=None)
     parser.add_argument(
-        "--learning-rate", type=_learning_rate, default=None, help="default: the model's own"
+        "--learning-rate",
+        type=argument_types.learning_rate,
+        default=None,
+        help="default: the model's own",
     )
     parser.add_argument(
         "--optimizer",
@@ -143,13 +91,13 @@ def _add_run_arguments(parser):
     )
     parser.add_argument(
         "--warmup-fraction",
-        type=_rate,
+        type=argument_types.rate,
         default=None,
         help="share of the steps that warm the learning rate up, then linear decay (default: 0.1 with AdamW)",
     )
     parser.add_argument(
         "--weight-decay",
-        type=_non_negative,
+        type=argument_types.non_negative,
         default=None,
         help="AdamW's weight decay (default: 0.05 for twemoji_categories, else 0.01)",
     )
@@ -161,19 +109,19 @@ def _add_run_arguments(parser):
     )
     parser.add_argument(
         "--steps-per-execution",
-        type=_positive_int,
+        type=argument_types.positive_int,
         default=None,
         help="batches per compiled call (default: 1)",
     )
     parser.add_argument(
         "--fusion",
-        choices=("concat", "gated", "attention"),
+        choices=FUSION_MODES,
         default=None,
         help="multimodal model: how modalities are fused (default: attention)",
     )
     parser.add_argument(
         "--modality-dropout",
-        type=_rate,
+        type=argument_types.rate,
         default=None,
         help="multimodal model: chance of dropping a present modality in training (default: 0.2)",
     )
@@ -186,7 +134,7 @@ def _add_run_arguments(parser):
     )
     parser.add_argument(
         "--image-filters",
-        type=_positive_int_list,
+        type=argument_types.positive_int_list,
         default=None,
         help="filters of each image convolution, e.g. 64,64,64 (default: the document's 32,64,64; "
         "tiny: 4,8)",
@@ -199,37 +147,42 @@ def _add_run_arguments(parser):
     )
     parser.add_argument(
         "--image-dropout",
-        type=_rate,
+        type=argument_types.rate,
         default=None,
         help="dropout on the image encoder's features (default: 0)",
     )
     parser.add_argument(
         "--label-smoothing",
-        type=_rate,
+        type=argument_types.rate,
         default=None,
         help="smooth the training targets by this much (default: 0)",
     )
-    parser.add_argument("--text-length", type=_positive_int, default=None, help="tokens per text")
+    parser.add_argument(
+        "--text-length", type=argument_types.positive_int, default=None, help="tokens per text"
+    )
     parser.add_argument(
         "--fine-tune-text", action="store_true", help="train the pretrained text encoder too"
     )
     parser.add_argument(
-        "--limit", type=_positive_int, default=None, help="use only the first N training examples"
+        "--limit",
+        type=argument_types.positive_int,
+        default=None,
+        help="use only the first N training examples",
     )
     parser.add_argument(
         "--test-limit",
-        type=_positive_int,
+        type=argument_types.positive_int,
         default=None,
         help="score only the first N test examples",
     )
     parser.add_argument(
         "--architecture",
-        choices=("default", "tiny"),
+        choices=ARCHITECTURES,
         default="default",
         help="tiny: a few units per layer (tune: tiny searched widths) and a small random BERT, "
         "a pipeline check in seconds (not for accuracy)",
     )
-    parser.add_argument("--seed", type=_seed, default=0)
+    parser.add_argument("--seed", type=argument_types.seed, default=0)
     parser.add_argument("--data-dir", default=None, help="TFDS data folder (default: TFDS' own)")
     parser.add_argument(
         "--output", default="saved_models", help="folder that receives the run folder"
@@ -282,18 +235,16 @@ def build_parser():
         help="search hyperparameters with keras-tuner and save the best model",
     )
     _add_run_arguments(tune_parser)
-    tune_parser.add_argument(
-        "--tuner", choices=("random", "bayesian", "hyperband"), default="random"
-    )
+    tune_parser.add_argument("--tuner", choices=TUNERS, default="random")
     tune_parser.add_argument(
         "--max-trials",
-        type=_positive_int,
+        type=argument_types.positive_int,
         default=10,
         help="trials to run (random, bayesian; hyperband budgets by --epochs instead)",
     )
     tune_parser.add_argument(
         "--trials-per-process",
-        type=_positive_int,
+        type=argument_types.positive_int,
         default=None,
         help="run trials in fresh processes, N each, so memory does not grow over a long search",
     )
@@ -369,9 +320,7 @@ def build_parser():
         help="export a run: SavedModel taking raw inputs, or TFLite (float or int8) for the CNN/LSTM",
     )
     export_parser.add_argument("run_path", metavar="RUN", help="a run folder")
-    export_parser.add_argument(
-        "--format", choices=("savedmodel", "tflite", "tflite-int8"), default="savedmodel"
-    )
+    export_parser.add_argument("--format", choices=EXPORT_FORMATS, default="savedmodel")
     export_parser.add_argument(
         "--output",
         required=True,
@@ -379,7 +328,7 @@ def build_parser():
     )
     export_parser.add_argument(
         "--sequence-length",
-        type=_positive_int,
+        type=argument_types.positive_int,
         default=None,
         help="TFLite: time steps of a sequence model (default: the dataset's longest)",
     )
@@ -400,45 +349,14 @@ def build_parser():
     return parser
 
 
-def quiet_native_logs():
-    """Sends native (C++) writes to standard error to /dev/null; Python's stay (see the module doc)."""
-    global _REAL_STDERR_FD
-    if _REAL_STDERR_FD is not None:
-        return
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    sys.stderr.flush()
-    _REAL_STDERR_FD = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    os.close(devnull)
-    sys.stderr = os.fdopen(
-        os.dup(_REAL_STDERR_FD), "w", buffering=1, encoding="utf-8", errors="backslashreplace"
-    )
-
-
-@contextlib.contextmanager
-def real_stderr():
-    """Standard error restored for the block, e.g. while starting a child process that inherits it."""
-    if _REAL_STDERR_FD is None:
-        yield
-        return
-    quiet = os.dup(2)
-    os.dup2(_REAL_STDERR_FD, 2)
-    try:
-        yield
-    finally:
-        os.dup2(quiet, 2)
-        os.close(quiet)
-
-
 def main(argv=None):
     """Parses the command line (no TensorFlow yet), then runs the command."""
     args = build_parser().parse_args(argv)
-    if not (args.verbose or os.environ.get(VERBOSE_VARIABLE) == "1" or argv is not None):
+    if not (args.verbose or verbose_requested() or argv is not None):
         quiet_native_logs()
-    from multimodal_tf import cli
+    from multimodal_tf.cli import commands
 
-    return cli.run(args)
+    return commands.run(args)
 
 
 if __name__ == "__main__":

@@ -1,33 +1,14 @@
-"""The `multimodal-tf` command line.
+"""The verbs of `multimodal-tf`: each takes the parsed arguments and prints its result.
 
-- `multimodal-tf train`: trains the multimodal model (image + text, the
-  packaged pretrained MiniLM as text encoder) on the paired Twemoji dataset,
-  prints the test accuracy per modality subset (all, image only, text only)
-  and writes `saved_models/<run>/model.keras` and `metrics.json`.
-  `--dataset fashion_mnist|rt_snippets|japanese_vowels` trains the
-  document's classifier for that dataset's modality instead.
-- `multimodal-tf tune --tuner random|bayesian|hyperband --max-trials N`:
-  searches the same model's hyperparameters with keras-tuner (resumable),
-  prints the leaderboard and saves the best model as a run folder.
-- `multimodal-tf evaluate RUN [--split S]`: re-evaluates a run on its test
-  split (or another: `validation`, `test_facebook`).
-- `multimodal-tf compare RUN_A RUN_B`: both runs on the same test rows, the
-  accuracy difference and its exact McNemar p-value.
-- `multimodal-tf predict RUN INPUT...`: classifies images, `.npy` sequences
-  or texts.
-- `multimodal-tf export RUN --output DIR`: writes a SavedModel whose
-  serving signature takes raw images, sequences, texts and presence flags;
-  `--format tflite|tflite-int8` writes the CNN or LSTM for mobile.
-- `multimodal-tf fetch [NAME...]`: downloads the packaged dataset sources.
+`multimodal_tf.cli.parser` parses the command line without TensorFlow, then
+calls :func:`run`, which dispatches to one function per command and turns
+a bad request into one line on standard error.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-
-import multimodal_tf_cli
-from multimodal_tf_cli import build_parser  # noqa: F401  (the parser lives outside the package)
 
 
 def _print_accuracy(accuracy: dict, split: str = "test"):
@@ -94,7 +75,7 @@ def train(args):
         config,
         output=args.output,
         run=args.run,
-        verbose=2 if args.quiet else 1,
+        verbose=2 if args.quiet else "auto",
         overwrite=args.overwrite,
         restart=args.restart,
     )
@@ -120,7 +101,7 @@ def tune(args):
         max_trials=args.max_trials,
         output=args.output,
         run=args.run,
-        verbose=2 if args.quiet else 1,
+        verbose=2 if args.quiet else "auto",
         trials_per_process=args.trials_per_process,
     )
     board = metrics["leaderboard"]
@@ -236,7 +217,7 @@ def predict(args):
 
 
 def export(args):
-    from multimodal_tf.export import export_savedmodel, export_tflite, tflite_accuracy
+    from multimodal_tf.runs.export import export_savedmodel, export_tflite, tflite_accuracy
 
     if args.format == "savedmodel":
         path = export_savedmodel(args.run_path, args.output)
@@ -310,12 +291,3 @@ HANDLERS = {
     "export": export,
     "fetch": fetch,
 }
-
-
-def main(argv=None):
-    """`multimodal-tf` (see `multimodal_tf_cli`, which parses without importing TensorFlow)."""
-    return multimodal_tf_cli.main(argv)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
