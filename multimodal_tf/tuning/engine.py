@@ -1,4 +1,4 @@
-"""`EngineHyperModel`: a keras-tuner hypermodel that builds and trains as `multimodal-tf train` does.
+"""`EngineHyperModel`: a keras-tuner hypermodel that builds and trains as `multimodal-tf train`.
 
 Each trial builds under the dtype policy of its `TrainingConfig` and fits
 through `multimodal_tf.training.fit` (precision, XLA, loss scaling, warmup
@@ -66,12 +66,14 @@ class EngineHyperModel(keras_tuner.HyperModel):
     def _checked_sizes(self, sizes: dict) -> dict:
         if not isinstance(sizes, dict):
             raise ValueError(
-                f"`sizes` must be a dict of hyperparameter name to widths, got {type(sizes).__name__}."
+                "`sizes` must be a dict of hyperparameter name to widths, got "
+                f"{type(sizes).__name__}."
             )
         unknown = sorted(set(sizes) - set(self.SIZE_CHOICES))
         if unknown:
             raise ValueError(
-                f"`sizes` of {type(self).__name__} may set {sorted(self.SIZE_CHOICES) or 'nothing'}, "
+                f"`sizes` of {type(self).__name__} may set "
+                f"{sorted(self.SIZE_CHOICES) or 'nothing'}, "
                 f"got {unknown}."
             )
         for name, values in sizes.items():
@@ -84,7 +86,8 @@ class EngineHyperModel(keras_tuner.HyperModel):
                 )
             ):
                 raise ValueError(
-                    f"`sizes[{name!r}]` must be a non-empty list of positive integers, got {values!r}."
+                    f"`sizes[{name!r}]` must be a non-empty list of positive integers, got "
+                    f"{values!r}."
                 )
         # Sorted, once each: an ordered choice (the Bayesian oracle reads its index as a number).
         return {name: sorted(set(values)) for name, values in sizes.items()}
@@ -121,7 +124,8 @@ class EngineHyperModel(keras_tuner.HyperModel):
         unknown = sorted(set(kwargs) - {"verbose", "steps_per_epoch"})
         if unknown:
             raise ValueError(
-                f"unsupported search() arguments {unknown}; set them in `training=TrainingConfig(...)`."
+                f"unsupported search() arguments {unknown}; set them in "
+                "`training=TrainingConfig(...)`."
             )
         config = dataclasses.replace(
             self.training,
@@ -148,5 +152,3 @@ class EngineHyperModel(keras_tuner.HyperModel):
                 initial_epoch=initial_epoch,
                 whole_model=model if inputs.cached else None,
             )
-
-
