@@ -53,7 +53,8 @@ def main(argv=None):
     parser.add_argument(
         "--kinds",
         default=None,
-        help="models to time (precision: cnn,lstm,bert,fusion; guard: cnn,lstm; gpu: bert-base,fusion)",
+        help="models to time (precision: cnn,lstm,bert,fusion; guard: cnn,lstm; gpu: "
+        "bert-base,fusion)",
     )
     parser.add_argument("--data-dir", default=None, help="TFDS data folder")
     parser.add_argument(

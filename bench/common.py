@@ -31,7 +31,7 @@ def machine() -> str:
 
 
 def cpu_class() -> str:
-    """What decides mixed precision on a CPU: `AMX`, `AVX512-BF16` or `AVX2` (no native bfloat16)."""
+    """What decides mixed precision on a CPU: `AMX`, `AVX512-BF16` or `AVX2` (no bfloat16)."""
     from multimodal_tf.training import cpu_flags
 
     flags = cpu_flags()

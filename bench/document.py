@@ -103,7 +103,8 @@ def add_row(rows, benchmark, figure, result):
     rows.add(
         benchmark,
         figure,
-        f"ours {rate['ours']:.0f}/s vs document {rate['document']:.0f}/s ({spread}; after the first "
+        f"ours {rate['ours']:.0f}/s vs document {rate['document']:.0f}/s ({spread}; after the "
+        "first "
         f"epoch, which traces and compiles: {result['later_summary']}); test accuracy ours "
         f"{accuracy['ours']:.4f} vs document {accuracy['document']:.4f}",
         paired,
@@ -183,7 +184,8 @@ def run_lstm(rows, epochs: int = 60, seed: int = 0, repeats: int = 5):
     add_row(
         rows,
         "document-vs-us-lstm",
-        f"stacked LSTM training samples/s, JapaneseVowels, {epochs} epochs x {len(x_train)}, batch 64 "
+        f"stacked LSTM training samples/s, JapaneseVowels, {epochs} epochs x {len(x_train)}, batch "
+        "64 "
         f"(ours: masking + standardisation, tf.data, {built['precision']}, "
         f"XLA {'on' if built['xla'] else 'off'})",
         result,

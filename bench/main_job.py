@@ -52,9 +52,11 @@ def run(rows, epochs=None, repeats: int = 1, data_dir=None, limit=None, test_lim
         "main-job",
         described,
         f"{on:.0f} s (features {statistics.median(feature_seconds):.0f} s) vs {off:.0f} s; "
-        f"test accuracy {statistics.median(accuracy[True]):.4f} vs {statistics.median(accuracy[False]):.4f}"
+        f"test accuracy {statistics.median(accuracy[True]):.4f} vs "
+        f"{statistics.median(accuracy[False]):.4f}"
         + (
-            f"; {repeats} alternated repetitions, ranges {min(seconds[True]):.0f}-{max(seconds[True]):.0f} s "
+            f"; {repeats} alternated repetitions, ranges "
+            f"{min(seconds[True]):.0f}-{max(seconds[True]):.0f} s "
             f"vs {min(seconds[False]):.0f}-{max(seconds[False]):.0f} s"
             if repeats > 1
             else ""

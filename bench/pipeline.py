@@ -83,7 +83,8 @@ def run(rows, data_dir=None, repeats: int = 3, text_steps: int = 4):
     consumed = _model_rate(bert, texts(), text_steps, repeats)
     rows.add(
         "pipeline-texts",
-        "RT texts/s tokenised in-graph (64 tokens): pipeline alone vs MiniLM fine-tuning step alone",
+        "RT texts/s tokenised in-graph (64 tokens): pipeline alone vs MiniLM fine-tuning step "
+        "alone",
         f"pipeline {delivered:.0f}/s vs model {consumed:.1f}/s",
         ratio(delivered, consumed),
     )

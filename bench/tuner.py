@@ -82,7 +82,8 @@ def run(rows, trials: int = 10, trials_per_process: int = 2):
             )
     rows.add(
         "tuner-memory",
-        f"resident memory at the end of each process, {trials} trials {trials_per_process} per process",
+        f"resident memory at the end of each process, {trials} trials {trials_per_process} per "
+        "process",
         ", ".join(f"{value:.0f}" for value in child_peaks)
         + f" MiB (one process for all: {memory[-1]:.0f} MiB)",
         ratio(max(child_peaks), memory[-1]),

@@ -20,7 +20,9 @@ overrides only `compute_loss`, so it trains on any backend with `fit`.
 Example (a trained teacher and training data assumed; `scripts/distill_rt.py` runs it)::
 
     teacher = load_model("saved_models/rt-snippets-bert/model.keras")
-    student = build_bert_classifier(2, sequence_length=64, num_layers=2, hidden_dim=128, compile=False)
+    student = build_bert_classifier(
+        2, sequence_length=64, num_layers=2, hidden_dim=128, compile=False
+    )
     student, history = distill(teacher, student, train_data, temperature=2.0, alpha=0.5, epochs=3)
 """
 
@@ -65,7 +67,8 @@ class Distiller(keras.Model):
         )
         if teacher_classes != student_classes:
             raise ValueError(
-                f"`teacher` has {teacher_classes} classes and `student` {student_classes}; they must match."
+                f"`teacher` has {teacher_classes} classes and `student` {student_classes}; they "
+                "must match."
             )
         teacher.trainable = False
         self.teacher = teacher

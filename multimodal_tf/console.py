@@ -1,4 +1,4 @@
-"""What the terminal sees: native log lines silenced, the real standard error, progress on or off a TTY.
+"""What the terminal sees: native log lines silenced, the real stderr, progress on or off a TTY.
 
 The ground floor of the package: it imports nothing of TensorFlow or Keras,
 so the command-line parser and the library both use it without a circle.
@@ -28,7 +28,7 @@ def verbose_requested() -> bool:
 
 
 def quiet_native_logs():
-    """Sends native (C++) writes to standard error to /dev/null; Python's stay (see the module doc)."""
+    """Sends native (C++) writes to standard error to /dev/null; Python's stay (see module doc)."""
     global _REAL_STDERR_FD
     if _REAL_STDERR_FD is not None:
         return
@@ -45,7 +45,7 @@ def quiet_native_logs():
 
 @contextlib.contextmanager
 def real_stderr():
-    """Standard error restored for the block, e.g. while starting a child process that inherits it."""
+    """Standard error restored for the block, e.g. while a child process that inherits it starts."""
     if _REAL_STDERR_FD is None:
         yield
         return
@@ -59,7 +59,7 @@ def real_stderr():
 
 
 def progress_verbosity(verbose=None, stream=None) -> int:
-    """Keras' `verbose` for `fit`/`evaluate`: a progress bar on a terminal, one line per epoch off it.
+    """Keras' `verbose` for `fit`: a progress bar on a terminal, one line per epoch off it.
 
     Keras' progress bar rewrites its line with carriage returns on every
     step; written to a file (CI, `nohup`, a notebook's `!` cell) that is

@@ -22,7 +22,9 @@ def write_atomically(path: str, write) -> None:
         >>> import pathlib, tempfile
         >>> with tempfile.TemporaryDirectory() as folder:
         ...     path = pathlib.Path(folder) / "note.txt"
-        ...     write_atomically(str(path), lambda temporary: pathlib.Path(temporary).write_text("done"))
+        ...     write_atomically(
+        ...         str(path), lambda temporary: pathlib.Path(temporary).write_text("done")
+        ...     )
         ...     print(path.read_text())
         done
     """

@@ -76,7 +76,8 @@ def resolve_checkpoint(recorded: str, where: str = "text_checkpoint") -> str:
             raise ValueError(f"{where} {recorded!r}: {error}") from None
     if not os.path.isdir(recorded):
         raise ValueError(
-            f"{where} {recorded!r} is not a folder on this machine: copy the checkpoint there, or edit "
+            f"{where} {recorded!r} is not a folder on this machine: copy the checkpoint there, or "
+            "edit "
             "the run's metrics.json to name where it is."
         )
     return recorded

@@ -37,7 +37,8 @@ def load_model(path, *, compile: bool = True):
         raise ValueError(f"`path` {path!r} does not exist.")
     if not zipfile.is_zipfile(path):
         raise ValueError(
-            f"cannot load {path!r}: it is not a .keras file (a .keras file is a zip archive; this one is "
+            f"cannot load {path!r}: it is not a .keras file (a .keras file is a zip archive; this "
+            "one is "
             "truncated, corrupt or something else)."
         )
     if keras.backend.backend() == "tensorflow":

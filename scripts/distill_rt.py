@@ -1,4 +1,4 @@
-"""Distils the fine-tuned MiniLM (a run of `multimodal-tf train --dataset rt_snippets`) into a 2-layer BERT.
+"""Distils the fine-tuned MiniLM (a `train --dataset rt_snippets` run) into a 2-layer BERT.
 
     python scripts/distill_rt.py [TEACHER_RUN] [--epochs 5] [--output saved_models]
 
@@ -44,7 +44,8 @@ def main(argv=None):
         "teacher",
         nargs="?",
         default=None,
-        help="the teacher's run folder (default: the newest finished saved_models/rt_snippets-classifier-* run)",
+        help="the teacher's run folder (default: the newest finished "
+        "saved_models/rt_snippets-classifier-* run)",
     )
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--learning-rate", type=float, default=5e-4)

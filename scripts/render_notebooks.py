@@ -128,7 +128,8 @@ def render(path: pathlib.Path, quick: bool, timeout: int) -> pathlib.Path:
     shutil.rmtree(figures, ignore_errors=True)
     mode = "QUICK (reduced data and epochs)" if quick else "full (QUICK = False)"
     header = (
-        f"<!-- Rendered from notebooks/{path.name} by scripts/render_notebooks.py; do not edit. -->\n"
+        f"<!-- Rendered from notebooks/{path.name} by scripts/render_notebooks.py; do not edit. "
+        "-->\n"
         f"> Executed {time.strftime('%Y-%m-%d')} in {mode} on {machine()}, "
         f"{minutes:.1f} min. Source: [`notebooks/{path.name}`](../../notebooks/{path.name}). "
         "TensorFlow's C++ start-up log lines are left out."

@@ -28,20 +28,30 @@ OUTPUT = os.path.join("saved_models", "select")
 # name -> the arguments of `multimodal-tf train` (on twemoji_categories, seed 0).
 CANDIDATES = {
     # the image side alone: what helps the document's CNN on emoji it never saw
-    "image": "--model multimodal --modalities image --epochs 20 --augmentation off --optimizer auto",
-    "image-aug": "--model multimodal --modalities image --epochs 20 --augmentation on --optimizer auto",
-    "image-aug-ls": "--model multimodal --modalities image --epochs 20 --augmentation on --label-smoothing 0.1 --optimizer auto",
-    "image-aug-wide": "--model multimodal --modalities image --epochs 20 --augmentation on --image-filters 64,64,64 --optimizer auto",
-    "image-aug-bn": "--model multimodal --modalities image --epochs 20 --augmentation on --image-batch-norm on --optimizer auto",
-    "image-aug-dropout": "--model multimodal --modalities image --epochs 20 --augmentation on --image-dropout 0.5 --optimizer auto",
-    "image-aug-wd": "--model multimodal --modalities image --epochs 20 --augmentation on --optimizer adamw --weight-decay 0.05",
-    "image-aug-e40": "--model multimodal --modalities image --epochs 40 --augmentation on --optimizer auto",
+    "image": "--model multimodal --modalities image --epochs 20 --augmentation off --optimizer "
+    "auto",
+    "image-aug": "--model multimodal --modalities image --epochs 20 --augmentation on --optimizer "
+    "auto",
+    "image-aug-ls": "--model multimodal --modalities image --epochs 20 --augmentation on "
+    "--label-smoothing 0.1 --optimizer auto",
+    "image-aug-wide": "--model multimodal --modalities image --epochs 20 --augmentation on "
+    "--image-filters 64,64,64 --optimizer auto",
+    "image-aug-bn": "--model multimodal --modalities image --epochs 20 --augmentation on "
+    "--image-batch-norm on --optimizer auto",
+    "image-aug-dropout": "--model multimodal --modalities image --epochs 20 --augmentation on "
+    "--image-dropout 0.5 --optimizer auto",
+    "image-aug-wd": "--model multimodal --modalities image --epochs 20 --augmentation on "
+    "--optimizer adamw --weight-decay 0.05",
+    "image-aug-e40": "--model multimodal --modalities image --epochs 40 --augmentation on "
+    "--optimizer auto",
     # the text side alone (the comparison fusion has to beat)
     "text": "--model multimodal --modalities text --epochs 20 --optimizer auto",
     "text-seed1": "--model multimodal --modalities text --epochs 20 --seed 1 --optimizer auto",
     "text-e40": "--model multimodal --modalities text --epochs 40 --optimizer auto",
-    "text-wd": "--model multimodal --modalities text --epochs 20 --optimizer adamw --weight-decay 0.05",
-    "text-e40-wd": "--model multimodal --modalities text --epochs 40 --optimizer adamw --weight-decay 0.05",
+    "text-wd": "--model multimodal --modalities text --epochs 20 --optimizer adamw --weight-decay "
+    "0.05",
+    "text-e40-wd": "--model multimodal --modalities text --epochs 40 --optimizer adamw "
+    "--weight-decay 0.05",
     # fusion: augmentation, label smoothing, modality dropout, fusion type, epochs
     "fusion": "--epochs 20 --augmentation off --optimizer auto",
     "fusion-aug": "--epochs 20 --augmentation on --optimizer auto",

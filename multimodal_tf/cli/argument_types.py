@@ -14,7 +14,8 @@ def learning_rate(text):
     value = number(text)
     if not (math.isfinite(value) and 0 < value <= 1):
         raise argparse.ArgumentTypeError(
-            f"must be a finite number > 0 and at most 1 (Adam's useful rates are about 1e-5 to 1e-2), got {text}"
+            "must be a finite number > 0 and at most 1 (Adam's useful rates are about 1e-5 to "
+            f"1e-2), got {text}"
         )
     return value
 

@@ -52,7 +52,8 @@ def _run_config(args):
     ]
     if given and config.kind != "multimodal":
         raise ValueError(
-            f"{' and '.join(given)} applies to the multimodal model, but this run trains the document's "
+            f"{' and '.join(given)} applies to the multimodal model, but this run trains the "
+            "document's "
             f"{config.modalities[0]} classifier; leave it out, or pass --model multimodal."
         )
     return config
@@ -116,7 +117,8 @@ def tune(args):
         )
     _print_accuracy(metrics["test_accuracy"])
     print(
-        f"wrote the best model to {metrics['folder']}/model.keras (tuner state in {metrics['folder']}/tuner)"
+        f"wrote the best model to {metrics['folder']}/model.keras (tuner state in "
+        f"{metrics['folder']}/tuner)"
     )
     return 0
 
@@ -166,7 +168,8 @@ def _say(prediction: dict, subject: str, as_json: bool):
         return
     absent = f"  [absent: {', '.join(prediction['absent'])}]" if prediction.get("absent") else ""
     print(
-        f"{subject + ': ' if subject else ''}{prediction['class']} ({prediction['probability']:.1%}){absent}"
+        f"{subject + ': ' if subject else ''}{prediction['class']} "
+        f"({prediction['probability']:.1%}){absent}"
     )
 
 
@@ -264,7 +267,8 @@ def run(args):
     except OSError as error:  # a full or read-only disk, a file where a folder should be, ...
         where = f" {error.filename!r}" if error.filename else ""
         print(
-            f"multimodal-tf {args.command}: error: cannot write or read{where}: {error.strerror or error}",
+            f"multimodal-tf {args.command}: error: cannot write or read{where}: "
+            f"{error.strerror or error}",
             file=sys.stderr,
         )
         return 2
@@ -277,7 +281,8 @@ def run(args):
 
 
 _RESUME_HINTS = {
-    "train": "; rerun the same command to resume after the last finished epoch (--restart starts over)",
+    "train": "; rerun the same command to resume after the last finished epoch (--restart starts "
+    "over)",
     "tune": "; rerun the same command to resume the search (finished trials are kept)",
 }
 

@@ -41,7 +41,8 @@ def _add_run_arguments(parser):
         "--model",
         choices=MODEL_KINDS,
         default="auto",
-        help="auto: the multimodal model for two or more modalities, else the document's classifier",
+        help="auto: the multimodal model for two or more modalities, else the document's "
+        "classifier",
     )
     parser.add_argument(
         "--epochs", type=argument_types.positive_int, default=None, help="default: per dataset"
@@ -53,20 +54,23 @@ def _add_run_arguments(parser):
         "--precision",
         choices=("auto", *PRECISIONS),
         default="auto",
-        help="dtype policy (auto: mixed_float16 on a GPU, mixed_bfloat16 on CPUs with native bfloat16 but float32 "
+        help="dtype policy (auto: mixed_float16 on a GPU, mixed_bfloat16 on CPUs with native "
+        "bfloat16 but float32 "
         "for recurrent models there, else float32; see README)",
     )
     parser.add_argument(
         "--jit-compile",
         choices=("auto", "on", "off"),
         default="auto",
-        help="XLA (auto: on GPUs; on CPUs unless the model has a convolution or computes in 16-bit floats)",
+        help="XLA (auto: on GPUs; on CPUs unless the model has a convolution or computes in 16-bit "
+        "floats)",
     )
     parser.add_argument(
         "--strategy",
         choices=STRATEGIES,
         default="default",
-        help="tf.distribute strategy; the batch size is global (multiworker reads TF_CONFIG, see docs/distributed.md)",
+        help="tf.distribute strategy; the batch size is global (multiworker reads TF_CONFIG, see "
+        "docs/distributed.md)",
     )
     parser.add_argument(
         "--validation-fraction",
@@ -93,7 +97,8 @@ def _add_run_arguments(parser):
         "--warmup-fraction",
         type=argument_types.rate,
         default=None,
-        help="share of the steps that warm the learning rate up, then linear decay (default: 0.1 with AdamW)",
+        help="share of the steps that warm the learning rate up, then linear decay (default: 0.1 "
+        "with AdamW)",
     )
     parser.add_argument(
         "--weight-decay",
@@ -105,7 +110,8 @@ def _add_run_arguments(parser):
         "--no-feature-cache",
         dest="feature_cache",
         action="store_false",
-        help="run a frozen text encoder on every batch instead of once per text (slower; same model)",
+        help="run a frozen text encoder on every batch instead of once per text (slower; same "
+        "model)",
     )
     parser.add_argument(
         "--steps-per-execution",
@@ -204,7 +210,8 @@ def build_parser():
     parser.add_argument(
         "--verbose",
         action="store_true",
-        help=f"show TensorFlow's own C++ log lines (hidden by default; or set {VERBOSE_VARIABLE}=1)",
+        help="show TensorFlow's own C++ log lines (hidden by default; or set "
+        f"{VERBOSE_VARIABLE}=1)",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     verbose = argparse.ArgumentParser(add_help=False)  # --verbose also after the command
@@ -258,7 +265,8 @@ def build_parser():
     evaluate_parser.add_argument(
         "--missing-rates",
         default=None,
-        help="e.g. 0,0.25,0.5: accuracy as that fraction of the split's rows loses one modality at random",
+        help="e.g. 0,0.25,0.5: accuracy as that fraction of the split's rows loses one modality at "
+        "random",
     )
     evaluate_parser.add_argument(
         "--split",
@@ -307,7 +315,8 @@ def build_parser():
         "--batch",
         default=None,
         metavar="FILE.csv",
-        help="one prediction per row: columns image (file names relative to the CSV), text, sequence (.npy files)",
+        help="one prediction per row: columns image (file names relative to the CSV), text, "
+        "sequence (.npy files)",
     )
     predict_parser.add_argument(
         "--json", action="store_true", help="JSON lines instead of lines for people"
@@ -317,7 +326,8 @@ def build_parser():
     export_parser = commands.add_parser(
         "export",
         parents=[verbose],
-        help="export a run: SavedModel taking raw inputs, or TFLite (float or int8) for the CNN/LSTM",
+        help="export a run: SavedModel taking raw inputs, or TFLite (float or int8) for the "
+        "CNN/LSTM",
     )
     export_parser.add_argument("run_path", metavar="RUN", help="a run folder")
     export_parser.add_argument("--format", choices=EXPORT_FORMATS, default="savedmodel")

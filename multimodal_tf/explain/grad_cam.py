@@ -44,7 +44,8 @@ def grad_cam(
         convolutions = [layer for layer in convolutions if layer.name == layer_name]
     if not convolutions:
         raise ValueError(
-            f"`grad_cam` found no Conv2D layer{f' named {layer_name!r}' if layer_name else ''} in the model."
+            f"`grad_cam` found no Conv2D layer{f' named {layer_name!r}' if layer_name else ''} in "
+            "the model."
         )
     convolution = convolutions[-1]
     captured = {}

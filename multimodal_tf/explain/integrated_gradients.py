@@ -1,4 +1,4 @@
-"""Integrated gradients (Sundararajan et al., 2017) for images, sequences and text tokens at once."""
+"""Integrated gradients (Sundararajan et al., 2017) for images, sequences and text tokens."""
 
 from __future__ import annotations
 
@@ -131,7 +131,8 @@ def integrated_gradients(
         expected = example[MODALITY_INPUTS[modality]].shape
         if baselines[modality].shape != expected:
             raise ValueError(
-                f"`baseline['{modality}']` must have shape {expected}, got {baselines[modality].shape}."
+                f"`baseline['{modality}']` must have shape {expected}, got "
+                f"{baselines[modality].shape}."
             )
 
     embedding_layer = token_embedding_layer(model) if "text" in modalities else None

@@ -1,4 +1,4 @@
-"""How much of the target logit each modality carries: exact Shapley values of the presence flags."""
+"""How much of the target logit each modality carries: exact Shapley values of presence flags."""
 
 from __future__ import annotations
 
@@ -55,7 +55,8 @@ def modality_contributions(
             batch[f"{modality}_present"][row] = 1.0 if modality in subset else 0.0
     with output_kind(model, output):
         values = np.asarray(model(batch, training=False), dtype="float64")
-    # The last subset is all modalities: its argmax is the prediction (logits and probabilities agree).
+    # The last subset is all modalities: its argmax is the prediction (logits and probabilities
+    # agree).
     target = (
         int(np.argmax(values[-1])) if target is None else target_class(model, None, None, target)
     )

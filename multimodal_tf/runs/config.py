@@ -156,7 +156,8 @@ class RunConfig(TrainingOptions):
         if image_options and "image" not in self.modalities:
             raise ValueError(
                 f"{', '.join(image_options)} "
-                f"{'applies' if len(image_options) == 1 else 'apply'} to the image encoder, but this "
+                f"{'applies' if len(image_options) == 1 else 'apply'} to the image encoder, but "
+                "this "
                 "run has no "
                 f"image modality ({', '.join(self.modalities)})."
             )

@@ -145,18 +145,22 @@ def _tflite_input(config, metrics, sequence_length):
     if config.kind != "classifier" or modality == "text":
         raise ValueError(
             "TFLite export takes the document's CNN or LSTM classifier runs (image or sequence); "
-            f"this run is a {config.kind} over {', '.join(config.modalities)}: export it as a SavedModel."
+            f"this run is a {config.kind} over {', '.join(config.modalities)}: export it as a "
+            "SavedModel."
         )
     if modality == "image":
         return tf.TensorSpec([1, *metrics["image_shape"]], tf.float32, name="image")
     if sequence_length is None:
         raise ValueError(
-            "`sequence_length` (time steps, shorter sequences padded) is needed for a sequence model."
+            "`sequence_length` (time steps, shorter sequences padded) is needed for a sequence "
+            "model."
         )
     if sequence_length > MAX_TFLITE_SEQUENCE_LENGTH:
         raise ValueError(
-            f"`sequence_length` {sequence_length} is over {MAX_TFLITE_SEQUENCE_LENGTH}: TFLite runs the LSTM "
-            "unrolled, one cell per time step, and the conversion grows with them. Export a SavedModel for "
+            f"`sequence_length` {sequence_length} is over {MAX_TFLITE_SEQUENCE_LENGTH}: TFLite "
+            "runs the LSTM "
+            "unrolled, one cell per time step, and the conversion grows with them. Export a "
+            "SavedModel for "
             "longer sequences."
         )
     return tf.TensorSpec([1, sequence_length, metrics["num_features"]], tf.float32, name="sequence")
@@ -170,7 +174,8 @@ def tflite_examples(config, split: str, sequence_length: int | None, data_dir=No
             steps = int(inputs.shape[1])
             if steps > sequence_length:
                 raise ValueError(
-                    f"a {split} sequence has {steps} steps, more than `sequence_length` {sequence_length}."
+                    f"a {split} sequence has {steps} steps, more than `sequence_length` "
+                    f"{sequence_length}."
                 )
             # Padded with 0.0, the mask value every run of this library trains with.
             inputs = tf.pad(inputs, [[0, 0], [0, sequence_length - steps], [0, 0]])

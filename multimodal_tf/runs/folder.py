@@ -69,14 +69,15 @@ def check_run_name(name: str) -> str:
         or not name.isprintable()
     ):
         raise ValueError(
-            f"`run` must be a single folder name inside `--output` (no '/', not '.' or '..', no control "
+            "`run` must be a single folder name inside `--output` (no '/', not '.' or '..', no "
+            "control "
             f"characters), got {name!r}."
         )
     return name
 
 
 def replace_run_files(folder: str, save_model, metrics: dict) -> None:
-    """Writes a run's `model.keras` (with `save_model(path)`) and `metrics.json`, replacing old ones.
+    """Writes a run's `model.keras` (with `save_model(path)`) and `metrics.json`, replacing both.
 
     The new model is written in full first; only then does the old
     `metrics.json` go, the model take its place and the new `metrics.json`
@@ -95,7 +96,7 @@ def replace_run_files(folder: str, save_model, metrics: dict) -> None:
 
 
 def remove_training_state(folder: str) -> None:
-    """Removes what an unfinished training left: backup, logs, checkpoint, recorded options and progress."""
+    """Removes what an unfinished training left: backup, logs, checkpoint, options and progress."""
     _remove(folder, TRAINING_LEFTOVERS)
 
 
@@ -146,7 +147,8 @@ def check_search_options(folder: str, options: dict) -> None:
         if differences:
             raise ValueError(
                 f"run folder {folder!r} holds a search started with other options: "
-                f"{'; '.join(differences)}. Rerun with its options to resume it, or choose another --run."
+                f"{'; '.join(differences)}. Rerun with its options to resume it, or choose another "
+                "--run."
             )
         return
     os.makedirs(folder, exist_ok=True)
@@ -181,7 +183,7 @@ def _read_json(path: str):
 
 @contextlib.contextmanager
 def lock_run_folder(folder: str):
-    """Holds `folder`'s lock for the block (created if need be); refuses if another process holds it.
+    """Holds `folder`'s lock for the block (made if need be); refuses if another process holds it.
 
     Raises:
         ValueError: another process writes the folder.
@@ -194,7 +196,8 @@ def lock_run_folder(folder: str):
             lock.seek(0)
             holder = lock.read().strip() or "another process"
             raise ValueError(
-                f"run folder {folder!r} is being written by {holder}; wait for it to finish or choose another --run."
+                f"run folder {folder!r} is being written by {holder}; wait for it to finish or "
+                "choose another --run."
             ) from None
         lock.seek(0)
         lock.truncate()
@@ -233,7 +236,8 @@ def open_run_folder(
 def _prepare(folder: str, config: dict, overwrite: bool, restart: bool) -> RunFolder:
     if is_finished(folder) and not overwrite:
         raise ValueError(
-            f"run folder {folder!r} holds a finished run ({MODEL_FILE}, {METRICS_FILE}); pass --overwrite to "
+            f"run folder {folder!r} holds a finished run ({MODEL_FILE}, {METRICS_FILE}); pass "
+            "--overwrite to "
             "replace it, or choose another --run."
         )
     saved = _read_json(os.path.join(folder, CONFIG_FILE))
@@ -249,7 +253,8 @@ def _prepare(folder: str, config: dict, overwrite: bool, restart: bool) -> RunFo
         if differences:
             raise ValueError(
                 f"run folder {folder!r} holds an interrupted run started with other options: "
-                f"{'; '.join(differences)}. Rerun with its options to resume it, or pass --restart to start it over."
+                f"{'; '.join(differences)}. Rerun with its options to resume it, or pass --restart "
+                "to start it over."
             )
     _drop_partial_checkpoint(os.path.join(folder, CHECKPOINT_FILE))
     write_json(os.path.join(folder, CONFIG_FILE), config)

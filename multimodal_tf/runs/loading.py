@@ -110,7 +110,8 @@ def _check_model_matches(model, metrics: dict, config: RunConfig, metrics_path: 
 
     def mismatch(field, saved, actual):
         return ValueError(
-            f"{metrics_path}: field {field!r} is {saved!r}, but the run's {MODEL_FILE} has {actual!r}: "
+            f"{metrics_path}: field {field!r} is {saved!r}, but the run's {MODEL_FILE} has "
+            f"{actual!r}: "
             "the two files do not belong together."
         )
 

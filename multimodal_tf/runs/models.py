@@ -151,7 +151,10 @@ def vocabulary_size(checkpoint: str) -> int:
 
 
 def text_preprocessor_for(config: RunConfig, checkpoint: str | None):
-    """The run's in-graph tokeniser (None without text); `checkpoint` as a run records it, or a folder."""
+    """The run's in-graph tokeniser (None without text).
+
+    `checkpoint` is as a run records it, or a folder.
+    """
     if "text" not in config.modalities:
         return None
     return build_text_preprocessor(

@@ -25,7 +25,8 @@ def _read_sequence(path: str, num_features) -> np.ndarray:
     with open(path, "rb") as sequence_file:
         if sequence_file.read(6) != b"\x93NUMPY":
             raise ValueError(
-                f"input {path!r} is not a .npy file (it lacks the .npy header); save one with numpy.save."
+                f"input {path!r} is not a .npy file (it lacks the .npy header); save one with "
+                "numpy.save."
             )
     try:
         value = np.load(path, allow_pickle=False)
@@ -46,13 +47,15 @@ def _classify_input(item: str) -> str:
     if os.path.exists(item):
         kind = "folder" if os.path.isdir(item) else "file"
         raise ValueError(
-            f"input {item!r} is an existing {kind}, but not an image ({', '.join(IMAGE_SUFFIXES)}) or a .npy "
+            f"input {item!r} is an existing {kind}, but not an image ({', '.join(IMAGE_SUFFIXES)}) "
+            "or a .npy "
             "sequence; to classify the words themselves, pass them with --text."
         )
     if LOOKS_LIKE_A_FILE_NAME.fullmatch(item):
         raise ValueError(
             f"input {item!r} looks like a file name, but there is no such file (images end in "
-            f"{', '.join(IMAGE_SUFFIXES)}, sequences in .npy); to classify it as text, pass it with --text."
+            f"{', '.join(IMAGE_SUFFIXES)}, sequences in .npy); to classify it as text, pass it "
+            "with --text."
         )
     if not item.strip():
         raise ValueError(f"input {item!r} is blank text: there is nothing to classify.")
@@ -82,7 +85,8 @@ def _predict_one(model, metrics, config, preprocessor, values: dict) -> tuple:
     probabilities = model.predict(features, verbose=0)[0]
     if not np.all(np.isfinite(probabilities)):
         raise ValueError(
-            "the model's output is NaN or infinite: its weights are not finite (was it trained with a "
+            "the model's output is NaN or infinite: its weights are not finite (was it trained "
+            "with a "
             "diverging learning rate?). Retrain it."
         )
     best = int(np.argmax(probabilities))
@@ -108,7 +112,8 @@ def predict_run(path: str, inputs) -> list:
     for item, modality in zip(inputs, modalities):
         if modality not in config.modalities:
             raise ValueError(
-                f"input {item!r} is {modality}, but this model takes {', '.join(config.modalities)}."
+                f"input {item!r} is {modality}, but this model takes "
+                f"{', '.join(config.modalities)}."
             )
     preprocessor = text_preprocessor_for(config, metrics.get("text_checkpoint"))
     return [
@@ -151,13 +156,17 @@ def predict_example(
 
 
 def _predict_given(model, metrics, config, preprocessor, given: dict, where: str) -> dict:
-    """One example from the modalities in `given` (option values or CSV cells); `where` prefixes errors."""
+    """One example from the modalities in `given` (option values or CSV cells).
+
+    `where` prefixes the errors.
+    """
     if not given:
         raise ValueError(f"{where}give at least one of --image, --text, --sequence.")
     for modality in given:
         if modality not in config.modalities:
             raise ValueError(
-                f"{where}--{modality} was given, but this model takes {', '.join(config.modalities)}."
+                f"{where}--{modality} was given, but this model takes "
+                f"{', '.join(config.modalities)}."
             )
     if "text" in given and not given["text"].strip():
         given = {

@@ -158,7 +158,8 @@ def train_run(
     ) as folder:
         if folder.resumed_epochs:
             print(
-                f"resuming run {folder.path!r} after epoch {folder.resumed_epochs} of {config.epochs} "
+                f"resuming run {folder.path!r} after epoch {folder.resumed_epochs} of "
+                f"{config.epochs} "
                 f"({folder.seconds_before:.0f} s trained before)",
                 flush=True,
             )
@@ -171,7 +172,7 @@ def train_run(
                     config,
                     output_dir=folder.path,
                     verbose=verbose,
-                    keep_backup=True,  # removed below, once model.keras and metrics.json are written
+                    keep_backup=True,  # removed below, once model.keras and metrics.json exist
                 ),
                 validation_data=inputs.validation_data,
                 callbacks=[ProgressRecorder(folder)],
@@ -198,7 +199,8 @@ def train_run(
                 "replicas": result.replicas,
                 "feature_cache": result.feature_cache,
                 "feature_seconds": result.feature_seconds,
-                "history": {  # per epoch (of this process, when resumed): the curve epochs are chosen on
+                # per epoch (of this process, when resumed): the curve epochs are chosen on
+                "history": {
                     name: [round(float(value), 4) for value in values]
                     for name, values in result.history.history.items()
                 },

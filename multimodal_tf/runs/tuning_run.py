@@ -59,7 +59,8 @@ def tune_run(
     with lock_run_folder(folder):
         if is_finished(folder) and not os.path.isdir(os.path.join(folder, "tuner")):
             raise ValueError(
-                f"run folder {folder!r} holds a finished training run; choose another --run for the search."
+                f"run folder {folder!r} holds a finished training run; choose another --run for "
+                "the search."
             )
         check_search_options(folder, {**config_record(config), "tuner": tuner})
         verbose = progress_verbosity(verbose)  # decided here: the trials' children inherit it
@@ -176,6 +177,7 @@ def _search_in_processes(config, tuner, max_trials, folder, verbose, trials_per_
         child.join()
         if child.exitcode != 0 or _finished_trials(folder) <= done:
             raise RuntimeError(
-                f"the search process for trials {done + 1}-{target} failed (exit code {child.exitcode}); "
+                f"the search process for trials {done + 1}-{target} failed (exit code "
+                f"{child.exitcode}); "
                 "its error is printed above. Rerun to resume."
             )

@@ -49,7 +49,8 @@ Example (datasets assumed; notebook 01 runs it)::
 
     from multimodal_tf import build_cnn_classifier
     from multimodal_tf.training import TrainingConfig, train
-    result = train(build_cnn_classifier, train_data, TrainingConfig(epochs=10, output_dir="runs/cnn"))
+    config = TrainingConfig(epochs=10, output_dir="runs/cnn")
+    result = train(build_cnn_classifier, train_data, config)
     result.model.evaluate(test_data)
 """
 

@@ -125,8 +125,10 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
         loss = (logs or {}).get("loss")
         if loss is not None and not np.isfinite(float(loss)):
             raise NonFiniteLossError(
-                f"training stopped at epoch {self.epoch + 1}, batch {batch + 1}: the loss is {float(loss)}. "
-                "The model diverged (a learning rate too high for this model, or inputs with extreme values); "
+                f"training stopped at epoch {self.epoch + 1}, batch {batch + 1}: the loss is "
+                f"{float(loss)}. "
+                "The model diverged (a learning rate too high for this model, or inputs with "
+                "extreme values); "
                 "nothing was saved as a result. Lower --learning-rate and train again."
             )
 

@@ -55,9 +55,9 @@ def compile_model(
     """Compiles `model` for training as `config` says (in place).
 
     The loss is the model's own if it was compiled, else sparse categorical
-    cross-entropy (smoothed when `config.label_smoothing`); the metric is accuracy. Under `mixed_float16` the
-    optimizer is wrapped in a `LossScaleOptimizer` so that small float16
-    gradients do not underflow.
+    cross-entropy (smoothed when `config.label_smoothing`); the metric is
+    accuracy. Under `mixed_float16` the optimizer is wrapped in a
+    `LossScaleOptimizer` so that small float16 gradients do not underflow.
 
     Args:
         model: the model to compile.
@@ -83,7 +83,8 @@ def compile_model(
         sparse = ("sparse_categorical_crossentropy", keras.losses.sparse_categorical_crossentropy)
         if not (loss in sparse or isinstance(loss, SmoothedSparseCategoricalCrossentropy)):
             raise ValueError(
-                f"`label_smoothing` smooths integer labels' cross-entropy; this model's loss is {loss!r}."
+                "`label_smoothing` smooths integer labels' cross-entropy; this model's loss is "
+                f"{loss!r}."
             )
         loss = SmoothedSparseCategoricalCrossentropy(config.label_smoothing)
     model.compile(

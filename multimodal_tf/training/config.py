@@ -138,7 +138,7 @@ class TrainingConfig(TrainingOptions):
 
 
 def training_config(options: TrainingOptions, **settings) -> TrainingConfig:
-    """A `TrainingConfig` with every option of `options` (a `RunConfig`, say), `settings` overriding.
+    """A `TrainingConfig` with every option of `options` (a `RunConfig`, say); `settings` override.
 
     Example:
         `training_config(run_config, output_dir="runs/a", verbose=2)`

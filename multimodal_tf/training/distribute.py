@@ -19,7 +19,8 @@ from multimodal_tf.validation import check_choice
 
 MULTIWORKER_HELP = (
     "set TF_CONFIG on every worker, e.g. "
-    '\'{"cluster": {"worker": ["host1:12345", "host2:12345"]}, "task": {"type": "worker", "index": 0}}\' '
+    '\'{"cluster": {"worker": ["host1:12345", "host2:12345"]}, "task": {"type": "worker", "index": '
+    "0}}' "
     "(index 1 on the second host); see docs/distributed.md."
 )
 
@@ -92,7 +93,8 @@ def check_tf_config(text: str | None):
         raise ValueError(f"TF_CONFIG is not valid ({error!r}): {MULTIWORKER_HELP}") from None
     if not isinstance(workers, list) or not 0 <= index < len(workers):
         raise ValueError(
-            f"TF_CONFIG task index {index} is not one of its {len(workers)} workers: {MULTIWORKER_HELP}"
+            f"TF_CONFIG task index {index} is not one of its {len(workers)} workers: "
+            f"{MULTIWORKER_HELP}"
         )
 
 

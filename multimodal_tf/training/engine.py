@@ -122,7 +122,8 @@ def train(
     config = config or TrainingConfig()
     if isinstance(build_model, keras.Model) or not callable(build_model):
         raise ValueError(
-            f"`build_model` must be a function that returns a model (it is called under the precision "
+            "`build_model` must be a function that returns a model (it is called under the "
+            "precision "
             f"and strategy scopes), got {type(build_model).__name__}; use `fit` for a built model."
         )
     strategy = make_strategy(config.strategy)

@@ -102,8 +102,10 @@ def compute_text_features(
     else:
         if folder is None:
             raise ValueError(
-                f"the text features take {size / 2**20:.0f} MiB, above the {memory_limit_bytes / 2**20:.0f} "
-                "MiB kept in memory; give a `folder` for the file, or train with --no-feature-cache."
+                f"the text features take {size / 2**20:.0f} MiB, above the "
+                f"{memory_limit_bytes / 2**20:.0f} "
+                "MiB kept in memory; give a `folder` for the file, or train with "
+                "--no-feature-cache."
             )
         os.makedirs(folder, exist_ok=True)
         free = shutil.disk_usage(folder).free
