@@ -63,3 +63,23 @@ def test_no_package_module_is_over_400_lines():
         if (count := len(path.read_text().splitlines())) > 400
     }
     assert not long, long
+
+
+def test_git_ignores_no_source_file():
+    """A .gitignore pattern once hid `multimodal_tf/tuning/`: the split never reached CI."""
+    sources = [
+        str(path.relative_to(ROOT))
+        for folder in ("multimodal_tf", "tests", "bench", "scripts")
+        for path in (ROOT / folder).rglob("*.py")
+        if "__pycache__" not in path.parts
+    ]
+    result = subprocess.run(
+        ["git", "check-ignore", "--no-index", "--stdin"],
+        input="\n".join(sources),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    if result.returncode == 128:
+        pytest.skip(f"not a git checkout: {result.stderr.strip()}")
+    assert result.stdout.split() == []
