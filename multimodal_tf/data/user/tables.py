@@ -68,7 +68,7 @@ class Table:
             )
             return folded[0]
         raise ValueError(
-            f"{self.source}: `{argument}={name!r}` names no column; its columns are {columns}."
+            f"{self.source}: has no column {name!r} (`{argument}=`); its columns are {columns}."
         )
 
 
@@ -82,10 +82,12 @@ def _missing(value) -> bool:
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame with object cells, None for every empty one, and string column names."""
-    frame = frame.astype(object)
-    frame.columns = [str(column) for column in frame.columns]
-    frame = frame.map(lambda value: None if _missing(value) else value)
-    return frame.reset_index(drop=True)
+    columns = {}
+    for position, column in enumerate(frame.columns):
+        values = frame.iloc[:, position].tolist()
+        cells = [None if _missing(value) else value for value in values]
+        columns[str(column)] = pd.Series(cells, dtype=object)
+    return pd.DataFrame(columns)
 
 
 def sniff_delimiter(header: str, path: str = "") -> str:
