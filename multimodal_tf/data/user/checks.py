@@ -13,7 +13,7 @@ import os
 
 import numpy as np
 
-from multimodal_tf.data.images import IMAGE_EXTENSIONS, sniff_image
+from multimodal_tf.data.images import IMAGE_EXTENSIONS, decode_image, sniff_image
 from multimodal_tf.data.records import BadRecordError
 from multimodal_tf.data.user.schema import is_integer, is_number
 
@@ -91,7 +91,13 @@ def _check_cell(table, schema, row, column, role, value, state) -> None:
     if role == "image":
         if not (isinstance(value, str) and value.strip().lower().endswith(IMAGE_EXTENSIONS)):
             raise BadRecordError(f"{where}: mixed types: {value!r} is not an image file name.")
-        problem = sniff_image(resolve(table, value)) if state["check_files"] else None
+        path = resolve(table, value)
+        problem = sniff_image(path) if state["check_files"] else None
+        if problem is None and state["check_files"] == "decode":
+            try:
+                decode_image(path)
+            except ValueError as error:
+                problem = f"not a readable image ({error})"
         if problem:
             raise BadRecordError(f"{where}: {value!r}: {problem}.")
     if role == "sequence":
@@ -120,7 +126,9 @@ def check_rows(table, schema, *, on_bad_record="raise", check_files=True, labell
         table: a `tables.Table`.
         schema: its `Schema` (with `class_names` fitted when labelled).
         on_bad_record: `"raise"` the first bad row, or `"skip"` bad rows.
-        check_files: whether to check image files exist and have an image header.
+        check_files: True checks that image files exist and have an image
+            header (cheap); `"decode"` decodes each one too (slower, and
+            catches truncated files before streaming); False checks nothing.
         labelled: whether rows need a label.
 
     Returns:

@@ -178,6 +178,7 @@ def _load(
         seed=seed,
         stratify=schema.task == "classification",
         where=train_table.source,
+        class_names=schema.class_names,
     )
     target_of = dict(zip(train.rows, train.targets))
     rows, datasets = {}, {}
@@ -231,8 +232,18 @@ _DOC_ARGS = """
             categorical_columns, ignore_columns, roles: override the
             inferred roles of columns.
         delimiter: the CSV delimiter (`,` `;` tab); None sniffs it.
-        channels, validation_split, test_split, check_files,
-            text_preprocessor, mask_value, include_tabular: see `_load`.
+        channels: 3 (RGB) or 1 (grey).
+        validation_split, test_split: the fractions carved without files.
+        check_files: True sniffs every image's header before streaming;
+            `"decode"` decodes each once (catches truncated files); False
+            skips the check.
+        text_preprocessor: a `build_text_preprocessor` result (token
+            inputs), or None (raw strings under `"text"`).
+        mask_value: the padding value of `.npy` sequences.
+        include_tabular: whether numeric and categorical columns are
+            features too (by their column names).
+        image_root: (`from_dataframe`) the folder relative paths are read
+            from; default the file's folder, or the working folder.
 """
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def carve_splits(rows, targets, *, validation=0.1, test=0.1, seed=0, stratify=True, where=""):
+def carve_splits(
+    rows, targets, *, validation=0.1, test=0.1, seed=0, stratify=True, where="", class_names=None
+):
     """Splits `rows` into train, validation and test row ids.
 
     Each class keeps its share in every split (`round(count * fraction)`
@@ -20,6 +22,7 @@ def carve_splits(rows, targets, *, validation=0.1, test=0.1, seed=0, stratify=Tr
         seed: the shuffling seed; the same seed gives the same rows.
         stratify: whether to keep class proportions (classification).
         where: the file, for messages.
+        class_names: the name of each class id, for messages.
 
     Returns:
         `{"train": [...], "validation": [...], "test": [...]}`, each sorted.
@@ -51,8 +54,9 @@ def carve_splits(rows, targets, *, validation=0.1, test=0.1, seed=0, stratify=Tr
     if stratify and (validation or test):
         for target, members in sorted(groups.items()):
             if len(members) < 2:
+                name = class_names[target] if class_names else target
                 raise ValueError(
-                    f"{where}: class {target!r} has {len(members)} row (row {members[0]}); "
+                    f"{where}: class {name!r} has {len(members)} row (row {members[0]}); "
                     "stratified validation and test splits need at least 2 rows per class."
                 )
     result = {"train": [], "validation": [], "test": []}
