@@ -1,4 +1,4 @@
-"""`from_csv`, `from_dataframe`, `from_directory`: a user's own data as streamed train/validation/test.
+"""`from_csv`, `from_dataframe`, `from_directory`: a user's own data as streamed splits.
 
 Example:
 >>> import pandas as pd
