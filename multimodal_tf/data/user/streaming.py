@@ -7,9 +7,16 @@ and `.npy` sequences are loaded there too and padded per batch with
 (raw strings, or token inputs with a `text_preprocessor`), and
 `<modality>_present` flags; with `include_tabular`, every numeric
 (float32, NaN where empty) and categorical (string) column by its name.
+
+An image that passed the checks made before streaming (existence and
+header; `check_files="decode"` decodes each once) but fails to decode while
+streaming is marked absent (`image_present` 0) with a one-line warning
+naming the file: never a TensorFlow stack trace in the middle of an epoch.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import tensorflow as tf
@@ -17,10 +24,6 @@ import tensorflow as tf
 from multimodal_tf.data.batches import AUTOTUNE, finish_batches
 from multimodal_tf.data.images import decode_image
 from multimodal_tf.data.user.checks import resolve
-
-
-class StreamError(ValueError):
-    """A file that failed while streaming (it passed the checks made before)."""
 
 
 def _columns(schema, role: str, argument: str) -> list:
@@ -71,14 +74,17 @@ def _loader(schema, mask_value):
     channels = schema.channels
     features = schema.num_features
 
+    blank = np.zeros((height, width, channels), np.float32)
+
     def read_image(path, present):
         if not present:
-            return np.zeros((height, width, channels), np.float32)
+            return blank, np.float32(0.0)
         name = path.decode("utf-8", "surrogateescape")
         try:
-            return decode_image(name, channels, (height, width), dtype="float32")
-        except ValueError as error:
-            raise StreamError(f"while streaming: {error}") from None
+            return decode_image(name, channels, (height, width), dtype="float32"), np.float32(1.0)
+        except ValueError as error:  # passed the header check, failed to decode
+            warnings.warn(f"while streaming: {error}; the image is marked absent.", stacklevel=1)
+            return blank, np.float32(0.0)
 
     def read_sequence(path, present):
         if not present:
@@ -88,11 +94,16 @@ def _loader(schema, mask_value):
     def load(row):
         row = dict(row)
         if "image" in row:
-            image = tf.numpy_function(
-                read_image, [row["image"], row["image_present"] > 0], tf.float32, stateful=False
+            image, readable = tf.numpy_function(
+                read_image,
+                [row["image"], row["image_present"] > 0],
+                (tf.float32, tf.float32),
+                stateful=False,
             )
             image.set_shape((height, width, channels))
+            readable.set_shape(())
             row["image"] = image
+            row["image_present"] = readable
         if "sequence" in row:
             sequence = tf.numpy_function(
                 read_sequence,

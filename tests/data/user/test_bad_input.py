@@ -132,3 +132,19 @@ def test_a_truncated_image_is_caught_by_a_decoding_check(folder):
     path = table(folder, b"cut.png,x,1,cat\n")
     with pytest.raises(BadRecordError, match=r"row 12 \(line 14\), column 'photo': 'cut\.png'"):
         from_csv(path, label="species", check_files="decode")
+
+
+def test_an_image_that_fails_while_streaming_is_marked_absent_with_a_warning(folder):
+    data = (folder / "photo1.png").read_bytes()
+    (folder / "photo1.png").write_bytes(data[: len(data) // 2])  # the header still reads
+    path = table(folder)
+    loaded = from_csv(path, label="species", validation_split=0, test_split=0, batch_size=12)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        features, _ = next(iter(loaded.train))
+    assert sorted(features["image_present"].numpy().tolist()) == [0.0] + [1.0] * 11
+    assert any(
+        "while streaming: cannot read image file" in str(w.message)
+        and "photo1.png" in str(w.message)
+        for w in caught
+    )
