@@ -56,6 +56,14 @@ class UserData:
         """The number of classes, or None for regression."""
         return self.schema.num_classes
 
+    def record(self) -> dict:
+        """What a run folder records: the schema, each split's row ids and the skipped rows."""
+        return {
+            "schema": self.schema.to_dict(),
+            "rows": {name: list(ids) for name, ids in self.rows.items()},
+            "skipped": [{"row": row, "reason": reason} for row, reason in self.skipped],
+        }
+
     def model_inputs(self) -> dict:
         """`build_multimodal_model` keyword arguments for the image and sequence inputs."""
         inputs = {}

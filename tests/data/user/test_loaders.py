@@ -151,3 +151,43 @@ def test_an_image_folder(tmp_path):
         from_directory(tmp_path / "cat")
     with pytest.raises(ValueError, match="the folder does not exist"):
         from_directory(tmp_path / "none")
+
+
+def test_columns_chosen_by_name_and_several_text_columns(tmp_path):
+    for index in range(10):
+        write_image(tmp_path / f"a{index}.png", size=20)
+    frame = pd.DataFrame(
+        {
+            "front": [f"a{i}.png" for i in range(10)],
+            "back": [f"a{i}.png" for i in range(10)],
+            "title": [f"title {i} words" for i in range(10)],
+            "body": [None if i == 3 else f"body {i} more words" for i in range(10)],
+            "y": ["p", "q"] * 5,
+        }
+    )
+    options = dict(label="y", image_root=tmp_path, validation_split=0, test_split=0)
+    with pytest.raises(ValueError, match=r"columns \['front', 'back'\] all hold image data"):
+        from_dataframe(frame, **options)
+    data = from_dataframe(frame, image_column="back", batch_size=10, **options)
+    assert data.schema.roles["front"] == "ignore" and data.schema.roles["back"] == "image"
+    features, _ = next(iter(data.train))
+    texts = sorted(text.decode() for text in features["text"].numpy())
+    assert "title 3 words" in texts and "title 4 words body 4 more words" in texts
+
+
+def test_what_a_run_records_round_trips_through_json(animals):
+    import json
+
+    from multimodal_tf.data import Schema
+
+    data = quiet(from_csv, animals, label="species", validation_split=0.25, test_split=0.25)
+    record = json.loads(json.dumps(data.record()))
+    assert Schema.from_dict(record["schema"]) == data.schema
+    assert record["rows"] == data.rows and record["skipped"] == []
+
+
+def test_the_package_root_exports_the_entry_points():
+    import multimodal_tf
+
+    assert multimodal_tf.from_csv is from_csv and multimodal_tf.from_directory is from_directory
+    assert {"Schema", "UserData", "from_dataframe"} <= set(dir(multimodal_tf))
