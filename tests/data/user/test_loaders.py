@@ -191,3 +191,40 @@ def test_the_package_root_exports_the_entry_points():
 
     assert multimodal_tf.from_csv is from_csv and multimodal_tf.from_directory is from_directory
     assert {"Schema", "UserData", "from_dataframe"} <= set(dir(multimodal_tf))
+
+
+@pytest.mark.parametrize("extension", ["parquet", "jsonl", "tsv"])
+def test_every_table_format_loads_the_same(tmp_path, extension):
+    frame = pd.DataFrame(
+        {"text": [f"words {i} here" for i in range(12)], "y": [i % 2 for i in range(12)]}
+    )
+    path = tmp_path / f"data.{extension}"
+    if extension == "parquet":
+        frame.to_parquet(path)
+    elif extension == "jsonl":
+        frame.to_json(path, orient="records", lines=True)
+    else:
+        frame.to_csv(path, sep="\t", index=False)
+    data = from_csv(path, label="y", validation_split=0.25, test_split=0)
+    assert data.schema.label_kind == "integer" and data.class_names == ["0", "1"]
+    assert [len(data.rows[name]) for name in ("train", "validation", "test")] == [8, 4, 0]
+    assert data.test is None
+
+
+def test_a_validation_frame_grey_images_and_a_regression_override(tmp_path):
+    for index in range(6):
+        write_image(tmp_path / f"g{index}.png", size=30)
+    train = pd.DataFrame({"img": [f"g{i}.png" for i in range(6)], "y": [0, 1, 2, 0, 1, 2]})
+    data = from_dataframe(
+        train,
+        label="y",
+        validation=train.iloc[:2],
+        image_root=tmp_path,
+        channels=1,
+        image_size=(8, 8),
+        task="regression",
+        test_split=0,
+    )
+    assert data.schema.task == "regression" and data.rows["validation"] == [0, 1]
+    features, targets = next(iter(data.validation))
+    assert features["image"].shape == (2, 8, 8, 1) and targets.numpy().tolist() == [0.0, 1.0]
