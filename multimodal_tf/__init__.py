@@ -26,6 +26,8 @@ __version__ = "0.1.0"
 # Each public name and the module that defines it, imported on first use.
 _LAZY = {
     "ImageEncoderConfig": "multimodal_tf.models",
+    "Schema": "multimodal_tf.data.user",
+    "UserData": "multimodal_tf.data.user",
     "SequenceEncoderConfig": "multimodal_tf.models",
     "TextEncoderConfig": "multimodal_tf.models",
     "build_bert_classifier": "multimodal_tf.models",
@@ -36,6 +38,9 @@ _LAZY = {
     "build_sequence_encoder": "multimodal_tf.models",
     "build_text_encoder": "multimodal_tf.models",
     "build_text_preprocessor": "multimodal_tf.models.bert_tokenizer",
+    "from_csv": "multimodal_tf.data.user",
+    "from_dataframe": "multimodal_tf.data.user",
+    "from_directory": "multimodal_tf.data.user",
     "load_model": "multimodal_tf.saving",
 }
 

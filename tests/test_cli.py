@@ -138,6 +138,12 @@ def test_predict_a_csv_batch_one_line_per_row(twemoji_run, tmp_path, capsys):
     assert [row["input"] for row in rows] == ["row 0", "row 1", "row 2"]
     assert [row["absent"] for row in rows] == [[], ["image"], ["text"]]
     assert all(row["class"] in CATEGORIES for row in rows)
+    # Excel's "CSV UTF-8": a byte-order mark and ';' keep the image column (issue 30).
+    (tmp_path / "excel.csv").write_bytes(b"\xef\xbb\xbfimage;text\nsmile.png;grinning face\n")
+    assert (
+        main(["predict", str(twemoji_run), "--batch", str(tmp_path / "excel.csv"), "--json"]) == 0
+    )
+    assert json.loads(capsys.readouterr().out.splitlines()[0])["absent"] == []
     (tmp_path / "bad.csv").write_text("image,text\nsmile.png,ok\nmissing.png,ok\n")
     assert main(["predict", str(twemoji_run), "--batch", str(tmp_path / "bad.csv")]) == 2
     assert "bad.csv: row 1: --image 'missing.png'" in capsys.readouterr().err.replace(

@@ -22,6 +22,7 @@ model could mistake for real input.
 | `records_to_dataset`, `dataframe_to_dataset`, `csv_to_dataset` | `user_records.py` |
 | `load_split`, `prepare`, presence flags, `TFDS_MODALITIES` | `tfds_splits.py` |
 | padding, tokenising, prefetching | `batches.py` |
+| a user's own files, streamed: `from_csv`, `from_dataframe`, `from_directory` | `user/` |
 
 This module re-exports them all. Every `map` runs with `num_parallel_calls=tf.data.AUTOTUNE`; decoded records
 are cached in memory where asked, shuffled with a seed, batched and

@@ -229,15 +229,20 @@ def csv_to_dataset(
     label_column: str | None = "label",
     image_root: str | None = None,
     channels: int = 3,
+    image_size=None,
+    delimiter: str | None = None,
     **kwargs,
 ):
     """:func:`records_to_dataset` over a CSV file and a folder of images.
 
     Each row names an image file (relative to `image_root`, default the
     CSV's folder) and/or a text, and an integer label. An empty cell marks
-    that modality absent. A missing or corrupt image file is a bad record,
-    named by its row index (0 = the first row after the header) and field,
-    raised or skipped per `on_bad_record`.
+    that modality absent. A missing or corrupt image file, or a text that is
+    not UTF-8, is a bad record, named by its row index (0 = the first row
+    after the header) and field, raised or skipped per `on_bad_record`. The
+    file is read as people write it (`tables.read_csv`): a BOM is ignored,
+    `;` and tab delimiters are sniffed, column names match case-insensitively.
+    For string labels, streaming and splits, use `multimodal_tf.data.from_csv`.
 
     Args:
         csv_path: the CSV file, with a header row.
@@ -246,36 +251,55 @@ def csv_to_dataset(
         label_column: the column of labels (None: no labels).
         image_root: the folder image names are relative to.
         channels: 3 (RGB) or 1 (grey).
+        image_size: `(height, width)` every image is resized to, or None
+            (then every image must have the first one's size).
+        delimiter: `,` `;` or tab; None sniffs it.
         **kwargs: passed to :func:`records_to_dataset` (`on_bad_record`,
             `skipped`, `text_preprocessor`, `batch_size`, ...).
+
+    Returns:
+        The :func:`records_to_dataset` pipeline.
     """
-    import csv
     import os
 
-    with open(csv_path, newline="", encoding="utf-8") as csv_file:
-        rows = list(csv.DictReader(csv_file))
-    header = set(rows[0]) if rows else set()
-    for column in (image_column, text_column, label_column):
-        if column is not None and column not in header:
-            raise ValueError(
-                f"{csv_path} has no column {column!r}; its columns are {sorted(header)}."
-            )
-    image_root = image_root or os.path.dirname(os.path.abspath(csv_path))
+    from multimodal_tf.data.user.tables import read_csv
 
-    def image_of(cell: str):
-        if not cell.strip():
+    if not os.path.isfile(csv_path):
+        raise ValueError(f"{csv_path}: the file does not exist.")
+    table = read_csv(os.fspath(csv_path), delimiter)
+    names = {}
+    for argument, column in (
+        ("image_column", image_column),
+        ("text_column", text_column),
+        ("label_column", label_column),
+    ):
+        if column is not None:
+            names[argument] = table.match_column(column, argument)
+    frame = table.frame
+    image_root = image_root or table.folder
+
+    def image_of(cell):
+        if cell is None:
             return None
         try:
-            return read_image_file(os.path.join(image_root, cell), channels)
+            return read_image_file(os.path.join(image_root, cell.strip()), channels, image_size)
         except ValueError as error:
             return Unreadable(str(error))
 
+    def text_of(cell):
+        try:
+            return "" if cell is None else cell.encode("utf-8").decode("utf-8")
+        except UnicodeEncodeError:  # undecodable bytes: check_text names the record
+            return cell.encode("utf-8", "surrogateescape")
+
     columns = {}
-    if image_column is not None:
-        columns["image"] = [image_of(row[image_column]) for row in rows]
-    if text_column is not None:
-        columns["text"] = [row[text_column] for row in rows]
-    labels = None if label_column is None else [_csv_label(row[label_column]) for row in rows]
+    if "image_column" in names:
+        columns["image"] = [image_of(cell) for cell in frame[names["image_column"]]]
+    if "text_column" in names:
+        columns["text"] = [text_of(cell) for cell in frame[names["text_column"]]]
+    labels = None
+    if "label_column" in names:
+        labels = [_csv_label(cell or "") for cell in frame[names["label_column"]]]
     return records_to_dataset(columns, labels, **kwargs)
 
 

@@ -211,32 +211,38 @@ def predict_batch(path: str, csv_path: str) -> list:
             row is bad; the message names the row (0: the first after the
             header) and the field.
     """
-    import csv
+    from multimodal_tf.data.user.tables import TABLE_EXTENSIONS, read_csv, read_table
 
+    reader = read_table if str(csv_path).lower().endswith(TABLE_EXTENSIONS) else read_csv
+    try:
+        table = reader(csv_path)
+    except (OSError, ValueError) as error:
+        raise ValueError(f"cannot read {csv_path!r} as a CSV file: {error}") from None
     model, metrics, config = load_run(path)
     preprocessor = text_preprocessor_for(config, metrics.get("text_checkpoint"))
-    try:
-        with open(csv_path, newline="", encoding="utf-8") as csv_file:
-            rows = list(csv.DictReader(csv_file))
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
-        raise ValueError(f"cannot read {csv_path!r} as a CSV file: {error}") from None
-    columns = [modality for modality in config.modalities if rows and modality in rows[0]]
+    columns = {}
+    for modality in config.modalities:
+        try:
+            columns[modality] = table.match_column(modality, modality)
+        except ValueError:
+            continue
     if not columns:
-        found = sorted(rows[0]) if rows else []
         raise ValueError(
             f"{csv_path!r} needs a column named after one of the model's modalities "
-            f"({', '.join(config.modalities)}); its columns are {found}."
+            f"({', '.join(config.modalities)}); its columns are {list(table.frame.columns)}."
         )
-    folder = os.path.dirname(os.path.abspath(csv_path))
+    folder = table.folder
     results = []
-    for index, row in enumerate(rows):
+    for index in range(len(table.frame)):
+        if index in table.bad_rows:
+            raise ValueError(table.bad_rows[index])
         given = {}
-        for modality in columns:
-            cell = row.get(modality) or ""
+        for modality, column in columns.items():
+            cell = table.frame.at[index, column] or ""
             if modality == "text" and cell:
                 given["text"] = cell
-            elif cell.strip():
-                given[modality] = os.path.join(folder, cell.strip())
+            elif str(cell).strip():
+                given[modality] = os.path.join(folder, str(cell).strip())
         prediction = _predict_given(
             model, metrics, config, preprocessor, given, where=f"{csv_path}: row {index}: "
         )

@@ -1,0 +1,17 @@
+"""A practitioner's own files as streamed, checked train / validation / test pipelines.
+
+| concern | module |
+|---|---|
+| reading CSV (BOM, `;`, tab), TSV, Parquet, JSON Lines, DataFrames | `tables.py` |
+| column roles, task, class vocabulary: `Schema` | `schema.py` |
+| per-row checks before streaming, label encoding | `checks.py` |
+| stratified, seeded validation and test splits | `splits.py` |
+| the streamed `tf.data` pipeline | `streaming.py` |
+| `from_csv`, `from_dataframe`, `from_directory`, `UserData` | `loaders.py` |
+"""
+
+from multimodal_tf.data.user.loaders import UserData, from_csv, from_dataframe, from_directory
+from multimodal_tf.data.user.schema import Schema
+from multimodal_tf.data.user.tables import read_table
+
+__all__ = ["Schema", "UserData", "from_csv", "from_dataframe", "from_directory", "read_table"]
