@@ -24,6 +24,7 @@ from __future__ import annotations
 import keras
 
 from multimodal_tf.choices import FUSION_MODES
+from multimodal_tf.models.dtypes import policy_with_sublayers
 from multimodal_tf.validation import check_choice, check_positive_int, check_rate
 
 
@@ -175,6 +176,7 @@ class ModalityFusion(keras.layers.Layer):
     def get_config(self):
         return {
             **super().get_config(),
+            "dtype": keras.dtype_policies.serialize(policy_with_sublayers(self)),
             "mode": self.mode,
             "fusion_dim": self.fusion_dim,
             "num_heads": self.num_heads,
