@@ -156,6 +156,11 @@ def text_inputs(sequence_length: int) -> dict:
 class MaskedMeanPooling(keras.layers.Layer):
     """Mean of token vectors over the positions where `padding_mask` is 1."""
 
+    def build(self, sequence_output_shape, padding_mask_shape):
+        # Stateless; named as `call`'s arguments, which is how Keras builds a layer of
+        # several inputs (and how its `run_layer_test` does).
+        pass
+
     def call(self, sequence_output, padding_mask):
         mask = keras.ops.cast(padding_mask, sequence_output.dtype)[..., None]
         total = keras.ops.sum(sequence_output * mask, axis=1)

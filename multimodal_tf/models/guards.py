@@ -61,6 +61,11 @@ class InputGuard(keras.layers.Layer):
             raise ValueError(f"`field` must be a non-empty string naming the input, got {field!r}.")
         self.field = field
 
+    def build(self, content_shape, presence_shape=None):
+        # Stateless; named as `call`'s arguments, which is how Keras builds a layer of
+        # several inputs (and how its `run_layer_test` does).
+        pass
+
     def call(self, content, presence=None):
         content = keras.ops.convert_to_tensor(content, self.compute_dtype)
         if presence is not None:
