@@ -170,6 +170,11 @@ class MaskedMeanPooling(keras.layers.Layer):
     def compute_output_shape(self, sequence_output_shape, padding_mask_shape):
         return (sequence_output_shape[0], sequence_output_shape[2])
 
+    def get_config(self):
+        # Explicit, so that a `keras.DTypePolicy` object given as `dtype` (the builders pass
+        # one) serialises: Keras' automatic config accepts only plain `__init__` values.
+        return super().get_config()
+
 
 def build_text_encoder(
     config: TextEncoderConfig | None = None, name: str = "text_encoder", *, dtype=None

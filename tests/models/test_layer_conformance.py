@@ -116,3 +116,19 @@ def test_frozen_inference(harness):
         expected_output_shape=(4, 5),
         expected_num_trainable_weights=0,
     )
+
+
+@pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
+def test_layers_given_a_policy_object_save(policy, tmp_path):
+    """Builders pass a `keras.DTypePolicy` object as `dtype`; each layer's config serialises."""
+    dtype = keras.DTypePolicy(policy)
+    sequence = keras.Input((5, 6))
+    mask = keras.Input((5,), dtype="int32")
+    presence = keras.Input((2,))
+    pooled = MaskedMeanPooling(dtype=dtype)(sequence, mask)
+    flags = ModalityDropout(0.1, dtype=dtype)(presence)
+    fused = ModalityFusion("gated", fusion_dim=4, dtype=dtype)([pooled, pooled], flags)
+    model = keras.Model([sequence, mask, presence], fused)
+    model.save(tmp_path / "model.keras")
+    reloaded = keras.saving.load_model(tmp_path / "model.keras")
+    assert [layer.dtype_policy.name for layer in reloaded.layers[3:]] == [policy] * 3
