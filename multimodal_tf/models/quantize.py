@@ -30,6 +30,7 @@ import keras
 
 from multimodal_tf.choices import QUANTIZATION_MODES
 from multimodal_tf.keras_internals import all_layers
+from multimodal_tf.models.dtypes import model_policy
 from multimodal_tf.validation import check_choice
 
 # The layer types whose weights Keras quantizes, per mode (Keras 3.15's
@@ -94,8 +95,10 @@ def quantize_model(model, mode: str) -> QuantizationReport:
 
     Raises:
         ValueError: `mode` is not one of those, `model` is not a built
-            `keras.Model`, or it is quantized already (a quantized model is
-            not quantized twice: its weights would lose precision again).
+            `keras.Model`, it is quantized already (a quantized model is
+            not quantized twice: its weights would lose precision again), or
+            `mode` is `"int8"` for a model computing in float16 (Keras
+            refuses int8 with float16 compute).
     """
     mode = check_choice("mode", mode, QUANTIZATION_MODES)
     if not isinstance(model, keras.Model) or not model.built:
@@ -106,6 +109,11 @@ def quantize_model(model, mode: str) -> QuantizationReport:
     if already:
         raise ValueError(
             f"`model` is already quantized ({', '.join(already)}); quantize the float model, once."
+        )
+    if mode == "int8" and model_policy(model) == "mixed_float16":
+        raise ValueError(
+            "`mode` 'int8' needs float32 or bfloat16 compute (Keras), but `model` computes in "
+            "mixed_float16: quantize a float32 or mixed_bfloat16 build, or use 'int4' or 'float8'."
         )
     with warnings.catch_warnings():
         # Keras warns once per layer type it cannot quantize; the report says it instead.

@@ -16,11 +16,12 @@ import pytest
 
 from multimodal_tf.choices import QUANTIZATION_MODES
 from multimodal_tf.models import MODALITIES, quantize_model
-from tests.helpers import build_tiny, make_data
+from tests.helpers import PREDICTION_TOLERANCE, build_tiny, make_data
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-# The reloaded model runs the same kernels on the same weights.
-TOLERANCE = 1e-6
+# The reloaded model runs the same kernels on the same weights: float32 models predict the
+# same to 1e-6; 16-bit ones to the project's tolerance between two executions of one model.
+TOLERANCE = {**PREDICTION_TOLERANCE, "float32": 1e-6}
 
 SUBSETS = [
     ("image",),
@@ -55,6 +56,23 @@ CASES.update(
         )
         for index, subset in enumerate(SUBSETS)
         for fusion in [("concat", "gated", "attention")[index % 3]]
+    }
+)
+# Quantized from a mixed-precision model (Keras' "int8_from_mixed_bfloat16" policies).
+CASES.update(
+    {
+        "bert-mixed_bfloat16-int8": ("bert", {"dtype": "mixed_bfloat16"}, "int8"),
+        "cnn-mixed_bfloat16-float8": ("cnn", {"dtype": "mixed_bfloat16"}, "float8"),
+        "multimodal_attention-mixed_bfloat16-int8": (
+            "multimodal",
+            {"fusion": "attention", "dtype": "mixed_bfloat16"},
+            "int8",
+        ),
+        "multimodal_gated-mixed_float16-int4": (
+            "multimodal",
+            {"fusion": "gated", "dtype": "mixed_float16"},
+            "int4",
+        ),
     }
 )
 
@@ -135,12 +153,15 @@ def test_a_quantized_model_reloads_in_a_fresh_process_and_predicts_the_same(
     name, quantized, reloaded
 ):
     _, results = quantized
-    mode = CASES[name][2]
+    _, overrides, mode = CASES[name]
     result = results[name]
     assert result["report"].quantized, name
     assert reloaded[name]["modes"] == [mode]
     np.testing.assert_allclose(
-        reloaded[name]["predictions"], result["quantized"], rtol=0, atol=TOLERANCE
+        reloaded[name]["predictions"],
+        result["quantized"],
+        rtol=0,
+        atol=TOLERANCE[overrides.get("dtype", "float32")],
     )
     # Quantized, not broken: probabilities, close to the float model's.
     assert np.allclose(result["quantized"].sum(axis=1), 1.0, atol=1e-5)
@@ -164,5 +185,7 @@ def test_quantize_model_refuses_bad_modes_and_a_second_quantization(quantized):
         quantize_model(model, "int2")
     with pytest.raises(ValueError, match=r"`model` must be a built keras\.Model"):
         quantize_model("model.keras", "int8")
+    with pytest.raises(ValueError, match="`mode` 'int8' needs float32 or bfloat16 compute"):
+        quantize_model(build_tiny("cnn", dtype="mixed_float16"), "int8")
     with pytest.raises(ValueError, match=r"`model` is already quantized \(int8\)"):
         quantize_model(results["cnn-int8"]["model"], "int4")
