@@ -2,9 +2,10 @@
 
 Modelled on `run_layer_test`, `run_precision_test` and
 `run_serialization_test` of `keras_hub/src/tests/test_case.py`. A component
-is given as `make(dtype)`, a function that builds it under a dtype policy
-passed explicitly while the global policy stays float32, so a sublayer that
-does not receive its parent's policy shows up as float32.
+is given as `make(dtype)`, a function that builds it with that dtype policy
+passed explicitly (`dtype=`, keras-hub's one mechanism). The global policy
+is whatever the caller has; :func:`global_policy` sets another one, so a
+sublayer that reads the global policy instead of its parent's shows up.
 
 - `run_precision_test`: every sublayer (nested ones included) carries the
   policy's compute and variable dtypes, but for the layers kept in float32
@@ -21,6 +22,7 @@ does not receive its parent's policy shows up as float32.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 
 import keras
@@ -56,12 +58,27 @@ def _floating(value) -> bool:
     return keras.backend.is_float_dtype(keras.backend.standardize_dtype(value.dtype))
 
 
+@contextlib.contextmanager
+def global_policy(name: str):
+    """Keras' global dtype policy set to `name` inside the block (a test's fixture)."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def other_policy(name: str) -> str:
+    """A policy of `POLICIES` other than `name`, to set globally while building under `name`."""
+    return "float32" if name != "float32" else "mixed_bfloat16"
+
+
 def run_precision_test(make, inputs, policy: str):
-    """Builds under `policy` (global policy float32) and checks every dtype."""
+    """Builds with `dtype=policy` under another global policy and checks every dtype."""
     policy = keras.DTypePolicy(policy)
-    if keras.config.dtype_policy().name != "float32":
-        raise RuntimeError("run_precision_test needs the global policy float32.")
-    component = make(policy.name)
+    with global_policy(other_policy(policy.name)):
+        component = make(policy.name)
     outputs = _call(component, inputs)
     wrong = []
     for layer in sublayers(component):

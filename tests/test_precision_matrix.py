@@ -163,7 +163,8 @@ import multimodal_tf
 from multimodal_tf.explain import integrated_gradients
 from multimodal_tf.data.pipeline import prepare
 from multimodal_tf.runs.export import export_savedmodel, raw_to_model_inputs
-from multimodal_tf.runs import evaluate_run, load_run, predict_run, text_preprocessor_for
+from multimodal_tf.runs import evaluate_run, load_run, predict_run
+from multimodal_tf.runs.models import text_preprocessor_for
 
 assert keras.config.dtype_policy().name == "float32"
 folder, names = sys.argv[1], sys.argv[2:]

@@ -5,6 +5,7 @@
 - `bert`, `bert_tokenizer`: §4.3 BERT text encoder, classifier and in-graph tokeniser.
 - `fusion`, `multimodal`: §5.1.1 multimodal fusion with missing-modality handling.
 - `guards`: §5.2.1 the input guard that refuses NaN or infinity and blanks absent modalities.
+- `quantize`: post-training weight quantization with Keras' `model.quantize` (int8, int4, float8).
 
 The tokeniser (TensorFlow Text, in-graph) is imported on first use, so the
 models themselves load on any Keras backend, JAX included.
@@ -27,6 +28,7 @@ from multimodal_tf.models.lstm import (
     build_sequence_encoder,
 )
 from multimodal_tf.models.multimodal import MODALITIES, build_multimodal_model, presence_input_name
+from multimodal_tf.models.quantize import QuantizationReport, quantize_model
 
 _TOKENIZER_NAMES = ("WordPieceBertTokenizer", "build_text_preprocessor")
 
@@ -42,9 +44,11 @@ def __getattr__(name):
 # fmt: off
 __all__ = [
     "MODALITIES", "ImageEncoderConfig", "InputGuard", "MaskedMeanPooling", "ModalityDropout",
-    "ModalityFusion", "SequenceEncoderConfig", "TextEncoderConfig", "WordPieceBertTokenizer",
-    "build_bert_classifier", "build_cnn_classifier", "build_image_encoder", "build_lstm_classifier",
-    "build_multimodal_model", "build_sequence_encoder", "build_text_encoder", "build_text_preprocessor",
+    "ModalityFusion", "QuantizationReport", "SequenceEncoderConfig", "TextEncoderConfig",
+    "WordPieceBertTokenizer", "build_bert_classifier", "build_cnn_classifier",
+    "build_image_encoder", "build_lstm_classifier", "build_multimodal_model",
+    "build_sequence_encoder", "build_text_encoder", "build_text_preprocessor",
     "classification_layer", "compile_classifier", "load_bert_backbone", "presence_input_name",
+    "quantize_model",
 ]
 # fmt: on

@@ -75,16 +75,21 @@ class ImageAugmentation:
         return check_config("augmentation", cls, value, also="True")
 
 
-def augmentation_layers(augmentation: ImageAugmentation) -> list:
+def augmentation_layers(augmentation: ImageAugmentation, dtype=None) -> list:
     """The augmentation's Keras layers, in order (none for a factor of 0).
 
     Args:
         augmentation: what to randomise.
+        dtype: the dtype policy of every layer (None: Keras' global policy).
 
     Returns:
         A list of new Keras preprocessing layers, active only in training.
     """
-    fill = {"fill_mode": augmentation.fill_mode, "fill_value": augmentation.fill_value}
+    fill = {
+        "fill_mode": augmentation.fill_mode,
+        "fill_value": augmentation.fill_value,
+        "dtype": dtype,
+    }
     seed = augmentation.seed
     layers = []
     if augmentation.translation:
@@ -96,10 +101,14 @@ def augmentation_layers(augmentation: ImageAugmentation) -> list:
         layers.append(keras.layers.RandomRotation(augmentation.rotation, seed=seed, **fill))
     if augmentation.contrast:
         layers.append(
-            keras.layers.RandomContrast(augmentation.contrast, value_range=(0, 1), seed=seed)
+            keras.layers.RandomContrast(
+                augmentation.contrast, value_range=(0, 1), seed=seed, dtype=dtype
+            )
         )
     if augmentation.brightness:
         layers.append(
-            keras.layers.RandomBrightness(augmentation.brightness, value_range=(0, 1), seed=seed)
+            keras.layers.RandomBrightness(
+                augmentation.brightness, value_range=(0, 1), seed=seed, dtype=dtype
+            )
         )
     return layers

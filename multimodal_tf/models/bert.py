@@ -21,7 +21,7 @@ import os
 import keras
 import keras_hub
 
-from multimodal_tf.models.dtypes import accepts_dtype
+from multimodal_tf.models.dtypes import resolve_dtype
 from multimodal_tf.models.frozen import FrozenInference
 from multimodal_tf.models.heads import classification_layer, compile_classifier
 from multimodal_tf.validation import check_choice, check_positive_int, check_rate
@@ -109,13 +109,18 @@ def _check_checkpoint(checkpoint) -> str:
     return folder
 
 
-def load_bert_backbone(config: TextEncoderConfig):
+def load_bert_backbone(config: TextEncoderConfig, dtype=None):
     """Loads (or creates) the keras-hub `BertBackbone` described by `config`.
 
-    The backbone takes the current global dtype policy, so it runs in
-    float16/bfloat16 under mixed precision.
+    Args:
+        config: the encoder's hyperparameters.
+        dtype: the backbone's dtype policy, which it passes to its layers
+            (None: Keras' global policy).
+
+    Returns:
+        A `keras_hub.models.BertBackbone`.
     """
-    dtype = keras.config.dtype_policy().name
+    dtype = resolve_dtype(dtype).name
     if config.checkpoint is not None:
         backbone = keras_hub.models.BertBackbone.from_preset(
             config.checkpoint, dtype=dtype, name="bert_backbone"
@@ -151,6 +156,11 @@ def text_inputs(sequence_length: int) -> dict:
 class MaskedMeanPooling(keras.layers.Layer):
     """Mean of token vectors over the positions where `padding_mask` is 1."""
 
+    def build(self, sequence_output_shape, padding_mask_shape):
+        # Stateless; named as `call`'s arguments, which is how Keras builds a layer of
+        # several inputs (and how its `run_layer_test` does).
+        pass
+
     def call(self, sequence_output, padding_mask):
         mask = keras.ops.cast(padding_mask, sequence_output.dtype)[..., None]
         total = keras.ops.sum(sequence_output * mask, axis=1)
@@ -160,16 +170,23 @@ class MaskedMeanPooling(keras.layers.Layer):
     def compute_output_shape(self, sequence_output_shape, padding_mask_shape):
         return (sequence_output_shape[0], sequence_output_shape[2])
 
+    def get_config(self):
+        # Explicit, so that a `keras.DTypePolicy` object given as `dtype` (the builders pass
+        # one) serialises: Keras' automatic config accepts only plain `__init__` values.
+        return super().get_config()
 
-@accepts_dtype
-def build_text_encoder(config: TextEncoderConfig | None = None, name: str = "text_encoder"):
+
+def build_text_encoder(
+    config: TextEncoderConfig | None = None, name: str = "text_encoder", *, dtype=None
+):
     """Builds the text encoder: BERT inputs → one feature vector per text.
 
     Args:
         config: the encoder's hyperparameters (default: a small random BERT).
         name: the model's name.
-        dtype: the dtype policy to build under (`"float32"`, `"mixed_float16"`,
-            `"mixed_bfloat16"` or a `keras.DTypePolicy`); None: the global policy.
+        dtype: the dtype policy passed to each layer built (`"float32"`,
+            `"mixed_float16"`, `"mixed_bfloat16"` or a `keras.DTypePolicy`);
+            None: Keras' global policy.
 
     Returns:
         A functional `keras.Model` taking `{"token_ids", "padding_mask",
@@ -177,7 +194,8 @@ def build_text_encoder(config: TextEncoderConfig | None = None, name: str = "tex
         `(batch, hidden_dim)` features.
     """
     config = config or TextEncoderConfig()
-    backbone = load_bert_backbone(config)
+    dtype = resolve_dtype(dtype)
+    backbone = load_bert_backbone(config, dtype)
     if config.pooling != "pooled":
         # The pooler is unused: keep it out of the trainable weights.
         backbone.get_layer("pooled_dense").trainable = False
@@ -193,15 +211,16 @@ def build_text_encoder(config: TextEncoderConfig | None = None, name: str = "tex
     elif config.pooling == "cls":
         features = outputs["sequence_output"][:, 0, :]
     else:
-        features = MaskedMeanPooling(name="mean_pooling")(
+        features = MaskedMeanPooling(name="mean_pooling", dtype=dtype)(
             outputs["sequence_output"], inputs["padding_mask"]
         )
     if config.dropout:
-        features = keras.layers.Dropout(config.dropout, name="text_dropout")(features)
-    return keras.Model(inputs, features, name=name)
+        features = keras.layers.Dropout(config.dropout, name="text_dropout", dtype=dtype)(features)
+    model = keras.Model(inputs, features, name=name)
+    model.dtype_policy = dtype  # the container's own, which Keras' `compile` reads
+    return model
 
 
-@accepts_dtype
 def build_bert_classifier(
     num_classes: int,
     checkpoint=None,
@@ -217,6 +236,7 @@ def build_bert_classifier(
     intermediate_dim: int = 512,
     learning_rate: float | None = None,
     compile: bool = True,
+    dtype=None,
 ):
     """Builds a BERT sequence classifier (the document's §4.3, fixed).
 
@@ -238,8 +258,9 @@ def build_bert_classifier(
             checkpoint (fine-tuning) and 1e-3 otherwise.
         compile: whether to compile with AdamW / sparse categorical
             cross-entropy / accuracy.
-        dtype: the dtype policy to build under (`"float32"`, `"mixed_float16"`,
-            `"mixed_bfloat16"` or a `keras.DTypePolicy`); None: the global policy.
+        dtype: the dtype policy passed to each layer built (`"float32"`,
+            `"mixed_float16"`, `"mixed_bfloat16"` or a `keras.DTypePolicy`);
+            None: Keras' global policy.
 
     Returns:
         A functional `keras.Model` from the three token inputs to
@@ -264,10 +285,12 @@ def build_bert_classifier(
         dropout=dropout,
         freeze=freeze_encoder,
     )
-    encoder = build_text_encoder(config)
+    dtype = resolve_dtype(dtype)
+    encoder = build_text_encoder(config, dtype=dtype)
     inputs = text_inputs(config.sequence_length)
     outputs = classification_layer(num_classes)(encoder(inputs))
     model = keras.Model(inputs, outputs, name="bert_classifier")
+    model.dtype_policy = dtype
     if compile:
         if learning_rate is None:
             learning_rate = 5e-5 if config.checkpoint is not None else 1e-3

@@ -21,7 +21,7 @@ import dataclasses
 import keras
 
 from multimodal_tf.models.augmentation import ImageAugmentation, augmentation_layers
-from multimodal_tf.models.dtypes import accepts_dtype
+from multimodal_tf.models.dtypes import resolve_dtype
 from multimodal_tf.models.guards import guarded_sequential
 from multimodal_tf.models.heads import finish_sequential_classifier
 from multimodal_tf.validation import (
@@ -96,41 +96,48 @@ class ImageEncoderConfig:
                 height, width = height // 2, width // 2
 
 
-def image_encoder_layers(config: ImageEncoderConfig) -> list:
+def image_encoder_layers(config: ImageEncoderConfig, dtype=None) -> list:
     """The encoder's layers, in order, without an input layer.
 
     Args:
         config: the encoder's hyperparameters.
+        dtype: the dtype policy of every layer (None: Keras' global policy).
 
     Returns:
         A list of new Keras layers, the augmentation's first (if any),
         ending in the `Dense(relu)` feature layer (and `Dropout` when
         `config.dropout > 0`).
     """
-    layers = augmentation_layers(config.augmentation) if config.augmentation else []
+    dtype = resolve_dtype(dtype)
+    layers = augmentation_layers(config.augmentation, dtype) if config.augmentation else []
     for index, filters in enumerate(config.filters):
         if config.batch_norm:
             layers += [
-                keras.layers.Conv2D(filters, config.kernel_size, use_bias=False),
-                keras.layers.BatchNormalization(),
-                keras.layers.ReLU(),
+                keras.layers.Conv2D(filters, config.kernel_size, use_bias=False, dtype=dtype),
+                keras.layers.BatchNormalization(dtype=dtype),
+                keras.layers.ReLU(dtype=dtype),
             ]
         else:
-            layers.append(keras.layers.Conv2D(filters, config.kernel_size, activation="relu"))
+            layers.append(
+                keras.layers.Conv2D(filters, config.kernel_size, activation="relu", dtype=dtype)
+            )
         if index < len(config.filters) - 1:
-            layers.append(keras.layers.MaxPooling2D(2))
+            layers.append(keras.layers.MaxPooling2D(2, dtype=dtype))
     layers += [
-        keras.layers.Flatten(),
-        keras.layers.Dense(config.dense_units, activation="relu"),
+        keras.layers.Flatten(dtype=dtype),
+        keras.layers.Dense(config.dense_units, activation="relu", dtype=dtype),
     ]
     if config.dropout:
-        layers.append(keras.layers.Dropout(config.dropout))
+        layers.append(keras.layers.Dropout(config.dropout, dtype=dtype))
     return layers
 
 
-@accepts_dtype
 def build_image_encoder(
-    config: ImageEncoderConfig | None = None, name: str = "image_encoder", *, guard: bool = False
+    config: ImageEncoderConfig | None = None,
+    name: str = "image_encoder",
+    *,
+    guard: bool = False,
+    dtype=None,
 ):
     """Builds the image encoder as a Sequential model: image → features.
 
@@ -140,20 +147,21 @@ def build_image_encoder(
         guard: put an `InputGuard` first, which refuses NaN or infinity
             (the classifiers do; the multimodal model guards its inputs
             itself, presence-aware).
-        dtype: the dtype policy to build under (`"float32"`, `"mixed_float16"`,
-            `"mixed_bfloat16"` or a `keras.DTypePolicy`); None: the global policy.
+        dtype: the dtype policy passed to each layer built (`"float32"`,
+            `"mixed_float16"`, `"mixed_bfloat16"` or a `keras.DTypePolicy`);
+            None: Keras' global policy.
 
     Returns:
         A `keras.Sequential` mapping `(batch, *input_shape)` floats to
         `(batch, dense_units)` features.
     """
     config = config or ImageEncoderConfig()
+    dtype = resolve_dtype(dtype)
     return guarded_sequential(
-        "image", config.input_shape, image_encoder_layers(config), guard, name
+        "image", config.input_shape, image_encoder_layers(config, dtype), guard, name, dtype
     )
 
 
-@accepts_dtype
 def build_cnn_classifier(
     input_shape=(28, 28, 1),
     num_classes: int = 10,
@@ -166,6 +174,7 @@ def build_cnn_classifier(
     augmentation=None,
     learning_rate: float | None = None,
     compile: bool = True,
+    dtype=None,
 ):
     """Builds the document's §4.1 CNN classifier.
 
@@ -183,8 +192,9 @@ def build_cnn_classifier(
             i.e. the document's `optimizer='adam'`.
         compile: whether to compile with adam / sparse categorical
             cross-entropy / accuracy.
-        dtype: the dtype policy to build under (`"float32"`, `"mixed_float16"`,
-            `"mixed_bfloat16"` or a `keras.DTypePolicy`); None: the global policy.
+        dtype: the dtype policy passed to each layer built (`"float32"`,
+            `"mixed_float16"`, `"mixed_bfloat16"` or a `keras.DTypePolicy`);
+            None: Keras' global policy.
 
     Returns:
         A `keras.Sequential` whose output is `(batch, num_classes)` float32
@@ -198,5 +208,5 @@ def build_cnn_classifier(
     config = ImageEncoderConfig(
         input_shape, filters, kernel_size, dense_units, dropout, batch_norm, augmentation
     )
-    encoder = build_image_encoder(config, name="cnn_classifier", guard=True)
+    encoder = build_image_encoder(config, name="cnn_classifier", guard=True, dtype=dtype)
     return finish_sequential_classifier(encoder, num_classes, learning_rate, compile)

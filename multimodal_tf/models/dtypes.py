@@ -1,13 +1,13 @@
 """Dtype policies: the mixed-precision choice of every builder, in one place.
 
-Keras layers take the global dtype policy when they are created, unless
-they are given `dtype=`. Every builder of this library takes `dtype=` (a
-policy name or a `keras.DTypePolicy`) and builds inside
-:func:`dtype_policy_scope`, so its layers carry that policy whatever the
-global one is. Custom layers that create layers pass their own
-`dtype_policy` on (keras-hub's convention), so a model saved under a mixed
-policy reloads with the same policy in a process whose global policy is
-float32. Layers kept in float32 on purpose, whatever the policy:
+One mechanism, keras-hub's: every builder of this library takes `dtype=`
+(a policy name or a `keras.DTypePolicy`; None: Keras' global policy, read
+once by :func:`resolve_dtype`) and passes it to each layer it creates; the
+global policy is never switched. Custom layers that create layers pass
+their own `dtype_policy` on, and record their quantized sublayers in their
+config (:func:`policy_with_sublayers`), so a model saved under a mixed
+policy, or quantized with `model.quantize`, reloads as it was in a process
+whose global policy is float32. Layers kept in float32 on purpose, whatever the policy:
 
 - the softmax output layer (`models/heads.py`): probabilities and loss;
 - `InputGuard` (`models/guards.py`): a large finite value must not become
@@ -15,10 +15,6 @@ float32. Layers kept in float32 on purpose, whatever the policy:
 """
 
 from __future__ import annotations
-
-import contextlib
-import functools
-import inspect
 
 import keras
 
@@ -43,25 +39,48 @@ def check_dtype(name: str, value):
         ) from None
 
 
-@contextlib.contextmanager
-def dtype_policy_scope(dtype):
-    """Sets Keras' global dtype policy inside the block, restores it after.
+def resolve_dtype(dtype) -> keras.DTypePolicy:
+    """The policy a builder passes to each layer it creates: `dtype`, else the global one.
 
     Args:
-        dtype: a policy name, a `keras.DTypePolicy`, or None (leave the
-            global policy as it is).
+        dtype: a policy name, a `keras.DTypePolicy`, or None (Keras' global
+            policy, read once, when the builder starts).
 
-    Yields:
-        The policy in force inside the block.
+    Returns:
+        A `keras.DTypePolicy`.
+
+    Raises:
+        ValueError: `dtype` names no dtype policy.
     """
-    policy = check_dtype("dtype", dtype)
-    previous = keras.config.dtype_policy()
-    if policy is not None:
-        keras.config.set_dtype_policy(policy)
-    try:
-        yield keras.config.dtype_policy()
-    finally:
-        keras.config.set_dtype_policy(previous)
+    return check_dtype("dtype", dtype) or keras.config.dtype_policy()
+
+
+def policy_with_sublayers(layer):
+    """`layer`'s policy for its config, with its quantized sublayers' policies in it.
+
+    A layer that creates layers in `build` (keras-hub's convention, and
+    `ModalityFusion`'s) passes its own policy to them. After
+    `model.quantize(mode)` its sublayers hold quantized policies that its
+    config would not record, so the saved file could not be loaded. As
+    keras-hub's `Backbone.get_config` does, the config then carries a
+    `keras.dtype_policies.DTypePolicyMap` from each quantized sublayer's path
+    to its policy; the reloaded layer hands that map to its sublayers, each
+    of which reads its own entry and builds quantized weights.
+
+    Args:
+        layer: a built or unbuilt Keras layer.
+
+    Returns:
+        The layer's policy, or a `DTypePolicyMap` when a sublayer is quantized.
+    """
+    policy = layer.dtype_policy
+    if isinstance(policy, keras.dtype_policies.DTypePolicyMap):
+        return policy
+    policy_map = keras.dtype_policies.DTypePolicyMap(default_policy=policy)
+    for sublayer in all_layers(layer):
+        if sublayer is not layer and sublayer.quantization_mode is not None:
+            policy_map[sublayer.path] = sublayer.dtype_policy
+    return policy_map if len(policy_map) else policy
 
 
 def model_policy(model) -> str:
@@ -80,22 +99,3 @@ def model_policy(model) -> str:
         if keras.DTypePolicy(name).compute_dtype in compute_dtypes:
             return name
     return "float32"
-
-
-def accepts_dtype(builder):
-    """Gives a builder a keyword argument `dtype=`: it builds under that policy.
-
-    `dtype=None` (the default) builds under the global policy, as Keras does.
-    """
-    signature = inspect.signature(builder)
-    dtype_parameter = inspect.Parameter("dtype", inspect.Parameter.KEYWORD_ONLY, default=None)
-
-    @functools.wraps(builder)
-    def build(*args, dtype=None, **kwargs):
-        with dtype_policy_scope(dtype):
-            return builder(*args, **kwargs)
-
-    build.__signature__ = signature.replace(
-        parameters=[*signature.parameters.values(), dtype_parameter]
-    )
-    return build

@@ -24,6 +24,7 @@ from __future__ import annotations
 import keras
 
 from multimodal_tf.choices import FUSION_MODES
+from multimodal_tf.models.dtypes import policy_with_sublayers
 from multimodal_tf.validation import check_choice, check_positive_int, check_rate
 
 
@@ -60,8 +61,8 @@ class ModalityDropout(keras.layers.Layer):
         any_left = keras.ops.sum(dropped, axis=-1, keepdims=True) > 0
         return keras.ops.where(any_left, dropped, presence)
 
-    def compute_output_shape(self, input_shape):
-        return input_shape
+    def compute_output_shape(self, presence_shape):
+        return presence_shape
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}
@@ -105,7 +106,15 @@ class ModalityFusion(keras.layers.Layer):
                 f"({self.num_heads}) for attention fusion."
             )
 
-    def build(self, features_shape, presence_shape):
+    def build(self, features_shape=None, presence_shape=None, **shapes):
+        # Keras' `__call__` passes `features_shape=`; Keras' `run_layer_test`, given named
+        # inputs, builds with the call's argument names (`features=`): both are taken.
+        features_shape = shapes.pop("features", features_shape)
+        shapes.pop("presence", None)
+        if shapes or features_shape is None:
+            raise ValueError(
+                f"`build` takes `features_shape` and `presence_shape`, got {sorted(shapes)}."
+            )
         self.num_modalities = len(features_shape)
         self.projections = []
         for index, shape in enumerate(features_shape):
@@ -168,13 +177,15 @@ class ModalityFusion(keras.layers.Layer):
         return total / keras.ops.maximum(keras.ops.sum(weights, axis=1), 1.0)
 
     def compute_output_shape(self, features_shape, presence_shape):
+        batch = presence_shape[0]
         if self.mode == "concat":
-            return (None, len(features_shape) * (self.fusion_dim + 1))
-        return (None, self.fusion_dim)
+            return (batch, len(features_shape) * (self.fusion_dim + 1))
+        return (batch, self.fusion_dim)
 
     def get_config(self):
         return {
             **super().get_config(),
+            "dtype": keras.dtype_policies.serialize(policy_with_sublayers(self)),
             "mode": self.mode,
             "fusion_dim": self.fusion_dim,
             "num_heads": self.num_heads,

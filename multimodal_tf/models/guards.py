@@ -61,6 +61,11 @@ class InputGuard(keras.layers.Layer):
             raise ValueError(f"`field` must be a non-empty string naming the input, got {field!r}.")
         self.field = field
 
+    def build(self, content_shape, presence_shape=None):
+        # Stateless; named as `call`'s arguments, which is how Keras builds a layer of
+        # several inputs (and how its `run_layer_test` does).
+        pass
+
     def call(self, content, presence=None):
         content = keras.ops.convert_to_tensor(content, self.compute_dtype)
         if presence is not None:
@@ -104,7 +109,7 @@ class InputGuard(keras.layers.Layer):
         return {**super().get_config(), "field": self.field}
 
 
-def guarded_sequential(modality: str, input_shape, layers, guard: bool, name: str):
+def guarded_sequential(modality: str, input_shape, layers, guard: bool, name: str, dtype=None):
     """A `keras.Sequential` encoder: the input named `modality`, an `InputGuard` if `guard`, `layers`.
 
     Args:
@@ -113,8 +118,14 @@ def guarded_sequential(modality: str, input_shape, layers, guard: bool, name: st
         layers: the encoder's layers.
         guard: whether an `InputGuard` refuses non-finite input first.
         name: the model's name.
+        dtype: the container's own policy (`keras.Sequential` takes none as an
+            argument; Keras' `compile` reads it for loss scaling); None keeps
+            Keras' global policy. Each layer carries its own already.
     """
     guard_layers = [InputGuard(modality, name="input_guard")] if guard else []
-    return keras.Sequential(
+    model = keras.Sequential(
         [keras.Input(shape=input_shape, name=modality), *guard_layers, *layers], name=name
     )
+    if dtype is not None:
+        model.dtype_policy = dtype
+    return model

@@ -19,7 +19,7 @@ import math
 
 import keras
 
-from multimodal_tf.models.dtypes import accepts_dtype
+from multimodal_tf.models.dtypes import resolve_dtype
 from multimodal_tf.models.guards import guarded_sequential
 from multimodal_tf.models.heads import finish_sequential_classifier
 from multimodal_tf.validation import (
@@ -97,36 +97,42 @@ class SequenceEncoderConfig:
         return (self.sequence_length, self.num_features)
 
 
-def sequence_encoder_layers(config: SequenceEncoderConfig) -> list:
+def sequence_encoder_layers(config: SequenceEncoderConfig, dtype=None) -> list:
     """The encoder's layers, in order, without an input layer.
 
     Args:
         config: the encoder's hyperparameters.
+        dtype: the dtype policy of every layer (None: Keras' global policy).
 
     Returns:
         A list of new Keras layers: `Masking`, optional `Normalization`, the
         stacked LSTMs (the last returns only its final state) and optional
         `Dropout`.
     """
-    layers = [keras.layers.Masking(mask_value=float(config.mask_value))]
+    dtype = resolve_dtype(dtype)
+    layers = [keras.layers.Masking(mask_value=float(config.mask_value), dtype=dtype)]
     if config.feature_mean is not None:
         layers.append(
-            keras.layers.Normalization(mean=config.feature_mean, variance=config.feature_variance)
+            keras.layers.Normalization(
+                mean=config.feature_mean, variance=config.feature_variance, dtype=dtype
+            )
         )
     for index, units in enumerate(config.units):
-        lstm = keras.layers.LSTM(units, return_sequences=index < len(config.units) - 1)
-        layers.append(keras.layers.Bidirectional(lstm) if config.bidirectional else lstm)
+        lstm = keras.layers.LSTM(units, return_sequences=index < len(config.units) - 1, dtype=dtype)
+        layers.append(
+            keras.layers.Bidirectional(lstm, dtype=dtype) if config.bidirectional else lstm
+        )
     if config.dropout:
-        layers.append(keras.layers.Dropout(config.dropout))
+        layers.append(keras.layers.Dropout(config.dropout, dtype=dtype))
     return layers
 
 
-@accepts_dtype
 def build_sequence_encoder(
     config: SequenceEncoderConfig | None = None,
     name: str = "sequence_encoder",
     *,
     guard: bool = False,
+    dtype=None,
 ):
     """Builds the sequence encoder as a Sequential model: sequence → features.
 
@@ -136,20 +142,21 @@ def build_sequence_encoder(
         guard: put an `InputGuard` first, which refuses NaN or infinity
             (the classifiers do; the multimodal model guards its inputs
             itself, presence-aware).
-        dtype: the dtype policy to build under (`"float32"`, `"mixed_float16"`,
-            `"mixed_bfloat16"` or a `keras.DTypePolicy`); None: the global policy.
+        dtype: the dtype policy passed to each layer built (`"float32"`,
+            `"mixed_float16"`, `"mixed_bfloat16"` or a `keras.DTypePolicy`);
+            None: Keras' global policy.
 
     Returns:
         A `keras.Sequential` mapping `(batch, time, num_features)` floats to
         `(batch, units[-1])` features (twice that when bidirectional).
     """
     config = config or SequenceEncoderConfig()
+    dtype = resolve_dtype(dtype)
     return guarded_sequential(
-        "sequence", config.input_shape, sequence_encoder_layers(config), guard, name
+        "sequence", config.input_shape, sequence_encoder_layers(config, dtype), guard, name, dtype
     )
 
 
-@accepts_dtype
 def build_lstm_classifier(
     sequence_length,
     num_features: int,
@@ -163,6 +170,7 @@ def build_lstm_classifier(
     feature_variance=None,
     learning_rate: float | None = None,
     compile: bool = True,
+    dtype=None,
 ):
     """Builds the document's §4.2 stacked LSTM classifier, with masking.
 
@@ -178,8 +186,9 @@ def build_lstm_classifier(
         feature_variance: per-feature training variances.
         learning_rate: Adam's learning rate; None keeps Keras' default.
         compile: whether to compile like the document.
-        dtype: the dtype policy to build under (`"float32"`, `"mixed_float16"`,
-            `"mixed_bfloat16"` or a `keras.DTypePolicy`); None: the global policy.
+        dtype: the dtype policy passed to each layer built (`"float32"`,
+            `"mixed_float16"`, `"mixed_bfloat16"` or a `keras.DTypePolicy`);
+            None: Keras' global policy.
 
     Returns:
         A `keras.Sequential` from `(batch, time, num_features)` to
@@ -201,5 +210,5 @@ def build_lstm_classifier(
         feature_mean,
         feature_variance,
     )
-    encoder = build_sequence_encoder(config, name="lstm_classifier", guard=True)
+    encoder = build_sequence_encoder(config, name="lstm_classifier", guard=True, dtype=dtype)
     return finish_sequential_classifier(encoder, num_classes, learning_rate, compile)

@@ -27,7 +27,7 @@ import keras
 
 from multimodal_tf.models.bert import TextEncoderConfig, build_text_encoder, text_inputs
 from multimodal_tf.models.cnn import ImageEncoderConfig, build_image_encoder
-from multimodal_tf.models.dtypes import accepts_dtype
+from multimodal_tf.models.dtypes import resolve_dtype
 from multimodal_tf.models.fusion import ModalityDropout, ModalityFusion
 from multimodal_tf.models.guards import InputGuard
 from multimodal_tf.models.heads import classification_layer, compile_classifier
@@ -67,7 +67,7 @@ _ENCODER_BUILDERS = {
 }
 
 
-def _encode(modality: str, config, encoder_input):
+def _encode(modality: str, config, encoder_input, dtype):
     """The modality's encoder applied to its input.
 
     The text encoder's dropout is a layer of this model (`text_dropout`), so
@@ -75,16 +75,17 @@ def _encode(modality: str, config, encoder_input):
     the training engine can compute once (`training.feature_cache`).
     """
     if modality != "text":
-        return _ENCODER_BUILDERS[modality](config, name=f"{modality}_encoder")(encoder_input)
-    encoded = build_text_encoder(dataclasses.replace(config, dropout=0.0), name="text_encoder")(
-        encoder_input
+        encoder = _ENCODER_BUILDERS[modality](config, name=f"{modality}_encoder", dtype=dtype)
+        return encoder(encoder_input)
+    encoder = build_text_encoder(
+        dataclasses.replace(config, dropout=0.0), name="text_encoder", dtype=dtype
     )
+    encoded = encoder(encoder_input)
     if config.dropout:
-        encoded = keras.layers.Dropout(config.dropout, name="text_dropout")(encoded)
+        encoded = keras.layers.Dropout(config.dropout, name="text_dropout", dtype=dtype)(encoded)
     return encoded
 
 
-@accepts_dtype
 def build_multimodal_model(
     num_classes: int,
     *,
@@ -99,6 +100,7 @@ def build_multimodal_model(
     seed: int | None = None,
     learning_rate: float | None = None,
     compile: bool = True,
+    dtype=None,
 ):
     """Builds a classifier over any non-empty subset of image, sequence, text.
 
@@ -118,8 +120,9 @@ def build_multimodal_model(
         learning_rate: Adam's learning rate; None: 1e-3, or 5e-5 when the
             text encoder is a pretrained checkpoint that is fine-tuned.
         compile: whether to compile for integer labels.
-        dtype: the dtype policy to build under (`"float32"`, `"mixed_float16"`,
-            `"mixed_bfloat16"` or a `keras.DTypePolicy`); None: the global policy.
+        dtype: the dtype policy passed to each layer built (`"float32"`,
+            `"mixed_float16"`, `"mixed_bfloat16"` or a `keras.DTypePolicy`);
+            None: Keras' global policy.
 
     Returns:
         A functional `keras.Model` taking a dict of the inputs named in this
@@ -144,7 +147,10 @@ def build_multimodal_model(
             "At least one modality is needed: pass `image`, `sequence` and/or `text` "
             "(a config or a dict of its fields)."
         )
-    fusion_layer = ModalityFusion(fusion, fusion_dim=fusion_dim, num_heads=num_heads, name="fusion")
+    dtype = resolve_dtype(dtype)
+    fusion_layer = ModalityFusion(
+        fusion, fusion_dim=fusion_dim, num_heads=num_heads, name="fusion", dtype=dtype
+    )
     modality_dropout = check_rate("modality_dropout", modality_dropout)
     dropout = check_rate("dropout", dropout)
 
@@ -160,23 +166,24 @@ def build_multimodal_model(
             encoder_input = InputGuard(modality, name=f"{modality}_guard")(
                 modality_inputs[modality], presence
             )
-        features.append(_encode(modality, config, encoder_input))
+        features.append(_encode(modality, config, encoder_input, dtype))
         flags.append(presence)
 
-    presence_matrix = keras.layers.Concatenate(name="presence")(
+    presence_matrix = keras.layers.Concatenate(name="presence", dtype=dtype)(
         [
-            keras.layers.Reshape((1,), name=f"{modality}_flag")(flag)
+            keras.layers.Reshape((1,), name=f"{modality}_flag", dtype=dtype)(flag)
             for modality, flag in zip(configs, flags)
         ]
     )
-    presence_matrix = ModalityDropout(modality_dropout, seed=seed, name="modality_dropout")(
-        presence_matrix
-    )
+    presence_matrix = ModalityDropout(
+        modality_dropout, seed=seed, name="modality_dropout", dtype=dtype
+    )(presence_matrix)
     fused = fusion_layer(features, presence_matrix)
     if dropout:
-        fused = keras.layers.Dropout(dropout, name="head_dropout")(fused)
+        fused = keras.layers.Dropout(dropout, name="head_dropout", dtype=dtype)(fused)
     outputs = classification_layer(num_classes)(fused)
     model = keras.Model(inputs, outputs, name=f"multimodal_{fusion}_classifier")
+    model.dtype_policy = dtype  # the container's own, which Keras' `compile` reads
     if compile:
         if learning_rate is None:
             text_config = configs.get("text")

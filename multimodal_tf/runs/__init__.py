@@ -25,6 +25,7 @@ from multimodal_tf.runs.evaluation import evaluate_missing, evaluate_run
 from multimodal_tf.runs.export import export_savedmodel, export_tflite
 from multimodal_tf.runs.loading import load_run
 from multimodal_tf.runs.prediction import predict_batch, predict_example, predict_run
+from multimodal_tf.runs.quantization import quantize_run
 from multimodal_tf.runs.training_run import train_run
 from multimodal_tf.runs.tuning_run import tune_run
 
@@ -39,6 +40,7 @@ __all__ = [
     "predict_batch",
     "predict_example",
     "predict_run",
+    "quantize_run",
     "train_run",
     "tune_run",
 ]

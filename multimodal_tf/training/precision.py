@@ -10,7 +10,7 @@ import contextlib
 import keras
 
 from multimodal_tf.keras_internals import all_layers
-from multimodal_tf.models.dtypes import PRECISIONS, dtype_policy_scope
+from multimodal_tf.models.dtypes import PRECISIONS
 from multimodal_tf.training import devices
 from multimodal_tf.validation import check_choice
 
@@ -76,6 +76,11 @@ def precision_for_model(model, precision: str) -> str:
 def build_under_precision(build_model, precision: str, seed: int | None = None) -> tuple:
     """Calls `build_model()` under `precision`, deciding `"auto"` for the model built.
 
+    The library's builders take `dtype=` and pass it to every layer; a
+    function of no arguments cannot be given it, so it runs inside
+    :func:`precision_scope`: the builders it calls read Keras' global policy
+    once (`models.dtypes.resolve_dtype`) and pass that on.
+
     Args:
         build_model: a function of no arguments returning a `keras.Model`.
         precision: `"auto"` or one of `PRECISIONS`.
@@ -89,7 +94,7 @@ def build_under_precision(build_model, precision: str, seed: int | None = None) 
     for _ in range(2):
         if seed is not None:
             keras.utils.set_random_seed(seed)
-        with dtype_policy_scope(policy):
+        with precision_scope(policy):
             model = build_model()
         if not isinstance(model, keras.Model):
             raise ValueError(
@@ -106,6 +111,10 @@ def build_under_precision(build_model, precision: str, seed: int | None = None) 
 def precision_scope(precision: str):
     """Sets Keras' global dtype policy inside the block, restores it after.
 
+    Keras' own mixed-precision switch (`keras.config.set_dtype_policy`), for
+    the user's code that training runs: a `build_model` of no arguments,
+    `fit`. Builders never switch it.
+
     Args:
         precision: `"auto"` or one of `PRECISIONS`.
 
@@ -113,5 +122,9 @@ def precision_scope(precision: str):
         The policy name in force.
     """
     name = resolve_precision(precision)
-    with dtype_policy_scope(name):
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
         yield name
+    finally:
+        keras.config.set_dtype_policy(previous)

@@ -15,7 +15,6 @@ from multimodal_tf.models import (
     build_sequence_encoder,
     build_text_encoder,
 )
-from multimodal_tf.models.dtypes import dtype_policy_scope
 from multimodal_tf.models.frozen import FrozenInference
 from tests.helpers import (
     BUILDERS,
@@ -27,7 +26,7 @@ from tests.helpers import (
     build_tiny,
     make_data,
 )
-from tests.layer_harness import POLICIES, run_component_tests
+from tests.layer_harness import POLICIES, global_policy, run_component_tests
 
 RNG = np.random.default_rng(0)
 PRESENCE = np.array([[1, 1], [1, 0], [0, 1], [1, 1]], "float32")
@@ -38,10 +37,9 @@ def _with_dtype(layer_class, **kwargs):
     return lambda dtype: layer_class(**kwargs, dtype=dtype)
 
 
-def _under_global_policy(dtype, layer_class, *args):
-    """A layer made as a builder makes it: under a global policy, no `dtype=`."""
-    with dtype_policy_scope(dtype):
-        return layer_class(*args)
+def _as_builders_make_it(dtype, layer_class, *args):
+    """A layer made as a builder makes it: no `dtype=` (it keeps float32 by design)."""
+    return layer_class(*args)
 
 
 LAYERS = {
@@ -56,7 +54,7 @@ LAYERS = {
         (FEATURES, PRESENCE),
     ),
     "input_guard": (
-        lambda dtype: _under_global_policy(dtype, InputGuard, "image"),
+        lambda dtype: _as_builders_make_it(dtype, InputGuard, "image"),
         (RNG.uniform(size=(4, 3, 2)).astype("float32"), PRESENCE[:, 0]),
     ),
     "frozen_inference": (
@@ -134,7 +132,7 @@ def test_the_tokeniser_layer_is_integer_under_any_policy_and_its_config_round_tr
     from tests.models.test_bert_tokenizer import TINY_VOCAB
 
     texts = tf.constant(["The quick [SEP] fox", "a dog"])
-    with dtype_policy_scope(policy):
+    with global_policy(policy):
         tokenizer = WordPieceBertTokenizer(vocabulary=TINY_VOCAB, lowercase=True)
 
     def ids_of(layer):  # keras-hub hands back a RaggedTensor or, eagerly, lists

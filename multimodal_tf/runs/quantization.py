@@ -1,0 +1,76 @@
+"""A quantized copy of a run: Keras' weight quantization, scored beside the float run.
+
+:func:`quantize_run` loads a finished run, quantizes its model with
+:func:`multimodal_tf.models.quantize_model` and writes a new run folder
+(`model.keras`, `metrics.json`) that `evaluate`, `predict` and `export`
+read like any other. Its metrics.json keeps the float run's fields and adds
+`"quantization"`: the mode, both files' sizes, the accuracy per modality
+subset of the float and of the quantized model on the same split, and the
+layers that keep float weights.
+"""
+
+from __future__ import annotations
+
+import os
+
+from multimodal_tf.choices import QUANTIZATION_MODES
+from multimodal_tf.files import write_atomically, write_json
+from multimodal_tf.runs.evaluation import evaluate_subsets, test_split
+from multimodal_tf.runs.folder import METRICS_FILE, MODEL_FILE
+from multimodal_tf.runs.loading import load_run
+from multimodal_tf.runs.models import text_preprocessor_for
+from multimodal_tf.validation import check_choice
+
+
+def quantize_run(
+    path: str, mode: str, output: str, *, data_dir: str | None = None, split: str = "test"
+) -> dict:
+    """Writes `output`, a new run folder holding `path`'s model quantized to `mode`.
+
+    Args:
+        path: a finished run folder (or its model.keras).
+        mode: `"int8"`, `"int4"` or `"float8"` (`models.quantize_model`).
+        output: the new run folder; it must not exist yet.
+        data_dir: the TFDS data folder to score on (None: the run's own).
+        split: the split both models are scored on, per modality subset.
+
+    Returns:
+        The new run's `"quantization"` record (see the module doc).
+
+    Raises:
+        ValueError: `output` exists, `mode` is unsupported, or the run is
+            quantized already (a quantized run is not quantized twice).
+    """
+    from multimodal_tf.models.quantize import quantize_model
+
+    mode = check_choice("mode", mode, QUANTIZATION_MODES)
+    output = os.fspath(output)
+    if os.path.exists(output):
+        raise ValueError(f"`output` {output!r} exists already; name a new run folder.")
+    model, metrics, config = load_run(path, data_dir)
+    if metrics.get("quantization"):
+        raise ValueError(
+            f"`path` {path!r} is a run quantized already "
+            f"({metrics['quantization']['mode']}); quantize the float run, once."
+        )
+    preprocessor = text_preprocessor_for(config, metrics.get("text_checkpoint"))
+    float_accuracy = evaluate_subsets(model, config, preprocessor, split)
+    report = quantize_model(model, mode)
+    accuracy = evaluate_subsets(model, config, preprocessor, split)
+    float_path = path if os.path.basename(path) != MODEL_FILE else os.path.dirname(path)
+    os.makedirs(output)
+    model_path = os.path.join(output, MODEL_FILE)
+    write_atomically(model_path, model.save)
+    record = {
+        "mode": report.mode,
+        "float_run": os.path.abspath(float_path),
+        "split": test_split(config, split),
+        "file_bytes": os.path.getsize(model_path),
+        "float_file_bytes": os.path.getsize(os.path.join(float_path, MODEL_FILE)),
+        "accuracy": accuracy,
+        "float_accuracy": float_accuracy,
+        "layers_quantized": len(report.quantized),
+        "kept_float": report.kept_float,
+    }
+    write_json(os.path.join(output, METRICS_FILE), {**metrics, "quantization": record})
+    return record

@@ -1,0 +1,41 @@
+"""`runs.quantize_run`: a quantized copy of a finished run, read like any other run."""
+
+import json
+
+import pytest
+
+from multimodal_tf.cli import main
+from multimodal_tf.runs import evaluate_run, load_run, quantize_run
+from tests.helpers import tiny_vowels_run
+
+
+@pytest.fixture(scope="module")
+def float_run(tmp_path_factory, data_dir):
+    output = tmp_path_factory.mktemp("quantize-runs")
+    assert main(tiny_vowels_run(data_dir, output, test_limit=16, run="float")) == 0
+    return output
+
+
+def test_a_quantized_run_records_its_mode_sizes_and_accuracy_and_loads_as_a_run(float_run):
+    record = quantize_run(str(float_run / "float"), "int8", str(float_run / "int8"))
+    metrics = json.loads((float_run / "int8" / "metrics.json").read_text())
+    assert metrics["quantization"] == json.loads(json.dumps(record))
+    assert record["mode"] == "int8" and record["layers_quantized"] >= 1
+    assert record["file_bytes"] > 0 and record["float_file_bytes"] > 0
+    assert set(record["accuracy"]) == set(record["float_accuracy"]) == {"all"}
+    assert any("LSTM" in reason for reason in record["kept_float"].values())
+    model, _, _ = load_run(str(float_run / "int8"))
+    assert {layer.quantization_mode for layer in model.layers} >= {"int8"}
+    assert evaluate_run(str(float_run / "int8")) == record["accuracy"]
+
+
+def test_bad_quantization_requests_are_refused(float_run):
+    with pytest.raises(ValueError, match="`mode` must be one of 'int8', 'int4', 'float8'"):
+        quantize_run(str(float_run / "float"), "int2", str(float_run / "bad"))
+    (float_run / "taken").mkdir()
+    with pytest.raises(ValueError, match=r"`output` .* exists already"):
+        quantize_run(str(float_run / "float"), "int8", str(float_run / "taken"))
+    quantize_run(str(float_run / "float"), "int4", str(float_run / "int4"))
+    with pytest.raises(ValueError, match=r"is a run quantized already \(int4\)"):
+        quantize_run(str(float_run / "int4"), "int8", str(float_run / "twice"))
+    assert not (float_run / "bad").exists() and not (float_run / "twice").exists()
