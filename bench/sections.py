@@ -27,7 +27,8 @@ SECTIONS = [
         "Does our engine train the document's CNN at least 2x as fast as the document's own code?",
         "Not met on either CPU class measured: {ratio:document-vs-us-avx2-2026-11-26} on AVX2 "
         "(float32 is best there), {ratio:document-vs-us-stability-avx512bf16-2026-11-27} on "
-        "AVX512-BF16 (median of four runs: {value:document-vs-us-stability-avx512bf16-2026-11-27}). "
+        "AVX512-BF16 (median of four runs: "
+        "{value:document-vs-us-stability-avx512bf16-2026-11-27}). "
         "The CNN's step is bound by its convolutions; the speed would come from AMX's bfloat16 "
         "({ratio:precision-cnn-bfloat16-amx-issue13} on the step), not measured end to end.",
     ),
@@ -57,7 +58,8 @@ SECTIONS = [
         "({value:main-job-20-epochs-avx512bf16-2026-11-27}); one repetition. The 4x target is out "
         "of reach on this CPU class: the part that must train caps it at "
         '{ratio:main-job-step-ceiling-avx512bf16-2026-11-27}. `precision="auto"` keeps the main '
-        "job in float32 here; mixed_bfloat16 trains it {ratio:main-job-precision-avx512bf16-2026-11-28} "
+        "job in float32 here; mixed_bfloat16 trains it "
+        "{ratio:main-job-precision-avx512bf16-2026-11-28} "
         "faster for a point of image-only accuracy.",
     ),
     (
@@ -65,13 +67,15 @@ SECTIONS = [
         ("precision-cnn", "precision-bert", "precision-fusion", "precision-lstm"),
         "Which dtype policy and XLA setting train each model fastest on each machine class, as "
         '`precision="auto"` and `jit_compile="auto"` decide?',
-        "AVX2: float32 for every model (bfloat16 CNN {ratio:precision-cnn-bfloat16-xla-off-avx2-2026-11-26}). "
+        "AVX2: float32 for every model (bfloat16 CNN "
+        "{ratio:precision-cnn-bfloat16-xla-off-avx2-2026-11-26}). "
         "AVX512-BF16 without AMX: mixed_bfloat16 for the CNN "
         "({ratio:precision-cnn-bfloat16-xla-off-avx512bf16-2026-11-28}, drifting between runs) and "
-        "BERT ({ratio:precision-bert-bfloat16-xla-off-avx512bf16-2026-11-28}); float32 + XLA for the "
-        "LSTM ({ratio:precision-lstm-float32-xla-on-avx512bf16-2026-11-28}); the fusion model measures "
-        "{ratio:precision-fusion-bfloat16-xla-off-avx512bf16-2026-11-28} in bfloat16 but auto keeps "
-        "float32, the precision its documented results were chosen in. AMX (issue 13): bfloat16 for "
+        "BERT ({ratio:precision-bert-bfloat16-xla-off-avx512bf16-2026-11-28}); float32 + XLA "
+        "for the LSTM ({ratio:precision-lstm-float32-xla-on-avx512bf16-2026-11-28}); the "
+        "fusion model measures {ratio:precision-fusion-bfloat16-xla-off-avx512bf16-2026-11-28} "
+        "in bfloat16 but auto keeps float32, the precision its documented results were chosen "
+        "in. AMX (issue 13): bfloat16 for "
         "all but recurrent models (LSTM {ratio:precision-lstm-bfloat16-amx-issue13}). XLA: on for "
         "the LSTM and BERT, off for convolutions and 16-bit models on CPUs.",
     ),
@@ -88,7 +92,8 @@ SECTIONS = [
     (
         "pipeline: input pipelines against the models (target ≥ 10x)",
         ("pipeline-images", "pipeline-texts", "pipeline-memory"),
-        "Do our tf.data pipelines deliver examples at least 10x as fast as the models consume them?",
+        "Do our tf.data pipelines deliver examples at least 10x as fast as the models consume "
+        "them?",
         "Yes: images {ratio:pipeline-images-avx512bf16-2026-11-28}, texts "
         "{ratio:pipeline-texts-avx512bf16-2026-11-28} on AVX512-BF16; streaming more data does not "
         "grow memory beyond the allocator's noise.",
@@ -168,7 +173,8 @@ HEADLINE = [
     ),
     (
         "§4.1 CNN, Fashion-MNIST test",
-        "{test accuracy:reference-cnn-fashion-mnist} (reference {reference:reference-cnn-fashion-mnist})",
+        "{test accuracy:reference-cnn-fashion-mnist} "
+        "(reference {reference:reference-cnn-fashion-mnist})",
         "reference-cnn-fashion-mnist",
         "docs/results.md",
     ),
@@ -181,7 +187,8 @@ HEADLINE = [
     ),
     (
         "§4.3 MiniLM fine-tuned, RT snippets test",
-        "{test accuracy:reference-bert-rt-snippets} (reference {reference:reference-bert-rt-snippets})",
+        "{test accuracy:reference-bert-rt-snippets} "
+        "(reference {reference:reference-bert-rt-snippets})",
         "reference-bert-rt-snippets",
         "docs/results.md",
     ),

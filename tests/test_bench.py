@@ -50,7 +50,8 @@ def test_a_recorded_row_has_the_documented_format(tmp_path):
     assert set(record) == {*report.REQUIRED, "source"}
     assert (
         record["id"]
-        == f"guard-cnn-training-samples-s-with-vs-without-the-inputguard-avx512bf16-{record['date']}"
+        == "guard-cnn-training-samples-s-with-vs-without-the-inputguard-avx512bf16-"
+        + record["date"]
     )
     assert record["command"] == "python -m bench guard --repeats 3" and record["n"] == 3
     assert record["machine"] == "test machine" and record["machine_class"] == "avx512_bf16"
