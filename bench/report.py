@@ -95,7 +95,7 @@ def cite(text: str, by_id: dict) -> str:
         if row_id not in by_id:
             raise ValueError(f"{text[:60]!r} cites {row_id!r}: expected the id of a row.")
         row = by_id[row_id]
-        if row["superseded_by"]:
+        if row.get("superseded_by"):
             print(
                 f"warning: bench/sections.py cites {row_id!r}, superseded by "
                 f"{row['superseded_by']!r}: reread the verdict",
