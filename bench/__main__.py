@@ -58,7 +58,9 @@ def main(argv=None):
     )
     parser.add_argument("--data-dir", default=None, help="TFDS data folder")
     parser.add_argument(
-        "--record", action="store_true", help="write the rows into bench/RESULTS.md"
+        "--record",
+        action="store_true",
+        help="append the rows to bench/results.jsonl (then run python -m bench.report)",
     )
     args = parser.parse_args(argv)
 
@@ -78,6 +80,7 @@ def main(argv=None):
         "document": 5,
         "document-lstm": 5,
     }.get(args.benchmark, 3)
+    rows.repeats = repeats
     epochs = args.epochs or {"main-job": None, "epoch-wait": 8, "document-lstm": 60}.get(
         args.benchmark, 10
     )
@@ -121,7 +124,7 @@ def main(argv=None):
     else:
         from bench import gpu
 
-        rows.device = gpu.device_name()
+        rows.device, rows.device_class = gpu.device_name(), "gpu"
         gpu.run(
             rows,
             kinds=kinds,
@@ -131,6 +134,9 @@ def main(argv=None):
         )
     if args.record:
         rows.record()
+        print(
+            "recorded in bench/results.jsonl: run `python -m bench.report` to regenerate the pages"
+        )
     return 0
 
 

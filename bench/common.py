@@ -11,11 +11,7 @@ import statistics
 import sys
 import time
 
-RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md")
-HEADER = (
-    "| benchmark | figure | value | ratio | command | machine | date |\n"
-    "|---|---|---|---|---|---|---|\n"
-)
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results.jsonl")
 
 
 def machine() -> str:
@@ -108,12 +104,52 @@ def rss_mib() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-class Rows:
-    """The rows a benchmark run produces, printed as they come."""
+def row_id(benchmark: str, figure: str, machine_class: str, date: str) -> str:
+    """A short stable slug: `precision-cnn-bfloat16-xla-off-avx512bf16-2026-12-05`."""
+    text = f"{benchmark}-{figure}-{machine_class}-{date}".lower()
+    text = text.replace("mixed_", "").replace("_", "")
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
 
-    def __init__(self, command: str | None = None, device: str | None = None):
+
+def machine_class() -> str:
+    """The class a row's figures belong to: `gpu`, `amx`, `avx512_bf16`, `avx2` or `cpu`."""
+    from multimodal_tf.training import cpu_flags, has_gpu
+
+    if has_gpu():
+        return "gpu"
+    flags = cpu_flags()
+    for flag, name in (("amx_bf16", "amx"), ("avx512_bf16", "avx512_bf16"), ("avx2", "avx2")):
+        if flag in flags:
+            return name
+    return "cpu"
+
+
+class Rows:
+    """The rows a benchmark run produces, printed as they come.
+
+    Args:
+        command: the command line recorded with each row (default: this process').
+        device: the machine, in words (default: `machine()`).
+        device_class: `gpu`, `amx`, `avx512_bf16`, `avx2` or `cpu` (default: this machine's).
+        method: one line on how the figures were measured (default: the benchmark's own,
+            `bench.report.METHODS`).
+        repeats: repetitions behind each median (the rows' `n`).
+    """
+
+    def __init__(
+        self,
+        command: str | None = None,
+        device: str | None = None,
+        *,
+        device_class: str | None = None,
+        method: str | None = None,
+        repeats: int | None = None,
+    ):
         self.command = command or "python -m bench " + " ".join(sys.argv[1:])
         self.device = device or machine()
+        self.device_class = device_class
+        self.method = method
+        self.repeats = repeats
         self.rows = []
 
     def add(self, benchmark: str, figure: str, value: str, ratio: str = ""):
@@ -129,27 +165,60 @@ class Rows:
         self.rows.append(row)
         print("| " + " | ".join(row) + " |", flush=True)
 
+    def records(self) -> list:
+        """The rows as `bench/results.jsonl` objects (see `bench.report`)."""
+        from bench.report import method_of
+
+        device_class = self.device_class or machine_class()
+        records = []
+        for benchmark, figure, value, ratio_text, _, device, date in self.rows:
+            records.append(
+                {
+                    "id": row_id(benchmark, figure, device_class, date),
+                    "benchmark": benchmark,
+                    "command": self.command,
+                    "machine": device,
+                    "machine_class": device_class,
+                    "date": date,
+                    "method": self.method or method_of(benchmark),
+                    "figures": {"figure": figure, "value": value, "ratio": ratio_text},
+                    "n": self.repeats,
+                    "source": "python -m bench --record",
+                    "superseded_by": None,
+                }
+            )
+        return records
+
     def record(self, path: str = RESULTS):
-        """Writes the rows into the results table, replacing rows of the same figure and machine."""
-        kept = []
-        if os.path.exists(path):
-            with open(path, encoding="utf-8") as results:
-                text = results.read()
-            table = text[text.index(HEADER) + len(HEADER) :] if HEADER in text else ""
-            new = {(row[0], row[1], row[5]) for row in self.rows}
-            for line in table.splitlines():
-                cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        """Appends the rows to `bench/results.jsonl`; a row it repeats is marked superseded.
+
+        A recorded row whose benchmark, figure and machine class match a new
+        row gets the new row's id as `superseded_by`. The new rows' ids are made
+        unique (`-2`, `-3`, ...) when the same figure is recorded twice a day.
+        Run `python -m bench.report` afterwards to regenerate the pages.
+        """
+        from bench.report import read_rows, write_rows
+
+        existing = read_rows(path) if os.path.exists(path) else []
+        taken = {row["id"] for row in existing}
+        new = []
+        for record in self.records():
+            base, number = record["id"], 1
+            while record["id"] in taken:
+                number += 1
+                record["id"] = f"{base}-{number}"
+            taken.add(record["id"])
+            new.append(record)
+        for row in existing:
+            for record in new:
                 if (
-                    line.startswith("|")
-                    and (cells[0], cells[1], cells[5] if len(cells) > 5 else "") not in new
+                    row["superseded_by"] is None
+                    and row["benchmark"] == record["benchmark"]
+                    and row["machine_class"] == record["machine_class"]
+                    and row["figures"].get("figure") == record["figures"]["figure"]
                 ):
-                    kept.append(line)
-            preamble = text[: text.index(HEADER)] if HEADER in text else text
-        else:
-            preamble = "# Benchmark results\n\n"
-        lines = kept + ["| " + " | ".join(row) + " |" for row in self.rows]
-        with open(path, "w", encoding="utf-8") as results:
-            results.write(preamble + HEADER + "\n".join(lines) + "\n")
+                    row["superseded_by"] = record["id"]
+        write_rows(existing + new, path)
 
 
 def ratio(ours: float, theirs: float) -> str:

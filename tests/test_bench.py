@@ -1,10 +1,11 @@
 """The benchmarks run (tiny sizes here) and write the results table as documented."""
 
+import json
 import re
 
 import pytest
 
-from bench import common, document, epoch_wait, guard, main_job, precision
+from bench import common, document, epoch_wait, guard, main_job, precision, report
 
 
 def test_document_vs_us_row_and_the_results_table(tmp_path):
@@ -15,20 +16,55 @@ def test_document_vs_us_row_and_the_results_table(tmp_path):
     assert set(rate) == set(accuracy) == {"document", "ours"} and all(
         value > 0 for value in rate.values()
     )
-    results = tmp_path / "RESULTS.md"
-    results.write_text(
-        "# Benchmark results\n\nnotes kept\n\n"
-        + common.HEADER
-        + "| other | kept | 1 | 1.00x | `x` | m | d |\n"
-    )
+    results = tmp_path / "results.jsonl"
+    kept = {field: None for field in report.REQUIRED} | {
+        "id": "other",
+        "benchmark": "guard-cnn",
+        "figures": {"figure": "kept", "value": "1", "ratio": "1.00x"},
+    }
+    results.write_text(json.dumps(kept) + "\n")
+    rows.device_class = "avx2"
     rows.record(str(results))
-    rows.record(str(results))  # the same figure again replaces its row
-    text = results.read_text()
-    assert "notes kept" in text and "| other | kept |" in text
-    lines = [line for line in text.splitlines() if line.startswith("| document-vs-us |")]
-    assert len(lines) == 1
-    assert re.search(r"\| \d+\.\d\dx \|", lines[0])
-    assert "median of 2 alternated runs a side" in lines[0] and "after the first epoch" in lines[0]
+    rows.record(str(results))  # the same figure again: a new row, and the first is superseded
+    recorded = report.read_rows(str(results))
+    assert recorded[0] == kept
+    ours = [row for row in recorded if row["benchmark"] == "document-vs-us"]
+    assert len(ours) == 2 and ours[0]["superseded_by"] == ours[1]["id"]
+    assert ours[1]["superseded_by"] is None and ours[1]["id"] == ours[0]["id"] + "-2"
+    assert re.fullmatch(r"\d+\.\d\dx", ours[1]["figures"]["ratio"])
+    value = ours[1]["figures"]["value"]
+    assert "median of 2 alternated runs a side" in value and "after the first epoch" in value
+
+
+def test_a_recorded_row_has_the_documented_format(tmp_path):
+    rows = common.Rows(
+        command="python -m bench guard --repeats 3",
+        device="test machine",
+        device_class="avx512_bf16",
+        repeats=3,
+    )
+    rows.add(
+        "guard-cnn", "training samples/s with vs without the InputGuard", "1/s vs 1/s", "1.00x"
+    )
+    (record,) = rows.records()
+    assert set(record) == {*report.REQUIRED, "source"}
+    assert (
+        record["id"]
+        == "guard-cnn-training-samples-s-with-vs-without-the-inputguard-avx512bf16-"
+        + record["date"]
+    )
+    assert record["command"] == "python -m bench guard --repeats 3" and record["n"] == 3
+    assert record["machine"] == "test machine" and record["machine_class"] == "avx512_bf16"
+    assert (
+        record["method"] == report.method_of("guard-cnn") != "" and record["superseded_by"] is None
+    )
+    assert record["figures"] == {
+        "figure": "training samples/s with vs without the InputGuard",
+        "value": "1/s vs 1/s",
+        "ratio": "1.00x",
+    }
+    rows.record(str(tmp_path / "results.jsonl"))
+    assert report.read_rows(str(tmp_path / "results.jsonl")) == [record]
 
 
 def test_alternated_runs_alternate_the_order_and_pair_each_repetition():

@@ -1,9 +1,11 @@
-"""The README's examples run as written, so it stays correct by construction.
+"""The README's examples, and those of the docs pages it sends users to, run as written.
 
-Every ```python block runs, in order, in one fresh process; every
-`multimodal-tf evaluate|predict|export` line of its ```bash blocks runs
-against quick runs this test trains. QUICK substitutions shrink epochs,
-trials and rows and nothing else.
+The pages are read in the order of `PAGES` (the README first, then the pages
+whose code continues one another: training defines what tuning and explain
+use). Every ```python block runs, in that order, in one fresh process; every
+`multimodal-tf evaluate|predict|export` line of their ```bash blocks (indented
+ones too) runs against quick runs this test trains. QUICK substitutions shrink
+epochs, trials and rows and nothing else.
 """
 
 import os
@@ -11,6 +13,7 @@ import re
 import shlex
 import subprocess
 import sys
+import textwrap
 
 import pytest
 from PIL import Image
@@ -19,7 +22,16 @@ from multimodal_tf.cli import main
 from tests.helpers import cli_args
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-README = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+PAGES = (
+    "README.md",
+    "docs/commands.md",
+    "docs/document.md",
+    "docs/training.md",
+    "docs/tuning.md",
+    "docs/explain.md",
+    "docs/data.md",
+)
+README = "\n".join(open(os.path.join(ROOT, page), encoding="utf-8").read() for page in PAGES)
 QUICK = [
     ("epochs=12", "epochs=1"),
     ("epochs=5", "epochs=1"),
@@ -33,7 +45,12 @@ QUICK = [
 
 
 def blocks(language):
-    return re.findall(rf"```{language}\n(.*?)```", README, flags=re.S)
+    """The code of every ```language block, indented ones (in list items) unindented."""
+    found = re.findall(rf"(?m)^( *)```{language}\n(.*?)^ *```", README, flags=re.S)
+    return [
+        textwrap.dedent("\n".join(line[len(indent) :] for line in code.splitlines()) + "\n")
+        for indent, code in found
+    ]
 
 
 def quick(code):
@@ -123,3 +140,12 @@ def test_every_command_line_runs(quick_runs, data_dir, tmp_path):
             text=True,
         )
         assert result.returncode == 0, (line, result.stderr[-3000:])
+
+
+def test_the_readme_is_a_front_door():
+    readme = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read().splitlines()
+    assert len(readme) <= 150, f"README.md has {len(readme)} lines; keep it at 150 or fewer"
+    first = "\n".join(readme[:30])
+    assert "bash scripts/main.sh" in first and "bash scripts/test.sh" in first
+    for page in PAGES[1:]:
+        assert f"({page})" in "\n".join(readme), f"README.md does not link {page}"

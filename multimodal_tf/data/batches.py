@@ -15,10 +15,11 @@ def prefetched(dataset):
     pass), and discards one it made ahead; TensorFlow's iterator destructor
     then waits for that iterator's autotuning thread to wake from a sleep
     that doubles from 10 ms. On a 2-core CPU that wait delayed the start of
-    some 2 s epochs by up to 1.8 s (bench/RESULTS.md; `python -m bench
-    epoch-wait` measures it). Without the autotuning model there is no such
-    thread; parallel maps given `AUTOTUNE` then run one call per core, and
-    the prefetch buffer still sizes itself.
+    short epochs by most of a second (`python -m bench epoch-wait`:
+    bench/results.jsonl#epoch-wait-avx512bf16-2026-11-27). Without the
+    autotuning model there is no such thread; parallel maps given
+    `AUTOTUNE` then run one call per core, and the prefetch buffer still
+    sizes itself.
 
     Example:
     >>> prefetched(tf.data.Dataset.range(3)).options().autotune.enabled

@@ -43,8 +43,8 @@ def tune_run(
         trials_per_process: run the trials in fresh processes, this many
             each (random and bayesian searches). TensorFlow keeps some memory
             of every model trained in a process even after
-            `keras.backend.clear_session()` (tensorflow#61791), about 15-20
-            MiB a trial for the fusion model (bench/RESULTS.md); fresh
+            `keras.backend.clear_session()` (tensorflow#61791; the fusion
+            model: bench/results.jsonl#tuner-memory-one-process-avx2-2026-11-26); fresh
             processes hand it back, so a long search's memory stays that of
             `trials_per_process` trials.
 

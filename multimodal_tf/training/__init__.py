@@ -6,27 +6,32 @@ notebooks and the keras-tuner hypermodels. One `TrainingConfig` says how;
 dtype policy and distribution strategy, compiles it for the device, and fits
 it with the callbacks users expect.
 
-What "auto" means, and why (measured in `bench/RESULTS.md`):
+What "auto" means, and why (each rule cites its rows of `bench/results.jsonl`,
+shown in `bench/RESULTS.md`):
 
 - `precision="auto"`: `mixed_float16` on a CUDA GPU (Tensor Cores);
   `float32` on CPUs without native bfloat16 (there bfloat16 is emulated
   and slower); on CPUs with it (AVX512-BF16 or AMX) `mixed_bfloat16`,
-  except for models measured slower in it on that CPU class: recurrent
-  models everywhere (stacked LSTM 0.76x on AMX, 0.54x on AVX512-BF16),
-  and the fusion model on AVX512-BF16 without AMX (0.65-0.91x). See
-  `precision_for_model`; the model is built, checked and, where the rule
-  says float32, rebuilt from the same seed. Under `mixed_float16` the
-  optimizer is wrapped in a `LossScaleOptimizer`; the softmax and the loss
-  stay in float32.
+  except for models measured slower in it on that CPU class, or kept in
+  float32 on purpose: recurrent models everywhere (see
+  bench/results.jsonl#precision-lstm-bfloat16-amx-issue13 and
+  #precision-lstm-bfloat16-xla-off-avx512bf16-2026-11-28), and the fusion
+  model on AVX512-BF16 without AMX (faster in bfloat16 when timed step by
+  step, #precision-fusion-bfloat16-xla-off-avx512bf16-2026-11-28, but its
+  documented results were chosen in float32). See `precision_for_model`;
+  the model is built, checked and, where the rule says float32, rebuilt
+  from the same seed. Under `mixed_float16` the optimizer is wrapped in a
+  `LossScaleOptimizer`; the softmax and the loss stay in float32.
 - `jit_compile="auto"`: XLA on accelerators (Keras' rule: unless a layer
   cannot be compiled, such as a cuDNN LSTM). On CPUs it depends on the
-  model, as measured: XLA trains the stacked LSTM 2.0-2.2x and the BERT
-  classifier 1.4-2.0x faster, but the CNN 0.45-0.49x and the fusion model
-  with its CNN 0.46-0.88x as fast, because XLA's CPU convolutions are
-  slower than oneDNN's. So on a CPU, auto means on unless the model has a
-  convolution or computes in 16-bit floats (XLA's CPU backend has no
-  oneDNN bfloat16 kernels: BERT's bfloat16 step took 437 ms with XLA, 259
-  ms without). Off under `tf.distribute` (Keras' rule).
+  model: XLA trains the stacked LSTM and the BERT classifier faster, but
+  the CNN and the fusion model with its CNN slower, because XLA's CPU
+  convolutions are slower than oneDNN's (the `precision-*` rows with
+  `XLA on`, e.g. #precision-cnn-float32-xla-on-avx512bf16-2026-11-28). So
+  on a CPU, auto means on unless the model has a convolution or computes
+  in 16-bit floats (XLA's CPU backend has no oneDNN bfloat16 kernels:
+  #precision-bert-bfloat16-xla-on-avx512bf16-2026-11-28). Off under
+  `tf.distribute` (Keras' rule).
 - `strategy`: `"default"` (one device), `"mirrored"` (all GPUs of this
   machine, or all logical CPUs when there is no GPU) or `"multiworker"`
   (several machines, described by the `TF_CONFIG` environment variable; see

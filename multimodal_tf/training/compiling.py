@@ -36,8 +36,8 @@ def resolve_jit_compile(model, jit_compile="auto"):
         return False
     if model_policy(model) != "float32":
         # XLA's CPU backend has no oneDNN 16-bit kernels: the BERT classifier's
-        # mixed_bfloat16 step measured 290 ms with XLA, 229 ms without
-        # (AVX512-BF16 EPYC, steps timed inside epochs; bench/RESULTS.md).
+        # mixed_bfloat16 step is slower with XLA than without (bench/results.jsonl
+        # #precision-bert-bfloat16-xla-on-avx512bf16-2026-11-28 and -xla-off-).
         return False
     layers = all_layers(model)
     if not all(layer.supports_jit for layer in layers):

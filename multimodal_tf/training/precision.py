@@ -37,19 +37,24 @@ NATIVE_BFLOAT16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
 def _slower_in_bfloat16_on_cpu() -> dict:
     """Per CPU class, the layers whose models measured slower in mixed_bfloat16.
 
-    From `python -m bench precision` (bench/RESULTS.md), each policy's step
-    against the fastest float32 step of the same model (XLA as "auto" sets it):
+    From `python -m bench precision`, each policy's step against float32's
+    (rows of bench/results.jsonl, shown in bench/RESULTS.md):
 
-    - AMX (Intel Xeon, 2 cores): CNN 2.07x, fusion 1.29x, BERT 1.12x, but
-      the stacked LSTM 0.76x: a recurrence is many small matrix products,
-      where the casts cost more than bfloat16 saves.
-    - AVX512-BF16 without AMX (AMD EPYC, 2 cores): CNN 1.13x, BERT 1.68x,
-      stacked LSTM 0.54x, and the fusion model 0.65-0.91x with one fit
-      timed per epoch. Timed step by step (2026-11-28) the fusion model
-      gains 1.20-1.22x and the main job about 1.16x, at a point of
-      image-only accuracy; it stays in float32 here so that the main job's
-      documented results (chosen and reported in float32) reproduce:
-      `precision="mixed_bfloat16"` trades them for the speed.
+    - AMX (Intel Xeon, 2 cores): the CNN, the fusion model and BERT gain
+      (#precision-cnn-bfloat16-amx-issue13 and its siblings), but the
+      stacked LSTM loses (#precision-lstm-bfloat16-amx-issue13): a
+      recurrence is many small matrix products, where the casts cost more
+      than bfloat16 saves.
+    - AVX512-BF16 without AMX (AMD EPYC, 2 cores): the CNN and BERT gain
+      (#precision-cnn-bfloat16-xla-off-avx512bf16-2026-11-28,
+      #precision-bert-bfloat16-xla-off-avx512bf16-2026-11-28), the stacked
+      LSTM loses (#precision-lstm-bfloat16-xla-off-avx512bf16-2026-11-28).
+      The fusion model gains too when timed step by step
+      (#precision-fusion-bfloat16-xla-off-avx512bf16-2026-11-28; the main
+      job: #main-job-precision-avx512bf16-2026-11-28, at a point of
+      image-only accuracy); it stays in float32 here so that the main
+      job's documented results (chosen and reported in float32)
+      reproduce: `precision="mixed_bfloat16"` trades them for the speed.
     """
     from multimodal_tf.models.fusion import ModalityFusion
 

@@ -1,0 +1,325 @@
+"""`python -m bench.report [--check]`: the pages generated from bench/results.jsonl.
+
+bench/results.jsonl holds every measured figure once, a JSON object a line
+(`id`, `benchmark`, `command`, `machine`, `machine_class`, `date`, `method`,
+`figures`, `n`, `source`, `superseded_by`). From it this script writes
+bench/RESULTS.md (one section per benchmark: question, method, current rows,
+verdict), bench/HISTORY.md (the superseded rows), the README's headline table,
+the tables of docs/results.md (between `<!-- results:NAME -->` markers) and
+docs/results.png with the hash of the rows it was drawn from in
+docs/results.png.sha. Text cites a figure as `{field:row-id}`, filled from the
+row. No TensorFlow is imported; `--check` writes nothing and exits 1 when a
+generated file is stale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import sys
+
+from bench.sections import DOC_TABLES, HEADLINE, METHODS, PLOT, SECTIONS
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS = os.path.join("bench", "results.jsonl")
+REQUIRED = (
+    "id",
+    "benchmark",
+    "command",
+    "machine",
+    "machine_class",
+    "date",
+    "method",
+    "figures",
+    "n",
+    "superseded_by",
+)
+CITE = re.compile(r"\{([^{}]+):([a-z0-9.-]+)\}")
+
+
+def read_rows(path: str) -> list:
+    """The rows of a results.jsonl file, checked.
+
+    Args:
+        path: the file.
+
+    Returns:
+        A list of dicts, in the file's order.
+
+    Raises:
+        ValueError: a row misses a field, repeats an id or names an unknown
+            `superseded_by`.
+    """
+    with open(path, encoding="utf-8") as lines:
+        rows = [json.loads(line) for line in lines if line.strip()]
+    ids = set()
+    for number, row in enumerate(rows, 1):
+        missing = [field for field in REQUIRED if field not in row]
+        if missing:
+            raise ValueError(f"{path}:{number}: `{missing[0]}` is missing; rows need {REQUIRED}.")
+        if row["id"] in ids:
+            raise ValueError(f"{path}:{number}: `id` {row['id']!r} repeats; ids must be unique.")
+        ids.add(row["id"])
+    for row in rows:
+        if row["superseded_by"] is not None and row["superseded_by"] not in ids:
+            raise ValueError(
+                f"`superseded_by` of {row['id']!r} is {row['superseded_by']!r}; "
+                "expected null or the id of a row in the file."
+            )
+    return rows
+
+
+def write_rows(rows: list, path: str) -> None:
+    """Writes `rows` as JSON lines, one row a line."""
+    text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    with open(path, "w", encoding="utf-8") as output:
+        output.write(text)
+
+
+def method_of(benchmark: str) -> str:
+    """The one-line method of a benchmark (`precision-cnn` -> precision's)."""
+    for name in sorted(METHODS, key=len, reverse=True):
+        if benchmark == name or benchmark.startswith(name + "-"):
+            return METHODS[name]
+    return "see the benchmark's module in bench/"
+
+
+def cite(text: str, by_id: dict) -> str:
+    """Fills each `{field:row-id}` of `text` from the row's figures (or the row itself)."""
+
+    def figure(match):
+        field, row_id = match.groups()
+        if row_id not in by_id:
+            raise ValueError(f"{text[:60]!r} cites {row_id!r}: expected the id of a row.")
+        row = by_id[row_id]
+        if row.get("superseded_by"):
+            print(
+                f"warning: bench/sections.py cites {row_id!r}, superseded by "
+                f"{row['superseded_by']!r}: reread the verdict",
+                file=sys.stderr,
+            )
+        value = row["figures"].get(field, row.get(field))
+        if value in (None, ""):
+            raise ValueError(f"row {row_id!r} has no `{field}`; it has {sorted(row['figures'])}.")
+        return str(value)
+
+    return CITE.sub(figure, text)
+
+
+def _cell(value) -> str:
+    return "" if value is None else str(value).replace("|", "\\|")
+
+
+def table(header: list, lines: list) -> str:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(_cell(value) for value in line) + " |" for line in lines]
+    return "\n".join(out) + "\n"
+
+
+def bench_table(rows: list) -> str:
+    header = ["row", "figure", "value", "ratio", "n", "machine", "date", "command"]
+    lines = [
+        [
+            f"`{row['id']}`",
+            row["figures"].get("figure", ""),
+            row["figures"].get("value", ""),
+            row["figures"].get("ratio", ""),
+            row["n"],
+            row["machine"],
+            row["date"],
+            f"`{row['command']}`",
+        ]
+        for row in rows
+    ]
+    return table(header, lines)
+
+
+def results_md(rows: list, by_id: dict) -> str:
+    """bench/RESULTS.md: one short section per benchmark."""
+    parts = [
+        "# Benchmark results\n\n",
+        "Generated by `python -m bench.report` from [results.jsonl](results.jsonl); do not edit.\n"
+        "Ratios are ours over the reference (above 1 is faster), or, for precision, float32's\n"
+        "step time over the row's. The machines are noisy: compare ratios within one command's\n"
+        "rows. Replaced rows are in [HISTORY.md](HISTORY.md).\n",
+    ]
+    for title, benchmarks, question, verdict in SECTIONS:
+        current = [
+            row for row in rows if row["benchmark"] in benchmarks and not row["superseded_by"]
+        ]
+        methods = list(dict.fromkeys(row["method"] for row in current))
+        parts.append(f"\n## {title}\n\n**Question.** {cite(question, by_id)}\n\n**Method.** ")
+        parts.append(" / ".join(methods) + "\n\n" + bench_table(current))
+        parts.append(f"\n**Verdict.** {cite(verdict, by_id)}\n")
+    return "".join(parts)
+
+
+def history_md(rows: list) -> str:
+    """bench/HISTORY.md: the superseded rows, each with the row that replaced it."""
+    old = [row for row in rows if row["superseded_by"]]
+    header = ["row", "benchmark", "figure", "value", "ratio", "machine", "date", "superseded by"]
+    lines = [
+        [
+            f"`{row['id']}`",
+            row["benchmark"],
+            " · ".join(
+                f"{k}: {v}" for k, v in row["figures"].items() if k not in ("value", "ratio")
+            )
+            if "figure" not in row["figures"]
+            else row["figures"]["figure"],
+            row["figures"].get("value", ""),
+            row["figures"].get("ratio", row["figures"].get("p", "")),
+            row["machine"],
+            row["date"],
+            f"`{row['superseded_by']}`",
+        ]
+        for row in old
+    ]
+    return (
+        "# Superseded measurements\n\nGenerated by `python -m bench.report` from "
+        "[results.jsonl](results.jsonl); do not edit. Each row was replaced by the row named "
+        "in its last column (a new protocol, a fix, or the same figure re-timed).\n\n"
+        + table(header, lines)
+    )
+
+
+def doc_table(name: str, rows: list) -> str:
+    spec = DOC_TABLES[name]
+    chosen = [
+        row for row in rows if row["benchmark"] == spec["benchmark"] and not row["superseded_by"]
+    ]
+    keys = list(dict.fromkeys(key for row in chosen for key in row["figures"]))
+    header = keys + ([spec["command"]] if spec.get("command") else []) + ["row"]
+    lines = []
+    for row in chosen:
+        line = [row["figures"].get(key, "") for key in keys]
+        if spec.get("command"):
+            line.append(f"`{row['command'].removeprefix(spec.get('strip', ''))}`")
+        lines.append([*line, f"`{row['id']}`"])
+    return table(header, lines)
+
+
+def headline(by_id: dict) -> str:
+    lines = []
+    for label, template, row_id, page in HEADLINE:
+        row = by_id[row_id]
+        lines.append([label, cite(template, by_id), row["machine"], f"[`{row_id}`]({page})"])
+    return table(["what", "measured", "machine", "row"], lines)
+
+
+def fill(text: str, name: str, content: str, path: str) -> str:
+    """Replaces what stands between `<!-- NAME -->` and `<!-- /NAME -->` in `text`."""
+    start, end = f"<!-- {name} -->\n", f"<!-- /{name} -->"
+    if start not in text or end not in text:
+        raise ValueError(f"{path} has no `{start.strip()}` ... `{end}` markers; add them.")
+    before, rest = text.split(start, 1)
+    return before + start + content + end + rest.split(end, 1)[1]
+
+
+def plot_rows(by_id: dict) -> list:
+    return [by_id[row_id] for panel in PLOT for _, row_id, _ in panel["bars"]]
+
+
+def rows_hash(rows: list) -> str:
+    data = json.dumps(rows, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
+
+
+def number(text: str) -> float:
+    """The first number of a figure (`92.62%` -> 92.62, `1.39x` -> 1.39)."""
+    match = re.search(r"-?\d+(?:\.\d+)?", str(text).replace(",", ""))
+    if not match:
+        raise ValueError(f"a plotted figure must hold a number, got {text!r}.")
+    return float(match.group())
+
+
+def draw(by_id: dict, path: str) -> None:
+    """docs/results.png: one panel per entry of `bench.sections.PLOT` (matplotlib, Agg)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(2, 2, figsize=(12, 8))
+    for axis, panel in zip(axes.flat, PLOT):
+        labels = [label for label, _, _ in panel["bars"]]
+        values = [number(by_id[row_id]["figures"][field]) for _, row_id, field in panel["bars"]]
+        bars = axis.barh(labels[::-1], values[::-1], color=panel.get("color", "tab:blue"))
+        axis.bar_label(bars, fmt=panel.get("format", "%.2f"), padding=2, fontsize=8)
+        if "line" in panel:
+            axis.axvline(panel["line"], color="grey", linestyle="--", linewidth=1)
+        axis.set_title(panel["title"], fontsize=10)
+        axis.set_xlabel(panel["xlabel"], fontsize=9)
+        axis.tick_params(labelsize=8)
+        if "xlim" in panel:
+            axis.set_xlim(*panel["xlim"])
+    figure.suptitle("Generated by python -m bench.report from bench/results.jsonl", fontsize=9)
+    figure.tight_layout()
+    figure.savefig(path, dpi=80, metadata={"Software": None})
+    plt.close(figure)
+
+
+def generate(root: str) -> dict:
+    """The generated text files, by path relative to `root`."""
+    rows = read_rows(os.path.join(root, RESULTS))
+    by_id = {row["id"]: row for row in rows}
+    shown = {name for section in SECTIONS for name in section[1]}
+    shown |= {spec["benchmark"] for spec in DOC_TABLES.values()}
+    for row in rows:
+        if row["benchmark"] not in shown:
+            raise ValueError(
+                f"row {row['id']!r}: `benchmark` {row['benchmark']!r} has no section; add it to "
+                "bench/sections.py (SECTIONS or DOC_TABLES)."
+            )
+    out = {
+        "bench/RESULTS.md": results_md(rows, by_id),
+        "bench/HISTORY.md": history_md(rows),
+        "docs/results.png.sha": rows_hash(plot_rows(by_id)) + "\n",
+    }
+    with open(os.path.join(root, "README.md"), encoding="utf-8") as readme:
+        out["README.md"] = fill(readme.read(), "headline", headline(by_id), "README.md")
+    with open(os.path.join(root, "docs", "results.md"), encoding="utf-8") as page:
+        text = page.read()
+    for name in DOC_TABLES:
+        text = fill(text, f"results:{name}", doc_table(name, rows), "docs/results.md")
+    out["docs/results.md"] = text
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.report", description=__doc__)
+    parser.add_argument("--check", action="store_true", help="exit 1 if a file is stale")
+    parser.add_argument("--root", default=ROOT, help="the repository (default: this one)")
+    parser.add_argument("--output", default=None, help="write into this folder instead")
+    args = parser.parse_args(argv)
+    generated = generate(args.root)
+    stale = []
+    for name, text in generated.items():
+        path = os.path.join(args.root, name)
+        current = open(path, encoding="utf-8").read() if os.path.exists(path) else None
+        if current != text:
+            stale.append(name)
+    if not os.path.exists(os.path.join(args.root, "docs", "results.png")):
+        stale.append("docs/results.png")
+    if args.check:
+        for name in stale:
+            print(f"stale: {name} (run `python -m bench.report`)", file=sys.stderr)
+        return 1 if stale else 0
+    output = args.output or args.root
+    for name, text in generated.items():
+        os.makedirs(os.path.dirname(os.path.join(output, name)), exist_ok=True)
+        with open(os.path.join(output, name), "w", encoding="utf-8") as file:
+            file.write(text)
+    if "docs/results.png" in stale or "docs/results.png.sha" in stale or args.output:
+        by_id = {row["id"]: row for row in read_rows(os.path.join(args.root, RESULTS))}
+        draw(by_id, os.path.join(output, "docs", "results.png"))
+    for name in stale:
+        print(f"wrote {name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

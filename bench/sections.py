@@ -1,0 +1,261 @@
+"""What `bench.report` writes around the rows: questions, methods, verdicts, tables, plot.
+
+Text cites a figure as `{field:row-id}` (`{ratio:epoch-wait-avx512bf16-2026-11-27}`);
+the report fills it from bench/results.jsonl, so no figure is copied here.
+"""
+
+METHODS = {
+    "document": "whole runs alternated run by run (a fresh model, one fit of all the epochs, "
+    "tracing included); the median of the paired ratios",
+    "precision": "the median training-step time per policy, steps timed inside the epochs after "
+    "the first (`bench.common.fit_step_seconds`); ratio: float32's step over the row's",
+    "pipeline": "the tf.data pipeline alone against the model's training step alone, medians of "
+    "repeated runs; memory: resident memory after streaming",
+    "guard": "alternated fits with and without the `InputGuard`; the median of the paired ratios",
+    "tuner": "resident memory of the process after the given trials of a RandomSearch",
+    "gpu": "`bash bench/gpu_device.sh` under `KERAS_BACKEND=jax`; median steps/s per policy",
+    "main-job": "the main job's training seconds, feature cache on against off, alternated",
+    "epoch-wait": "the same CNN fit with tf.data's autotuning model off (ours) and on, alternated",
+    "test-suite": "wall clock of the suite",
+}
+
+# (title, benchmarks (exact names), question, verdict)
+SECTIONS = [
+    (
+        "document-vs-us: the document's §4.1 CNN",
+        ("document-vs-us",),
+        "Does our engine train the document's CNN at least 2x as fast as the document's own code?",
+        "Not met on either CPU class measured: {ratio:document-vs-us-avx2-2026-11-26} on AVX2 "
+        "(float32 is best there), {ratio:document-vs-us-stability-avx512bf16-2026-11-27} on "
+        "AVX512-BF16 (median of four runs: "
+        "{value:document-vs-us-stability-avx512bf16-2026-11-27}). "
+        "The CNN's step is bound by its convolutions; the speed would come from AMX's bfloat16 "
+        "({ratio:precision-cnn-bfloat16-amx-issue13} on the step), not measured end to end.",
+    ),
+    (
+        "document-vs-us-lstm: the document's §4.2 stacked LSTM",
+        ("document-vs-us-lstm",),
+        "Does our engine train the stacked LSTM faster than the document's code, at least as well?",
+        "Faster and more accurate, by little end to end: "
+        "{ratio:document-vs-us-lstm-stability-avx512bf16-2026-11-27} over four runs "
+        "({value:document-vs-us-lstm-stability-avx512bf16-2026-11-27}). Its epochs are 5 batches, "
+        "so the first epoch, in which XLA compiles, dominates a whole run.",
+    ),
+    (
+        "epoch-wait: tf.data's autotuning at epoch starts",
+        ("epoch-wait",),
+        "Does ending every pipeline in `prefetched` (autotuning model off) remove the waits "
+        "at epoch starts?",
+        "Yes: {ratio:epoch-wait-avx512bf16-2026-11-27} faster fits "
+        "({value:epoch-wait-avx512bf16-2026-11-27}). The document's `fit` on numpy arrays "
+        "still pays the wait.",
+    ),
+    (
+        "main-job: frozen MiniLM computed once (target ≥ 4x)",
+        ("main-job",),
+        "How much faster does the main job train with the frozen text encoder's outputs cached?",
+        "About 3x, at the same accuracy: {ratio:main-job-20-epochs-avx512bf16-2026-11-27} "
+        "({value:main-job-20-epochs-avx512bf16-2026-11-27}); one repetition. The 4x target is out "
+        "of reach on this CPU class: the part that must train caps it at "
+        '{ratio:main-job-step-ceiling-avx512bf16-2026-11-27}. `precision="auto"` keeps the main '
+        "job in float32 here; mixed_bfloat16 trains it "
+        "{ratio:main-job-precision-avx512bf16-2026-11-28} "
+        "faster for a point of image-only accuracy.",
+    ),
+    (
+        "precision: the dtype policy per model and CPU class",
+        ("precision-cnn", "precision-bert", "precision-fusion", "precision-lstm"),
+        "Which dtype policy and XLA setting train each model fastest on each machine class, as "
+        '`precision="auto"` and `jit_compile="auto"` decide?',
+        "AVX2: float32 for every model (bfloat16 CNN "
+        "{ratio:precision-cnn-bfloat16-xla-off-avx2-2026-11-26}). "
+        "AVX512-BF16 without AMX: mixed_bfloat16 for the CNN "
+        "({ratio:precision-cnn-bfloat16-xla-off-avx512bf16-2026-11-28}, drifting between runs) and "
+        "BERT ({ratio:precision-bert-bfloat16-xla-off-avx512bf16-2026-11-28}); float32 + XLA "
+        "for the LSTM ({ratio:precision-lstm-float32-xla-on-avx512bf16-2026-11-28}); the "
+        "fusion model measures {ratio:precision-fusion-bfloat16-xla-off-avx512bf16-2026-11-28} "
+        "in bfloat16 but auto keeps float32, the precision its documented results were chosen "
+        "in. AMX (issue 13): bfloat16 for "
+        "all but recurrent models (LSTM {ratio:precision-lstm-bfloat16-amx-issue13}). XLA: on for "
+        "the LSTM and BERT, off for convolutions and 16-bit models on CPUs.",
+    ),
+    (
+        "gpu: mixed precision on a GPU (target ≥ 2.5x)",
+        ("gpu-bert-base", "gpu-fusion"),
+        "How much faster are the mixed policies than float32 on one GPU, with the same model code?",
+        "Met against true float32 (BERT-base mixed_bfloat16 "
+        "{ratio:gpu-bert-base-bfloat16-xla-auto-highest-gpu-2026-11-26}), missed against JAX's "
+        "TF32 default ({ratio:gpu-bert-base-bfloat16-xla-auto-gpu-2026-11-26}), where Hopper's "
+        "dense TF32 rate caps it near 2x. The small fusion model gains nothing "
+        '({ratio:gpu-fusion-bfloat16-xla-auto-gpu-2026-11-26}): pass `precision="float32"` for it.',
+    ),
+    (
+        "pipeline: input pipelines against the models (target ≥ 10x)",
+        ("pipeline-images", "pipeline-texts", "pipeline-memory"),
+        "Do our tf.data pipelines deliver examples at least 10x as fast as the models consume "
+        "them?",
+        "Yes: images {ratio:pipeline-images-avx512bf16-2026-11-28}, texts "
+        "{ratio:pipeline-texts-avx512bf16-2026-11-28} on AVX512-BF16; streaming more data does not "
+        "grow memory beyond the allocator's noise.",
+    ),
+    (
+        "guard: the InputGuard's cost",
+        ("guard-cnn", "guard-lstm"),
+        "What does the `InputGuard` that refuses NaN cost in training speed?",
+        "Nothing measurable: CNN {ratio:guard-cnn-avx512bf16-2026-11-28}, LSTM "
+        "{ratio:guard-lstm-avx512bf16-2026-11-28} (paired, within the machine's noise).",
+    ),
+    (
+        "tuner-memory: memory over a search",
+        ("tuner-memory",),
+        "Does a long keras-tuner search grow the process' memory, and does "
+        "`--trials-per-process` bound it?",
+        "Memory grows with every trial in one process (tensorflow/tensorflow#61791, "
+        "keras-team/keras#17458); `--trials-per-process 2` keeps each process flat "
+        "({value:tuner-memory-per-process-avx2-2026-11-26}).",
+    ),
+    (
+        "test-suite: how long the suite takes",
+        ("test-suite",),
+        "Does the default suite fit CI's budget of about 25 minutes on a 2-core machine?",
+        "On AVX512-BF16, {value:test-suite-rehearse-avx512bf16-2026-11-28}; issue 31 measured "
+        "{value:test-suite-amx-issue31} on a loaded AMX machine.",
+    ),
+]
+
+# docs/results.md tables: marker name -> the benchmark and its command column
+DOC_TABLES = {
+    "reference": {"benchmark": "reference", "command": "command"},
+    "twemoji-selection": {
+        "benchmark": "twemoji-selection",
+        "command": "arguments of `multimodal-tf train`",
+        "strip": "multimodal-tf train ",
+    },
+    "twemoji-comparison": {"benchmark": "twemoji-comparison", "command": "command"},
+    "twemoji-facebook": {"benchmark": "twemoji-facebook"},
+    "twemoji-missing": {"benchmark": "twemoji-missing"},
+    "tflite": {"benchmark": "tflite"},
+    "distillation": {"benchmark": "distillation"},
+}
+
+# README headline table: (what, figures, row id, page where the row is shown)
+HEADLINE = [
+    (
+        "main job: image + text fusion, Twemoji test",
+        "{test: all:twemoji-fusion-aug-wd}",
+        "twemoji-fusion-aug-wd",
+        "docs/results.md",
+    ),
+    (
+        "fusion against text alone",
+        "{difference:twemoji-fusion-vs-text}, exact McNemar p = {p:twemoji-fusion-vs-text}",
+        "twemoji-fusion-vs-text",
+        "docs/results.md",
+    ),
+    (
+        "half the rows missing a modality",
+        "{50%:missing-modality-dropout-02} (without modality dropout "
+        "{50%:missing-no-modality-dropout})",
+        "missing-modality-dropout-02",
+        "docs/results.md",
+    ),
+    (
+        "frozen MiniLM computed once",
+        "main job trains {ratio:main-job-20-epochs-avx512bf16-2026-11-27} faster",
+        "main-job-20-epochs-avx512bf16-2026-11-27",
+        "bench/RESULTS.md",
+    ),
+    (
+        "§4.1 CNN against the document's code",
+        "{ratio:document-vs-us-stability-avx512bf16-2026-11-27} (target 2x)",
+        "document-vs-us-stability-avx512bf16-2026-11-27",
+        "bench/RESULTS.md",
+    ),
+    (
+        "§4.1 CNN, Fashion-MNIST test",
+        "{test accuracy:reference-cnn-fashion-mnist} "
+        "(reference {reference:reference-cnn-fashion-mnist})",
+        "reference-cnn-fashion-mnist",
+        "docs/results.md",
+    ),
+    (
+        "§4.2 LSTM, JapaneseVowels test",
+        "{test accuracy:reference-lstm-japanese-vowels} "
+        "(reference {reference:reference-lstm-japanese-vowels})",
+        "reference-lstm-japanese-vowels",
+        "docs/results.md",
+    ),
+    (
+        "§4.3 MiniLM fine-tuned, RT snippets test",
+        "{test accuracy:reference-bert-rt-snippets} "
+        "(reference {reference:reference-bert-rt-snippets})",
+        "reference-bert-rt-snippets",
+        "docs/results.md",
+    ),
+]
+
+# docs/results.png: one panel each, bars (label, row id, figure field)
+PLOT = [
+    {
+        "title": "ours against the document's code (whole runs; target 2x)",
+        "xlabel": "speed ratio, ours / document",
+        "line": 2.0,
+        "bars": [
+            ("CNN, AVX2", "document-vs-us-avx2-2026-11-26", "ratio"),
+            ("CNN, AVX512-BF16", "document-vs-us-stability-avx512bf16-2026-11-27", "ratio"),
+            ("LSTM, AVX2", "document-vs-us-lstm-avx2-2026-11-26", "ratio"),
+            ("LSTM, AVX512-BF16", "document-vs-us-lstm-stability-avx512bf16-2026-11-27", "ratio"),
+        ],
+    },
+    {
+        "title": "the document's models on real data (test accuracy, %)",
+        "xlabel": "test accuracy (%)",
+        "format": "%.2f",
+        "xlim": (50, 100),
+        "color": "tab:green",
+        "bars": [
+            ("CNN, Fashion-MNIST", "reference-cnn-fashion-mnist", "test accuracy"),
+            ("LSTM, JapaneseVowels", "reference-lstm-japanese-vowels", "test accuracy"),
+            ("MiniLM, RT snippets", "reference-bert-rt-snippets", "test accuracy"),
+            ("distilled 2-layer student", "distill-student-distilled", "test accuracy (2,111)"),
+        ],
+    },
+    {
+        "title": "mixed_bfloat16 step against float32, per CPU class",
+        "xlabel": "speed ratio (above 1: bfloat16 faster)",
+        "line": 1.0,
+        "color": "tab:orange",
+        "bars": [
+            ("CNN, AVX2", "precision-cnn-bfloat16-xla-off-avx2-2026-11-26", "ratio"),
+            ("CNN, AVX512-BF16", "precision-cnn-bfloat16-xla-off-avx512bf16-2026-11-28", "ratio"),
+            ("CNN, AMX", "precision-cnn-bfloat16-amx-issue13", "ratio"),
+            ("BERT, AVX2", "precision-bert-bfloat16-xla-off-avx2-2026-11-26", "ratio"),
+            ("BERT, AVX512-BF16", "precision-bert-bfloat16-xla-off-avx512bf16-2026-11-28", "ratio"),
+            ("BERT, AMX", "precision-bert-bfloat16-amx-issue13", "ratio"),
+            ("fusion, AVX2", "precision-fusion-bfloat16-xla-off-avx2-2026-11-26", "ratio"),
+            (
+                "fusion, AVX512-BF16",
+                "precision-fusion-bfloat16-xla-off-avx512bf16-2026-11-28",
+                "ratio",
+            ),
+            ("fusion, AMX", "precision-fusion-bfloat16-amx-issue13", "ratio"),
+            ("LSTM, AVX2", "precision-lstm-bfloat16-xla-off-avx2-2026-11-26", "ratio"),
+            ("LSTM, AVX512-BF16", "precision-lstm-bfloat16-xla-off-avx512bf16-2026-11-28", "ratio"),
+            ("LSTM, AMX", "precision-lstm-bfloat16-amx-issue13", "ratio"),
+        ],
+    },
+    {
+        "title": "fusion against single modalities (Twemoji test, %)",
+        "xlabel": "test accuracy (%)",
+        "format": "%.2f",
+        "xlim": (40, 100),
+        "color": "tab:purple",
+        "bars": [
+            ("fusion, both modalities", "twemoji-fusion-aug-wd", "test: all"),
+            ("fusion, text only", "twemoji-fusion-aug-wd", "test: text only"),
+            ("fusion, image only", "twemoji-fusion-aug-wd", "test: image only"),
+            ("text model alone", "twemoji-text-e40", "test: all"),
+            ("image model alone", "twemoji-image-aug-wd", "test: all"),
+        ],
+    },
+]
