@@ -22,8 +22,10 @@ def animals(tmp_path):
     return animal_files(tmp_path, count=12)
 
 
-def test_string_labels_map_to_class_names(animals):
-    data = from_csv(
+@pytest.fixture
+def split_animals(animals):
+    """The 12 rows in halves of train, quarters of validation and test, 24x24 images."""
+    return from_csv(
         animals,
         label="species",
         image_size=(24, 24),
@@ -31,6 +33,10 @@ def test_string_labels_map_to_class_names(animals):
         validation_split=0.25,
         test_split=0.25,
     )
+
+
+def test_string_labels_map_to_class_names(split_animals):
+    data = split_animals
     assert data.class_names == sorted(ANIMALS) and data.num_classes == 3
     assert data.schema.roles == {"photo": "image", "caption": "text", "species": "label"}
     assert sorted(row for ids in data.rows.values() for row in ids) == list(range(12))
@@ -43,15 +49,8 @@ def test_string_labels_map_to_class_names(animals):
     assert data.model_inputs() == {"image": {"input_shape": (24, 24, 3)}}
 
 
-def test_the_datasets_stream_resized_images(animals):
-    data = from_csv(
-        animals,
-        label="species",
-        image_size=(24, 24),
-        batch_size=4,
-        validation_split=0.25,
-        test_split=0.25,
-    )
+def test_the_datasets_stream_resized_images(split_animals):
+    data = split_animals
     assert data.train.cardinality().numpy() == 2  # 6 rows in batches of 4
     features, labels = data.train.element_spec
     assert features["image"] == tf.TensorSpec((None, 24, 24, 3), tf.float32)
