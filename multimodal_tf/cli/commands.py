@@ -157,6 +157,24 @@ def compare(args):
     return 0
 
 
+def quantize(args):
+    from multimodal_tf.runs.quantization import quantize_run
+
+    record = quantize_run(
+        args.run_path, args.mode, args.output, data_dir=args.data_dir, split=args.split
+    )
+    print(
+        f"wrote {args.output}: {record['mode']} weights in {record['layers_quantized']} layer(s), "
+        f"{record['file_bytes']} bytes (float: {record['float_file_bytes']})"
+    )
+    for subset, accuracy in record["accuracy"].items():
+        print(
+            f"{args.split} accuracy ({subset}): {accuracy:.4f} "
+            f"(float: {record['float_accuracy'][subset]:.4f})"
+        )
+    return 0
+
+
 def _say(prediction: dict, subject: str, as_json: bool):
     """One prediction: a line for people, or a JSON line with `--json`."""
     if as_json:
@@ -294,5 +312,6 @@ HANDLERS = {
     "compare": compare,
     "predict": predict,
     "export": export,
+    "quantize": quantize,
     "fetch": fetch,
 }

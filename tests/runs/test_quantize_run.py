@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from multimodal_tf.cli import main
@@ -39,3 +40,22 @@ def test_bad_quantization_requests_are_refused(float_run):
     with pytest.raises(ValueError, match=r"is a run quantized already \(int4\)"):
         quantize_run(str(float_run / "int4"), "int8", str(float_run / "twice"))
     assert not (float_run / "bad").exists() and not (float_run / "twice").exists()
+
+
+def test_the_quantize_command_writes_a_run_that_predict_and_export_read(
+    float_run, tmp_path, capsys
+):
+    run = str(float_run / "cli-int8")
+    assert main(["quantize", str(float_run / "float"), "--mode", "int8", "--output", run]) == 0
+    printed = capsys.readouterr().out
+    assert f"wrote {run}: int8 weights in" in printed
+    assert "test accuracy (all): " in printed and "(float: " in printed
+    assert main(["evaluate", run]) == 0
+    np.save(tmp_path / "vowel.npy", np.random.default_rng(0).normal(size=(12, 12)))
+    assert main(["predict", run, str(tmp_path / "vowel.npy")]) == 0
+    assert "vowel.npy: " in capsys.readouterr().out
+    exported = str(tmp_path / "exported" / "1")
+    assert main(["export", run, "--output", exported]) == 0
+    assert (tmp_path / "exported" / "1" / "saved_model.pb").is_file()
+    assert main(["quantize", run, "--output", str(float_run / "again")]) == 2
+    assert "is a run quantized already (int8)" in capsys.readouterr().err
