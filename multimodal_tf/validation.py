@@ -101,6 +101,28 @@ def check_choice(name: str, value, choices: Sequence[str]) -> str:
     return value
 
 
+def check_utf8(name: str, text: str) -> str:
+    """`text`, refused when it holds bytes that were not UTF-8.
+
+    Python reads such bytes of a command line or file as lone surrogates
+    (`surrogateescape`); TensorFlow would fail on them deep in a graph.
+
+    Example:
+    >>> check_utf8("text", "caf\\udce9")
+    Traceback (most recent call last):
+    ...
+    ValueError: text 'caf\\udce9' is not valid UTF-8 (byte 0xe9 at character 3); \
+give it in UTF-8.
+    """
+    for position, character in enumerate(text):
+        if "\udc80" <= character <= "\udcff":
+            raise ValueError(
+                f"{name} {text!r} is not valid UTF-8 (byte 0x{ord(character) - 0xDC00:02x} at "
+                f"character {position}); give it in UTF-8."
+            )
+    return text
+
+
 def check_shape(name: str, value, *, rank: int):
     """Returns `value` as a tuple when it is a shape of `rank` positive ints.
 

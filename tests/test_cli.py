@@ -162,6 +162,17 @@ def test_predict_refuses_a_missing_file(twemoji_run, capsys):
     assert "no such file" in capsys.readouterr().err
 
 
+def test_predict_names_text_that_is_not_utf8(twemoji_run, capsys):
+    """A shell passes bytes: Python reads the non-UTF-8 ones as lone surrogates."""
+    text = b"caf\xe9 \xff".decode("utf-8", "surrogateescape")
+    assert main(["predict", str(twemoji_run), text]) == 2
+    error = capsys.readouterr().err
+    assert "is not valid UTF-8 (byte 0xe9 at character 3)" in error
+    assert error.count("\n") == 1
+    assert main(["predict", str(twemoji_run), "--text", text]) == 2
+    assert "--text 'caf\\udce9 \\udcff' is not valid UTF-8" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     "dataset, extra, parameters",
     [

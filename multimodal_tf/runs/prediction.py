@@ -11,6 +11,7 @@ from multimodal_tf.data.images import read_image_file
 from multimodal_tf.data.pipeline import check_sequence
 from multimodal_tf.runs.loading import load_run
 from multimodal_tf.runs.models import text_preprocessor_for
+from multimodal_tf.validation import check_utf8
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp")
 
@@ -57,6 +58,7 @@ def _classify_input(item: str) -> str:
             f"{', '.join(IMAGE_SUFFIXES)}, sequences in .npy); to classify it as text, pass it "
             "with --text."
         )
+    check_utf8("input", item)
     if not item.strip():
         raise ValueError(f"input {item!r} is blank text: there is nothing to classify.")
     return "text"
@@ -168,6 +170,8 @@ def _predict_given(model, metrics, config, preprocessor, given: dict, where: str
                 f"{where}--{modality} was given, but this model takes "
                 f"{', '.join(config.modalities)}."
             )
+    if "text" in given:
+        check_utf8(f"{where}--text", given["text"])
     if "text" in given and not given["text"].strip():
         given = {
             name: value for name, value in given.items() if name != "text"
