@@ -85,3 +85,97 @@ def progress_verbosity(verbose=None, stream=None) -> int:
         return 1 if stream.isatty() else 2
     except (AttributeError, ValueError):  # a closed or unusual stream
         return 2
+
+
+class Progress:
+    """Progress of long work that is not Keras' `fit`: feature caching, TFLite scoring, fetching.
+
+    On a terminal one line is rewritten (at most ten times a second); off
+    one (CI, `nohup`, a notebook's `!` cell) a line is written at most every
+    `every_seconds`, and one at the end, so a log file grows by a few lines.
+    Nothing is written with `verbose=0`, nor for work shorter than
+    `after_seconds` off a terminal.
+
+    Args:
+        label: what is being done, e.g. "computing text features".
+        total: the number of steps, or None when unknown.
+        unit: what a step is ("texts", "rows").
+        verbose: 0 silent; anything else (or "auto") shows progress.
+        stream: where it goes (default: `sys.stderr`, so stdout stays data).
+        every_seconds: off a terminal, the least time between two lines.
+        after_seconds: off a terminal, the time before the first line.
+
+    Example:
+    >>> import io
+    >>> stream = io.StringIO()
+    >>> with Progress("scoring", total=3, unit="rows", stream=stream, after_seconds=0) as progress:
+    ...     for _ in range(3):
+    ...         progress.update()
+    >>> stream.getvalue().splitlines()[-1].startswith("scoring: 3/3 rows (100%) in ")
+    True
+    """
+
+    def __init__(
+        self,
+        label: str,
+        total=None,
+        unit: str = "",
+        *,
+        verbose=1,
+        stream=None,
+        every_seconds: float = 10.0,
+        after_seconds: float = 2.0,
+    ):
+        import time
+
+        self._clock = time.monotonic
+        self.label, self.total, self.unit = label, total, unit
+        self.stream = sys.stderr if stream is None else stream
+        self.enabled = verbose not in (0, False)
+        self.terminal = progress_verbosity(stream=self.stream) == 1
+        self.every = 0.1 if self.terminal else every_seconds
+        self.after = after_seconds
+        self.count = 0
+        self.started = self._clock()
+        self._shown = self.started - self.every + after_seconds
+
+    def _line(self) -> str:
+        unit = f" {self.unit}" if self.unit else ""
+        elapsed = self._clock() - self.started
+        if self.total:
+            share = f" ({self.count / self.total:.0%})"
+            return f"{self.label}: {self.count}/{self.total}{unit}{share} in {elapsed:.1f} s"
+        return f"{self.label}: {self.count}{unit} in {elapsed:.1f} s"
+
+    def _write(self, final: bool) -> None:
+        if self.terminal:
+            self.stream.write(f"\r{self._line()}" + ("\n" if final else ""))
+        else:
+            self.stream.write(self._line() + "\n")
+        self.stream.flush()
+
+    def update(self, steps: int = 1) -> None:
+        """Counts `steps` more done, and shows it when it is time to."""
+        self.count += steps
+        now = self._clock()
+        if self.enabled and now - self._shown >= self.every:
+            self._shown = now
+            self._write(final=False)
+
+    def close(self) -> None:
+        """Shows the final count, if a line was shown or the work took `after_seconds`."""
+        if not self.enabled:
+            return
+        if self._shown > self.started or self._clock() - self.started >= self.after:
+            self._write(final=True)
+        self.enabled = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        if exc_info[0] is None:
+            self.close()
+        elif self.terminal and self.enabled and self._shown > self.started:
+            self.stream.write("\n")  # leave the rewritten line, then the error
+        return False

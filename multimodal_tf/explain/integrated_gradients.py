@@ -7,6 +7,7 @@ import dataclasses
 
 import numpy as np
 
+from multimodal_tf.console import Progress
 from multimodal_tf.explain.model_access import (
     MODALITY_INPUTS,
     as_batch_of_one,
@@ -93,6 +94,7 @@ def integrated_gradients(
     steps: int = 64,
     output: str = "logit",
     batch_size: int = 32,
+    verbose=1,
 ) -> Attributions:
     """Integrated gradients for one example, for every modality at once.
 
@@ -112,6 +114,7 @@ def integrated_gradients(
         steps: points of the Riemann sum (midpoint rule) along the path.
         output: `"logit"` (default) or `"probability"`.
         batch_size: path points per forward pass.
+        verbose: 0 hides the progress over the steps (`console.Progress`).
 
     Returns:
         An :class:`Attributions`.
@@ -181,16 +184,18 @@ def integrated_gradients(
 
     alphas = (np.arange(steps, dtype="float32") + 0.5) / steps
     summed = {m: np.zeros_like(ends[m]) for m in modalities}
-    for first in range(0, steps, batch_size):
-        chunk = alphas[first : first + batch_size]
-        points = {
-            m: starts[m][None]
-            + chunk.reshape((-1,) + (1,) * ends[m].ndim) * (ends[m] - starts[m])[None]
-            for m in modalities
-        }
-        _, gradients = forward(points, watch=True)
-        for m in modalities:
-            summed[m] += np.asarray(gradients[m]).sum(axis=0)
+    with Progress("integrated gradients", steps, "steps", verbose=verbose) as progress:
+        for first in range(0, steps, batch_size):
+            chunk = alphas[first : first + batch_size]
+            points = {
+                m: starts[m][None]
+                + chunk.reshape((-1,) + (1,) * ends[m].ndim) * (ends[m] - starts[m])[None]
+                for m in modalities
+            }
+            _, gradients = forward(points, watch=True)
+            for m in modalities:
+                summed[m] += np.asarray(gradients[m]).sum(axis=0)
+            progress.update(len(chunk))
 
     attributions, totals = {}, {}
     for m in modalities:

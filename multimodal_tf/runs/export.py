@@ -31,6 +31,7 @@ import tempfile
 import keras
 import tensorflow as tf
 
+from multimodal_tf.console import Progress
 from multimodal_tf.data.pipeline import load_split
 from multimodal_tf.files import write_atomically
 from multimodal_tf.runs.evaluation import test_split
@@ -309,9 +310,12 @@ def tflite_accuracy(
     input_index = interpreter.get_input_details()[0]["index"]
     output_index = interpreter.get_output_details()[0]["index"]
     correct = total = 0
-    for inputs, label in tflite_examples(config, split, sequence_length, config.data_dir):
-        interpreter.set_tensor(input_index, inputs.numpy())
-        interpreter.invoke()
-        correct += int(interpreter.get_tensor(output_index)[0].argmax() == label)
-        total += 1
+    examples = tflite_examples(config, split, sequence_length, config.data_dir)
+    with Progress("scoring the TFLite model", unit="examples") as progress:
+        for inputs, label in examples:
+            interpreter.set_tensor(input_index, inputs.numpy())
+            interpreter.invoke()
+            correct += int(interpreter.get_tensor(output_index)[0].argmax() == label)
+            total += 1
+            progress.update()
     return correct / total

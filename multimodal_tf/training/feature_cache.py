@@ -144,6 +144,7 @@ def cache_frozen_text_encoder(
     folder=None,
     memory_limit_bytes=MEMORY_LIMIT_BYTES,
     shared=None,
+    verbose=1,
 ):
     """The model's frozen text encoder run once over the texts of `text_data`.
 
@@ -161,6 +162,7 @@ def cache_frozen_text_encoder(
         shared: a dict kept across calls (a search's trials): outputs
             computed for one model are reused by the next when they hold all
             its texts and its encoder gives the same outputs (checked on 8).
+        verbose: 0 hides the progress of the computation (`console.Progress`).
 
     Returns:
         A checked `CachedTraining`, or None when the model has no frozen text
@@ -177,7 +179,7 @@ def cache_frozen_text_encoder(
             texts.update(text.decode("utf-8") for text in batch.numpy().tolist())
     features = _reusable(shared, encoder, text_preprocessor, texts)
     if features is None:
-        features = _computed(encoder, text_preprocessor, texts, folder, memory_limit_bytes)
+        features = _computed(encoder, text_preprocessor, texts, folder, memory_limit_bytes, verbose)
         if shared is not None:
             shared["features"] = features
     cached = CachedTraining(model, head, names, features)
@@ -186,7 +188,7 @@ def cache_frozen_text_encoder(
     return cached
 
 
-def _computed(encoder, text_preprocessor, texts, folder, memory_limit_bytes):
+def _computed(encoder, text_preprocessor, texts, folder, memory_limit_bytes, verbose):
     """`compute_text_features` into `folder`, or into a temporary folder that
     lives as long as the result (a search keeps it across trials)."""
     temporary = folder is None
@@ -194,7 +196,12 @@ def _computed(encoder, text_preprocessor, texts, folder, memory_limit_bytes):
         folder = tempfile.mkdtemp(prefix="multimodal_tf-feature-cache-")
     try:
         features = compute_text_features(
-            encoder, text_preprocessor, texts, folder=folder, memory_limit_bytes=memory_limit_bytes
+            encoder,
+            text_preprocessor,
+            texts,
+            folder=folder,
+            memory_limit_bytes=memory_limit_bytes,
+            verbose=verbose,
         )
     except BaseException:
         if temporary:
@@ -216,7 +223,9 @@ def _reusable(shared, encoder, text_preprocessor, texts, probe_rows: int = 8):
     stored = {text: row for row, text in enumerate(features.texts)}
     if not texts <= stored.keys():
         return None
-    probe = compute_text_features(encoder, text_preprocessor, features.texts[:probe_rows])
+    probe = compute_text_features(
+        encoder, text_preprocessor, features.texts[:probe_rows], verbose=0
+    )
     expected = np.stack([features.values[stored[text]] for text in probe.texts])
     return features if np.allclose(probe.values, expected, rtol=1e-3, atol=1e-4) else None
 
@@ -267,7 +276,7 @@ def text_inputs_for(
             os.path.join(config.output_dir, FEATURE_CACHE_FOLDER) if config.output_dir else None
         )
         cached = cache_frozen_text_encoder(
-            model, text_preprocessor, sources, folder=folder, shared=shared
+            model, text_preprocessor, sources, folder=folder, shared=shared, verbose=config.verbose
         )
     if cached is None:
         validation = (

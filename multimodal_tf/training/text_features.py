@@ -15,6 +15,7 @@ import shutil
 import numpy as np
 import tensorflow as tf
 
+from multimodal_tf.console import Progress
 from multimodal_tf.data.batches import tokenise
 from multimodal_tf.keras_internals import call_tensors
 from multimodal_tf.models.frozen import is_frozen_feature_extractor
@@ -74,6 +75,7 @@ def compute_text_features(
     batch_size: int = 64,
     memory_limit_bytes: int = MEMORY_LIMIT_BYTES,
     folder: str | None = None,
+    verbose=1,
 ) -> TextFeatures:
     """Runs the frozen `encoder` once over every distinct text (and `""`).
 
@@ -84,6 +86,7 @@ def compute_text_features(
         batch_size: texts per forward pass.
         memory_limit_bytes: above this size the outputs go to disk.
         folder: where the `.npy` file goes when they do.
+        verbose: 0 hides the progress (texts done; `console.Progress`).
 
     Returns:
         `TextFeatures`.
@@ -123,9 +126,11 @@ def compute_text_features(
     def encode(texts):  # tokeniser and encoder as one graph, as in a training step
         return tf.cast(encoder(tokenise({"text": texts}, preprocessor), training=False), tf.float32)
 
-    for start in range(0, len(rows), batch_size):
-        batch = rows[start : start + batch_size]
-        values[start : start + len(batch)] = encode(tf.constant(batch)).numpy()
+    with Progress("computing text features", len(rows), "texts", verbose=verbose) as progress:
+        for start in range(0, len(rows), batch_size):
+            batch = rows[start : start + batch_size]
+            values[start : start + len(batch)] = encode(tf.constant(batch)).numpy()
+            progress.update(len(batch))
     if path is not None:
         values.flush()
     return TextFeatures(rows, values, path)
