@@ -144,11 +144,21 @@ def test_predict_a_csv_batch_one_line_per_row(twemoji_run, tmp_path, capsys):
         main(["predict", str(twemoji_run), "--batch", str(tmp_path / "excel.csv"), "--json"]) == 0
     )
     assert json.loads(capsys.readouterr().out.splitlines()[0])["absent"] == []
-    (tmp_path / "bad.csv").write_text("image,text\nsmile.png,ok\nmissing.png,ok\n")
-    assert main(["predict", str(twemoji_run), "--batch", str(tmp_path / "bad.csv")]) == 2
-    assert "bad.csv: row 1: --image 'missing.png'" in capsys.readouterr().err.replace(
-        str(tmp_path) + "/", ""
+    # A bad row is a line of its own; the rows after it go on; exit 1 with a count (issue 30).
+    (tmp_path / "bad.csv").write_text("image,text\nsmile.png,ok\nmissing.png,ok\n,fine\n")
+    assert main(["predict", str(twemoji_run), "--batch", str(tmp_path / "bad.csv")]) == 1
+    printed = capsys.readouterr()
+    lines = printed.out.replace(str(tmp_path) + "/", "").splitlines()
+    assert lines[0].startswith("row 0: ") and lines[2].startswith("row 2: ")
+    assert (
+        lines[1].startswith("row 1: error: ")
+        and "bad.csv: row 1: --image 'missing.png'" in lines[1]
     )
+    assert "1 of 3 rows were bad" in printed.err
+    assert main(["predict", str(twemoji_run), "--batch", str(tmp_path / "bad.csv"), "--json"]) == 1
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [sorted(row) for row in rows][1] == ["error", "row"] and rows[1]["row"] == 1
+    assert [row["input"] for row in (rows[0], rows[2])] == ["row 0", "row 2"]
     (tmp_path / "wrong.csv").write_text("picture,caption\nx.png,y\n")
     assert main(["predict", str(twemoji_run), "--batch", str(tmp_path / "wrong.csv")]) == 2
     assert (

@@ -175,6 +175,34 @@ def quantize(args):
     return 0
 
 
+def _print_predictions(predictions, as_json: bool) -> int:
+    """Prints each row's prediction as it comes, or its error; exit 1 if any row was bad."""
+    rows = bad = 0
+    for prediction in predictions:
+        rows += 1
+        row = prediction.pop("row")
+        if "error" in prediction:
+            bad += 1
+            line = {"row": row, "error": prediction["error"]}
+            print(
+                json.dumps(line, ensure_ascii=False)
+                if as_json
+                else f"row {row}: error: {prediction['error']}",
+                flush=True,
+            )
+            continue
+        _say(
+            {**prediction, "probability": round(prediction["probability"], 4)},
+            f"row {row}",
+            as_json,
+        )
+        sys.stdout.flush()
+    if bad:
+        print(f"multimodal-tf predict: {bad} of {rows} rows were bad", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _say(prediction: dict, subject: str, as_json: bool):
     """One prediction: a line for people, or a JSON line with `--json`."""
     if as_json:
@@ -206,14 +234,7 @@ def predict(args):
             "prediction from all of them), or --batch FILE.csv (one per row), not both."
         )
     if styles[2]:
-        for prediction in predict_batch(args.run_path, args.batch):
-            row = prediction.pop("row")
-            _say(
-                {**prediction, "probability": round(prediction["probability"], 4)},
-                f"row {row}",
-                args.json,
-            )
-        return 0
+        return _print_predictions(predict_batch(args.run_path, args.batch), args.json)
     if styles[1]:
         result = predict_example(args.run_path, **paired)
         if "text" in result["absent"] and args.text is not None:
