@@ -163,7 +163,8 @@ def test_a_model_with_non_finite_weights_is_refused_not_printed_as_nan(tmp_path)
 
 
 def _png_header_only(path, width, height):
-    """A PNG that claims `width` x `height` pixels (the decompression-bomb check reads only this)."""
+    """A PNG that claims `width` x `height` pixels (the decompression-bomb check reads only
+    this)."""
 
     def chunk(kind, data):
         return (

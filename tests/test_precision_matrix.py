@@ -174,7 +174,8 @@ for name in names:
     data = dict(np.load(f"{run}.npz"))
     expected = data.pop("expected")
     preprocessor = text_preprocessor_for(config, metrics.get("text_checkpoint"))
-    features = raw_to_model_inputs({k: tf.constant(v) for k, v in data.items()}, config, preprocessor)
+    raw = {k: tf.constant(v) for k, v in data.items()}
+    features = raw_to_model_inputs(raw, config, preprocessor)
     reloaded = model.predict(features, verbose=0)
     accuracy = evaluate_run(run)
     if "image" in config.modalities:

@@ -1,4 +1,5 @@
-"""scripts/render_notebooks.py turns an executed notebook into Markdown and PNGs; the pages exist."""
+"""scripts/render_notebooks.py turns an executed notebook into Markdown and PNGs; the pages
+exist."""
 
 import base64
 import pathlib

@@ -24,12 +24,12 @@ model could mistake for real input.
 | padding, tokenising, prefetching | `batches.py` |
 | a user's own files, streamed: `from_csv`, `from_dataframe`, `from_directory` | `user/` |
 
-This module re-exports them all. Every `map` runs with `num_parallel_calls=tf.data.AUTOTUNE`; decoded records
-are cached in memory where asked, shuffled with a seed, batched and
-prefetched. Every pipeline ends in `prefetched`, which turns tf.data's
-autotuning model off (so `AUTOTUNE` means one call per core): with it on,
-Keras' per-epoch iterators made epochs start up to 1.8 s late. End a
-pipeline of your own for `train()` in it too.
+This module re-exports them all. Every `map` runs with
+`num_parallel_calls=tf.data.AUTOTUNE`; decoded records are cached in memory
+where asked, shuffled with a seed, batched and prefetched. Every pipeline ends
+in `prefetched`, which turns tf.data's autotuning model off (so `AUTOTUNE`
+means one call per core): with it on, Keras' per-epoch iterators made epochs
+start up to 1.8 s late. End a pipeline of your own for `train()` in it too.
 """
 
 from multimodal_tf.data.batches import AUTOTUNE, MODALITY_COLUMNS, prefetched

@@ -43,7 +43,8 @@ def check_image(index, value, image_shape):
         return image.astype(np.float32) / 255.0
     if not np.issubdtype(image.dtype, np.floating):
         raise BadRecordError(
-            f"record {index}, field 'image': dtype {image.dtype}, expected uint8 or float in [0, 1]."
+            f"record {index}, field 'image': dtype {image.dtype}, expected uint8 or float in "
+            "[0, 1]."
         )
     if not np.all(np.isfinite(image)):
         raise BadRecordError(f"record {index}, field 'image': contains NaN or infinity.")
@@ -76,7 +77,8 @@ def check_sequence(where: str, value, num_features, mask_value):
     if np.any(masked):
         raise BadRecordError(
             f"{where}, field 'sequence': time step {int(np.argmax(masked))} equals mask_value "
-            f"({mask_value}) in every feature and would be skipped as padding; use another mask_value."
+            f"({mask_value}) in every feature and would be skipped as padding; use another "
+            "mask_value."
         )
     return sequence
 

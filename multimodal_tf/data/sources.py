@@ -3,13 +3,13 @@
 Every source ships inside an ordinary package, fetched with that registry's
 own client (no dataset hub is contacted):
 
-| source         | package (client)                               | file kept                          |
-|----------------|------------------------------------------------|------------------------------------|
-| fashion_mnist  | Debian `dataset-fashion-mnist` (apt-get)       | /usr/share/datasets/fashion-mnist/ |
-| rt_snippets    | PyPI `vaderSentiment==3.3.2` sdist (pip)       | vaderSentiment-3.3.2.tar.gz        |
-| japanese_vowels| PyPI `aeon==1.6.0` wheel (pip)                 | aeon-1.6.0-py3-none-any.whl        |
-| emoji          | npm `emoji-datasource-twitter@16.0.0` (npm)    | emoji-datasource-twitter-16.0.0.tgz|
-| emoji_facebook | npm `emoji-datasource-facebook@16.0.0` (npm)   | emoji-datasource-facebook-16.0.0.tgz|
+| source | package (client) | file kept |
+|---|---|---|
+| fashion_mnist | Debian `dataset-fashion-mnist` (apt-get) | /usr/share/datasets/fashion-mnist/ |
+| rt_snippets | PyPI `vaderSentiment==3.3.2` sdist (pip) | vaderSentiment-3.3.2.tar.gz |
+| japanese_vowels | PyPI `aeon==1.6.0` wheel (pip) | aeon-1.6.0-py3-none-any.whl |
+| emoji | npm `emoji-datasource-twitter@16.0.0` (npm) | emoji-datasource-twitter-16.0.0.tgz |
+| emoji_facebook | npm `emoji-datasource-facebook@16.0.0` (npm) | emoji-datasource-facebook-….tgz |
 
 The files are kept, unextracted, in :func:`sources_dir` (default
 `~/.cache/multimodal_tf/sources`, or `$MULTIMODAL_TF_SOURCES`).

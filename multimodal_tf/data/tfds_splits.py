@@ -1,4 +1,4 @@
-"""This library's TFDS datasets as pipelines: splits, modality subsets, presence flags, missing modalities."""
+"""The TFDS datasets as pipelines: splits, modality subsets, presence flags, missing modalities."""
 
 from __future__ import annotations
 
@@ -129,12 +129,14 @@ def check_modalities(name: str, modalities=None) -> tuple:
     wrong = [modality for modality in modalities if modality not in available]
     if wrong or not modalities:
         raise ValueError(
-            f"`modalities` must be a non-empty subset of {available} for {name}, got {list(modalities)}."
+            f"`modalities` must be a non-empty subset of {available} for {name}, "
+            f"got {list(modalities)}."
         )
     repeated = sorted({modality for modality in modalities if list(modalities).count(modality) > 1})
     if repeated:
         raise ValueError(
-            f"`modalities` names {', '.join(map(repr, repeated))} more than once: {list(modalities)}."
+            f"`modalities` names {', '.join(map(repr, repeated))} more than once: "
+            f"{list(modalities)}."
         )
     return tuple(modality for modality in available if modality in modalities)
 

@@ -187,7 +187,8 @@ def _validate_rows(
 
 
 def _stack_columns(valid: _ValidRows, modalities, mask_value) -> dict:
-    """The kept records as tensors: absent images blank, absent sequences one masked step, absent text ""."""
+    """The kept records as tensors: absent images blank, absent sequences one masked step,
+    absent text ""."""
     if "image" in modalities and valid.image_shape is None:
         raise ValueError("Column 'image' has no present value: pass `image_shape`.")
     if "sequence" in modalities and valid.num_features is None:

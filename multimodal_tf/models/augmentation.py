@@ -1,4 +1,4 @@
-"""In-model image augmentation: random shifts, zoom, rotation, contrast and brightness in training only.
+"""In-model image augmentation: shifts, zoom, rotation, contrast and brightness, in training only.
 
 The layers are Keras' own preprocessing layers, placed at the front of the
 image encoder, so they are part of the saved model and do nothing at
@@ -67,7 +67,7 @@ class ImageAugmentation:
 
     @classmethod
     def from_value(cls, value) -> ImageAugmentation | None:
-        """Accepts an `ImageAugmentation`, a dict of its fields, True (the defaults), or None/False."""
+        """An `ImageAugmentation`, a dict of its fields, True (the defaults), None or False."""
         if value is False:
             return None
         if value is True:

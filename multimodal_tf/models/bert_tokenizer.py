@@ -132,7 +132,8 @@ def build_text_preprocessor(vocabulary, sequence_length: int = 128, lowercase: b
     sequence_length = check_positive_int("sequence_length", sequence_length)
     if sequence_length < 2:
         raise ValueError(
-            f"`sequence_length` must be at least 2 (room for [CLS] and [SEP]), got {sequence_length}."
+            "`sequence_length` must be at least 2 (room for [CLS] and [SEP]), "
+            f"got {sequence_length}."
         )
     if isinstance(vocabulary, (str, os.PathLike)):
         path = os.fspath(vocabulary)

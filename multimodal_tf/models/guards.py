@@ -46,7 +46,8 @@ class InputGuard(keras.layers.Layer):
     Example:
     >>> import numpy as np
     >>> guard = InputGuard("image")
-    >>> np.asarray(guard(np.array([[0.5, np.nan]], "float32"), np.array([0.0], "float32"))).tolist()  # absent
+    >>> absent = np.array([0.0], "float32")
+    >>> np.asarray(guard(np.array([[0.5, np.nan]], "float32"), absent)).tolist()
     [[0.0, 0.0]]
     >>> guard(np.array([[0.5, np.nan]], "float32"))  # present: refused  # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -110,7 +111,8 @@ class InputGuard(keras.layers.Layer):
 
 
 def guarded_sequential(modality: str, input_shape, layers, guard: bool, name: str, dtype=None):
-    """A `keras.Sequential` encoder: the input named `modality`, an `InputGuard` if `guard`, `layers`.
+    """A `keras.Sequential` encoder: the input named `modality`, an `InputGuard` if `guard`,
+    `layers`.
 
     Args:
         modality: the input's name (`"image"`, `"sequence"`).

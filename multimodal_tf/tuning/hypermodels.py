@@ -152,7 +152,8 @@ class BertHyperModel(EngineHyperModel):
         )
         if tuned:
             raise ValueError(
-                f"`encoder` must not set {tuned}: they are hyperparameters or arguments of their own."
+                f"`encoder` must not set {tuned}: they are hyperparameters or arguments of "
+                "their own."
             )
 
     def build_model(self, hp):

@@ -1,4 +1,5 @@
-"""The TFDS splits stream as model inputs, with presence flags and reproducible missing modalities."""
+"""The TFDS splits stream as model inputs, with presence flags and reproducible missing
+modalities."""
 
 import numpy as np
 import pytest

@@ -98,7 +98,8 @@ def test_encoders_are_the_classifier_builders_encoders():
     model = build_multimodal_model(2, image=TINY_IMAGE)
     encoder = model.get_layer("image_encoder")
     classifier = build_cnn_classifier(num_classes=2, **TINY_IMAGE)
-    # The classifier's first layer is its InputGuard; the multimodal model guards in front of the encoder.
+    # The classifier's first layer is its InputGuard; the multimodal model guards in front of
+    # the encoder.
     assert [type(layer) for layer in encoder.layers] == [
         type(layer) for layer in classifier.layers[1:-1]
     ]

@@ -261,7 +261,8 @@ def test_a_cached_run_resumes_with_its_optimizer_into_a_folder_made_for_it(prepr
         1,
         2,
     ]  # resumed after the first epoch
-    # The whole model carries the optimizer that trained (AdamW with its schedule), its steps counted.
+    # The whole model carries the optimizer that trained (AdamW with its schedule), its steps
+    # counted.
     assert (
         int(resumed.model.optimizer.iterations)
         == int(uninterrupted.model.optimizer.iterations)

@@ -1,11 +1,11 @@
 """One TFDS builder per real source; importing this package registers them.
 
-| name                 | builder                                   | source                          |
-|----------------------|-------------------------------------------|---------------------------------|
-| `fashion_mnist`      | official TFDS builder (`LocalFashionMNIST` feeds it local files) | Debian `dataset-fashion-mnist` |
-| `rt_snippets`        | `rt_snippets.RtSnippets`                  | vaderSentiment 3.3.2 sdist      |
-| `japanese_vowels`    | `japanese_vowels.JapaneseVowels`          | aeon 1.6.0 wheel                |
-| `twemoji_categories` | `twemoji_categories.TwemojiCategories`    | npm emoji-datasource-twitter    |
+| name | builder | source |
+|---|---|---|
+| `fashion_mnist` | TFDS' (`LocalFashionMNIST` feeds it files) | Debian `dataset-fashion-mnist` |
+| `rt_snippets` | `rt_snippets.RtSnippets` | vaderSentiment 3.3.2 sdist |
+| `japanese_vowels` | `japanese_vowels.JapaneseVowels` | aeon 1.6.0 wheel |
+| `twemoji_categories` | `twemoji_categories.TwemojiCategories` | npm emoji-datasource-twitter |
 """
 
 from multimodal_tf.choices import DATASETS

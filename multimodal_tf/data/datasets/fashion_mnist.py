@@ -144,7 +144,8 @@ _official_split_generators = _OFFICIAL_BUILDER._split_generators
 
 
 def local_folder(folder: str | None = None) -> str:
-    """The folder of local IDX files: `folder`, else `$MULTIMODAL_TF_FASHION_MNIST_DIR`, else Debian's."""
+    """The folder of local IDX files: `folder`, else `$MULTIMODAL_TF_FASHION_MNIST_DIR`, else
+    Debian's."""
     return folder or os.environ.get(FOLDER_VARIABLE) or DEBIAN_FOLDER
 
 
@@ -187,7 +188,8 @@ def _split_generators_local_first(builder, dl_manager):
     if not download_host_answers(builder.URL):
         raise FileNotFoundError(
             f"Fashion-MNIST: no local IDX files in {folder} and the download host "
-            f"{urllib.parse.urlsplit(builder.URL).hostname} does not answer. Install the files with "
+            f"{urllib.parse.urlsplit(builder.URL).hostname} does not answer. "
+            "Install the files with "
             f"`{INSTALL_COMMAND}`, or set ${FOLDER_VARIABLE} to a folder holding "
             f"{', '.join(name for files in _FILES.values() for name in files[:2])}."
         )
@@ -223,7 +225,8 @@ class LocalFashionMNIST(_OFFICIAL_BUILDER, skip_registration=True):
 
 
 def local_files_present(folder: str | None = None) -> bool:
-    """Whether the four Fashion-MNIST `.gz` files are in `folder` (default: :func:`local_folder`)."""
+    """Whether the four Fashion-MNIST `.gz` files are in `folder` (default:
+    :func:`local_folder`)."""
     folder = local_folder(folder)
     return all(
         os.path.isfile(os.path.join(folder, name))

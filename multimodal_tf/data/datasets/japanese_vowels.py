@@ -90,7 +90,8 @@ def installed_aeon_file(member: str) -> str | None:
 
 
 def read_split(split: str, source: str | None = None) -> tuple:
-    """Reads one official split: from `source` (the aeon wheel), an installed aeon, or the fetched wheel."""
+    """Reads one official split: from `source` (the aeon wheel), an installed aeon, or the
+    fetched wheel."""
     member = _MEMBER.format(split=split.upper())
     if source is None:
         installed = installed_aeon_file(member)
@@ -130,7 +131,8 @@ class JapaneseVowels(PackagedSourceBuilder):
         sequences, labels = read_split(split, self._source)
         if len(sequences) != _OFFICIAL_COUNTS[split]:
             raise ValueError(
-                f"JapaneseVowels {split} has {len(sequences)} cases, expected {_OFFICIAL_COUNTS[split]}."
+                f"JapaneseVowels {split} has {len(sequences)} cases, "
+                f"expected {_OFFICIAL_COUNTS[split]}."
             )
         for index, (sequence, label) in enumerate(zip(sequences, labels)):
             if label not in CLASS_NAMES:

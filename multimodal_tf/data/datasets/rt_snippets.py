@@ -38,7 +38,7 @@ _CITATION = """\
   author={Pang, Bo and Lee, Lillian},
   booktitle={Proceedings of ACL},
   year={2005}
-}"""
+}"""  # noqa: E501 (a BibTeX title is one line)
 
 
 def parse_snippets(text: str) -> list:

@@ -182,7 +182,10 @@ class TwemojiCategories(PackagedSourceBuilder):
             ),
             supervised_keys=None,
             homepage="https://github.com/iamcal/emoji-data",
-            citation="Twemoji (https://github.com/twitter/twemoji), CC-BY 4.0; emoji-data by Cal Henderson.",
+            citation=(
+                "Twemoji (https://github.com/twitter/twemoji), CC-BY 4.0; "
+                "emoji-data by Cal Henderson."
+            ),
             license="Images CC-BY 4.0 (Twemoji, Twitter, Inc. and contributors), but for "
             "test_facebook's (© Facebook, as redistributed by emoji-data, for evaluation); "
             "metadata MIT.",
