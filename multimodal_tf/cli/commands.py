@@ -124,12 +124,18 @@ def tune(args):
 
 
 def evaluate(args):
-    from multimodal_tf.runs import evaluate_missing, evaluate_run
+    from multimodal_tf.runs import evaluate_missing
+    from multimodal_tf.runs.class_report import format_class_report, report_run
 
     if args.missing_rates is None:
-        _print_accuracy(
-            evaluate_run(args.run_path, data_dir=args.data_dir, split=args.split), args.split
-        )
+        scored = report_run(args.run_path, data_dir=args.data_dir, split=args.split)
+        _print_accuracy(scored["accuracy"], args.split)
+        print(f"\nper class ({args.split}, all modalities present):")
+        print("\n".join(format_class_report(scored["class_report"])))
+        if scored["written"].endswith(".png"):
+            print(f"confusion matrix drawn in {scored['written']}; the report is in metrics.json")
+        else:
+            print(scored["written"])
         return 0
     try:
         rates = [float(rate) for rate in args.missing_rates.split(",") if rate.strip()]

@@ -11,6 +11,7 @@ import platform
 import keras
 
 from multimodal_tf.pretrained import minilm_checkpoint, portable_checkpoint
+from multimodal_tf.runs.class_report import record_class_report, split_class_report
 from multimodal_tf.runs.config import RunConfig, config_record
 from multimodal_tf.runs.evaluation import (
     dataset_version,
@@ -94,7 +95,9 @@ def write_run(folder: str, model, config: RunConfig, inputs: RunInputs, extra: d
             ),
         }
     accuracy = evaluate_subsets(model, config, inputs.preprocessor)
+    report = split_class_report(model, config, inputs.preprocessor, inputs.facts["class_names"])
     os.makedirs(folder, exist_ok=True)
+    record_class_report(folder, report, "test")
     metrics = {
         "config": config_record(config),
         **inputs.facts,
@@ -103,6 +106,7 @@ def write_run(folder: str, model, config: RunConfig, inputs: RunInputs, extra: d
         "parameters": model.count_params(),
         **extra,
         "test_accuracy": accuracy,
+        "class_report": {"test": report},  # all modalities present; drawn in confusion_test.png
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
         "keras": keras.__version__,
     }
