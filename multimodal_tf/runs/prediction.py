@@ -92,8 +92,7 @@ def _predict_many(model, metrics, config, preprocessor, examples: list) -> list:
 
     A row whose output is not finite gets a `ValueError` in its place.
     """
-    rows = [_example_features(config, metrics, values, preprocessor) for values in examples]
-    features = {name: _stack([row[name] for row in rows]) for name in rows[0]}
+    features = _batch_features(config, metrics, examples, preprocessor)
     if config.kind == "classifier" and config.modalities[0] != "text":
         features = features[config.modalities[0]]
     # Traced once, then one step per call: `predict` builds an iterator per call (~0.1 s a row).
@@ -326,26 +325,32 @@ def _flush(model, metrics, config, preprocessor, pending: list):
             yield {"row": index, **_prediction(config, values, *result)}
 
 
-def _example_features(config, metrics, values: dict, preprocessor) -> dict:
-    """One example's inputs: `values` by modality, the other modalities blank and absent."""
+def _batch_features(config, metrics, examples: list, preprocessor) -> dict:
+    """The model inputs of `examples` (values by modality): a missing one blank and absent."""
     features = {}
     for name in config.modalities:
-        present = name in values
         if name == "image":
-            features["image"] = (
-                values["image"] if present else np.zeros((1, *metrics["image_shape"]), np.float32)
-            )
+            blank = np.zeros((1, *metrics["image_shape"]), np.float32)
+            features["image"] = np.concatenate([values.get("image", blank) for values in examples])
         elif name == "sequence":
-            features["sequence"] = (
-                values["sequence"]
-                if present
-                else np.zeros((1, 1, metrics["num_features"]), np.float32)
-            )
+            blank = np.zeros((1, 1, metrics["num_features"]), np.float32)
+            features["sequence"] = _stack([values.get("sequence", blank) for values in examples])
         else:
-            tokens = preprocessor([values["text"] if present else ""])
-            features.update(
-                {key: np.asarray(tensor).astype(np.int32) for key, tensor in tokens.items()}
-            )
+            tokens = _tokenise(preprocessor, [values.get("text", "") for values in examples])
+            features.update({key: np.asarray(tensor, np.int32) for key, tensor in tokens.items()})
         if config.kind == "multimodal":
-            features[f"{name}_present"] = np.array([1.0 if present else 0.0], np.float32)
+            present = [name in values for values in examples]
+            features[f"{name}_present"] = np.array(present, np.float32)
     return features
+
+
+def _tokenise(preprocessor, texts: list) -> dict:
+    """The preprocessor over a batch of texts, traced once per preprocessor (eagerly, its
+    ragged ops cost about 0.07 s a call on a 2-core CPU; traced, a few milliseconds)."""
+    import tensorflow as tf
+
+    traced = getattr(preprocessor, "_multimodal_tf_traced", None)
+    if traced is None:
+        traced = tf.function(preprocessor, input_signature=[tf.TensorSpec([None], tf.string)])
+        preprocessor._multimodal_tf_traced = traced
+    return traced(tf.constant(texts, tf.string))
