@@ -1,5 +1,5 @@
 """`python -m bench BENCHMARK [--record]`: document, document-lstm, pipeline, precision, guard,
-tuner, gpu, main-job or epoch-wait."""
+tuner, gpu, main-job, epoch-wait, streaming or predict-batch."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ def main(argv=None):
             "gpu",
             "main-job",
             "epoch-wait",
+            "streaming",
+            "predict-batch",
         ),
     )
     parser.add_argument(
@@ -55,6 +57,12 @@ def main(argv=None):
         default=None,
         help="models to time (precision: cnn,lstm,bert,fusion; guard: cnn,lstm; gpu: "
         "bert-base,fusion)",
+    )
+    parser.add_argument(
+        "--rows",
+        default=None,
+        help="streaming, predict-batch: CSV sizes, comma-separated (default 10000,50000,100000; "
+        "1000,10000,100000)",
     )
     parser.add_argument("--data-dir", default=None, help="TFDS data folder")
     parser.add_argument(
@@ -100,6 +108,14 @@ def main(argv=None):
         from bench import epoch_wait
 
         epoch_wait.run(rows, epochs=epochs, limit=args.limit or 20000, repeats=repeats)
+    elif args.benchmark in ("streaming", "predict-batch"):
+        from bench import user_data
+
+        sizes = {} if args.rows is None else {"sizes": [int(n) for n in args.rows.split(",")]}
+        if args.benchmark == "streaming":
+            user_data.run_streaming(rows, **sizes)
+        else:
+            user_data.run_predict_batch(rows, **sizes, data_dir=args.data_dir)
     elif args.benchmark == "pipeline":
         from bench import pipeline
 

@@ -17,6 +17,10 @@ METHODS = {
     "main-job": "the main job's training seconds, feature cache on against off, alternated",
     "epoch-wait": "the same CNN fit with tf.data's autotuning model off (ours) and on, alternated",
     "test-suite": "wall clock of the suite",
+    "streaming": "one pass over the training split of a generated CSV (`data.user.from_csv`), "
+    "against the CNN's training step alone on a batch in memory; resident memory after each size",
+    "predict-batch": "`runs.predict_batch` consumed row by row over a generated CSV, with a tiny "
+    "run; resident memory after each size",
 }
 
 # (title, benchmarks (exact names), question, verdict)
