@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from bench import common, document, epoch_wait, guard, main_job, precision, report
+from bench import common, document, epoch_wait, guard, main_job, precision, report, user_data
 
 
 def test_document_vs_us_row_and_the_results_table(tmp_path):
@@ -136,6 +136,17 @@ def test_guard_row_compares_the_model_with_and_without_its_guard():
     assert row[0] == "guard-cnn" and re.fullmatch(r"guarded \d+/s vs unguarded \d+/s", row[2])
     with pytest.raises(ValueError, match="cnn and/or lstm"):
         guard.run(rows, kinds=("bert",))
+
+
+def test_streaming_rows_read_every_image_mode_of_a_generated_csv():
+    rows = common.Rows(command="python -m bench streaming", device="test machine")
+    user_data.run_streaming(rows, sizes=(90,), image_size=32, batch=16)
+    [row] = rows.rows
+    assert row[0] == "streaming-0k" and "(72 in train)" in row[1]  # 10% + 10% held out
+    assert re.fullmatch(
+        r"pipeline \d+/s vs model \d+/s; resident memory \d+ MiB \(before the first: \d+ MiB\)",
+        row[2],
+    )
 
 
 @pytest.mark.slow  # two real runs of the main job's model (about a minute)
