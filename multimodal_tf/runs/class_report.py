@@ -95,7 +95,7 @@ def format_class_report(report: dict) -> list:
 
     The confusion matrix is printed for up to `PRINTED_CONFUSION_LIMIT`
     classes (rows: true class, columns: predicted class, in the table's
-    order); above that a line points at the PNG.
+    order); above that, one line says it is too many to print.
     """
     names = [row["name"] for row in report["classes"]]
     width = max(len("weighted avg"), *(len(name) for name in names))
@@ -109,7 +109,7 @@ def format_class_report(report: dict) -> list:
             f"{row['f1']:5.4f}  {row['support']:7d}"
         )
     if len(names) > PRINTED_CONFUSION_LIMIT:
-        lines.append(f"confusion matrix: {len(names)} classes, drawn in the run's PNG")
+        lines.append(f"confusion matrix: {len(names)} classes, too many to print")
         return lines
     cell = max(5, len(str(max(max(row) for row in report["confusion_matrix"]))) + 1)
     lines.append("confusion matrix (rows: true class; columns: predicted, in the same order):")
