@@ -37,13 +37,18 @@ def _run_config(args):
     """
     import dataclasses
 
+    from multimodal_tf.choices import USER_DATASET
+    from multimodal_tf.cli.data_arguments import data_record
     from multimodal_tf.runs import RunConfig
 
     values = {}
     for field in dataclasses.fields(RunConfig):
         value = _CONVERSIONS.get(field.name, lambda same: same)(getattr(args, field.name))
-        if value is not None or field.default is None:
+        if field.name != "data" and (value is not None or field.default is None):
             values[field.name] = value
+    record = data_record(args)  # --data FILE: the user's own files
+    if record is not None:
+        values.update(dataset=USER_DATASET, data=record)
     config = RunConfig(**values)
     given = [
         f"--{name.replace('_', '-')}"
@@ -60,8 +65,17 @@ def _run_config(args):
 
 
 def _describe(verb, config):
+    if config.data is not None:  # the columns' inferred roles, the classes and the splits
+        from multimodal_tf.runs.user_data import load_user
+
+        loaded = load_user(config)
+        print(loaded.schema.describe())
+        rows = ", ".join(f"{name} {len(ids)}" for name, ids in loaded.rows.items())
+        skipped = len(loaded.skipped)
+        print(f"rows: {rows}" + (f"; skipped {skipped} (see data.json)" if skipped else ""))
+    where = config.dataset if config.data is None else config.data["train"]
     print(
-        f"{verb} {config.kind} on {config.dataset} ({', '.join(config.modalities)}): "
+        f"{verb} {config.kind} on {where} ({', '.join(config.modalities)}): "
         f"{config.epochs} epoch(s), batch {config.batch_size}, precision {config.precision}, "
         f"strategy {config.strategy}"
     )
@@ -126,6 +140,15 @@ def tune(args):
 def evaluate(args):
     from multimodal_tf.runs import evaluate_missing, evaluate_run
 
+    if args.data is not None:  # a new labelled file, read with the run's schema and classes
+        import os
+
+        from multimodal_tf.runs.user_scoring import evaluate_file
+
+        if args.missing_rates is not None or args.split != "test":
+            raise ValueError("--data scores the whole file: leave out --split and --missing-rates.")
+        _print_accuracy(evaluate_file(args.run_path, args.data), os.path.basename(args.data))
+        return 0
     if args.missing_rates is None:
         _print_accuracy(
             evaluate_run(args.run_path, data_dir=args.data_dir, split=args.split), args.split

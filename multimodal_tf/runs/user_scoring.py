@@ -1,0 +1,60 @@
+"""`evaluate_file`: a run trained on user files, scored on a new labelled file."""
+
+from __future__ import annotations
+
+import os
+
+from multimodal_tf.choices import USER_DATASET
+
+
+def evaluate_file(run_path: str, path: str) -> dict:
+    """Accuracy per modality subset on a labelled file, read with the run's schema and classes.
+
+    The file's columns are matched to the training file's (case-insensitively);
+    its relative image and `.npy` paths are read from its folder; bad rows
+    follow the run's `on_bad_record`.
+
+    Args:
+        run_path: a run folder trained with `train --data` (`RunConfig.data`).
+        path: a `.csv`, `.tsv`, `.parquet` or `.jsonl` file with the label column.
+
+    Returns:
+        `{"all": accuracy, "image only": ..., ...}`.
+
+    Raises:
+        ValueError: not a user-data run, an unreadable file, a missing column,
+            a label that training never saw or a bad row (one line naming the
+            file, row and column), or no usable row.
+    """
+    from multimodal_tf.data.user.checks import check_rows
+    from multimodal_tf.data.user.loaders import _conform
+    from multimodal_tf.data.user.schema import Schema
+    from multimodal_tf.data.user.streaming import stream
+    from multimodal_tf.data.user.tables import read_table
+    from multimodal_tf.runs.evaluation import accuracy_on, modality_subsets
+    from multimodal_tf.runs.loading import load_run
+    from multimodal_tf.runs.models import text_preprocessor_for
+    from multimodal_tf.runs.user_data import model_batches
+
+    if not os.path.isfile(path):
+        raise ValueError(f"{path}: there is no such file (--data).")
+    model, metrics, config = load_run(run_path)
+    if config.dataset != USER_DATASET:
+        raise ValueError(
+            f"{run_path!r} was trained on {config.dataset}; --data scores runs trained with "
+            "`train --data FILE`."
+        )
+    schema = Schema.from_dict(metrics["user_data"]["schema"])
+    table = _conform(read_table(path), schema, "data")
+    skip = config.data["on_bad_record"] == "skip"
+    checked = check_rows(table, schema, on_bad_record="skip" if skip else "raise")
+    if not checked.rows:
+        raise ValueError(f"{path}: no usable row ({len(checked.skipped)} skipped).")
+    raw = stream(
+        table, schema, checked.rows, checked.targets, batch_size=config.batch_size, seed=config.seed
+    )
+    preprocessor = text_preprocessor_for(config, metrics.get("text_checkpoint"))
+    return {
+        subset: accuracy_on(model, model_batches(raw, config, preprocessor, absent=absent))
+        for subset, absent in modality_subsets(config.modalities).items()
+    }
