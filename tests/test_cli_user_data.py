@@ -51,7 +51,7 @@ def test_train_prints_the_roles_and_records_the_data(photo_run):
     assert record["skipped"] == []
 
 
-def test_evaluate_and_compare_from_another_folder(photo_run, tmp_path, monkeypatch, capsys):
+def test_evaluate_from_another_folder(photo_run, tmp_path, monkeypatch, capsys):
     run, _, _ = photo_run
     monkeypatch.chdir(tmp_path)  # the run's paths are absolute
     assert main(["evaluate", str(run)]) == 0
@@ -59,8 +59,6 @@ def test_evaluate_and_compare_from_another_folder(photo_run, tmp_path, monkeypat
     printed = capsys.readouterr().out
     for subset, value in accuracy.items():
         assert f"test accuracy ({subset}): {value:.4f}" in printed
-    assert main(["compare", str(run), str(run)]) == 0
-    assert "+0.00 points" in capsys.readouterr().out
 
 
 def test_evaluate_a_new_labelled_file(photo_run, tmp_path, capsys):
@@ -88,6 +86,27 @@ def test_predict_prints_class_names(photo_run, capsys):
     assert main(["predict", str(run), image, "--json"]) == 0
     prediction = json.loads(capsys.readouterr().out)
     assert prediction["class"] in ANIMALS and 0 < prediction["probability"] <= 1
+    assert main(["predict", str(run), "--batch", str(data / "train.csv")]) == 0  # its columns
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 18 and all(
+        re.fullmatch(r"row \d+: (bird|cat|dog) \(.*%\)", line) for line in lines
+    )
+
+
+def test_skipped_rows_are_counted_and_listed(tmp_path):
+    from multimodal_tf.runs import RunConfig
+    from multimodal_tf.runs.user_data import load_user, write_data_record
+
+    csv = animal_files(tmp_path, count=12)
+    (tmp_path / "photo5.png").unlink()
+    data = {"train": str(csv), "label": "species", "on_bad_record": "skip", "image_size": [16, 16]}
+    config = RunConfig(dataset="user", data=data, architecture="tiny")
+    assert [row for row, _ in load_user(config).skipped] == [5]
+    write_data_record(str(tmp_path), config)
+    record = json.loads((tmp_path / "data.json").read_text())
+    (skipped,) = record["skipped"]
+    assert skipped["row"] == 5 and "train.csv: row 5" in skipped["reason"]
+    assert "'photo'" in skipped["reason"] and all(5 not in ids for ids in record["rows"].values())
 
 
 def test_the_savedmodel_returns_class_names(photo_run, tmp_path, capsys):
@@ -109,7 +128,7 @@ def test_the_savedmodel_returns_class_names(photo_run, tmp_path, capsys):
     np.testing.assert_allclose(served["probabilities"].numpy().sum(axis=1), 1.0, atol=1e-4)
 
 
-def test_an_image_folder_trains_the_cnn(tmp_path, capsys):
+def test_an_image_folder_trains_evaluates_and_compares_the_cnn(tmp_path, capsys):
     for animal in ANIMALS:
         (tmp_path / "photos" / animal).mkdir(parents=True)
         for index in range(4):
@@ -123,6 +142,8 @@ def test_an_image_folder_trains_the_cnn(tmp_path, capsys):
     assert metrics["config"]["kind"] == "classifier" and metrics["image_shape"] == [16, 16, 3]
     assert main(["evaluate", str(output / "folder")]) == 0
     assert "test accuracy (all)" in capsys.readouterr().out
+    assert main(["compare", str(output / "folder"), str(output / "folder")]) == 0
+    assert "+0.00 points" in capsys.readouterr().out
 
 
 def _bad_files(folder):

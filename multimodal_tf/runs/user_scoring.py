@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from multimodal_tf.choices import USER_DATASET
+from multimodal_tf.runs.folder import METRICS_FILE, MODEL_FILE
 
 
 def evaluate_file(run_path: str, path: str) -> dict:
@@ -22,7 +23,7 @@ def evaluate_file(run_path: str, path: str) -> dict:
         `{"all": accuracy, "image only": ..., ...}`.
 
     Raises:
-        ValueError: not a user-data run, an unreadable file, a missing column,
+        ValueError: not a user-data run (or not a run folder), an unreadable file, a missing column,
             a label that training never saw or a bad row (one line naming the
             file, row and column), or no usable row.
     """
@@ -32,24 +33,29 @@ def evaluate_file(run_path: str, path: str) -> dict:
     from multimodal_tf.data.user.streaming import stream
     from multimodal_tf.data.user.tables import read_table
     from multimodal_tf.runs.evaluation import accuracy_on, modality_subsets
-    from multimodal_tf.runs.loading import load_run
+    from multimodal_tf.runs.loading import _read_metrics, load_run
     from multimodal_tf.runs.models import text_preprocessor_for
     from multimodal_tf.runs.user_data import model_batches
 
     if not os.path.isfile(path):
         raise ValueError(f"{path}: there is no such file (--data).")
-    model, metrics, config = load_run(run_path)
-    if config.dataset != USER_DATASET:
+    folder = os.path.dirname(run_path) if run_path.endswith(MODEL_FILE) else run_path
+    metrics_path = os.path.join(folder, METRICS_FILE)
+    if not os.path.isfile(metrics_path):
+        raise ValueError(f"{run_path!r} is not a run folder: it has no {METRICS_FILE}.")
+    recorded, config = _read_metrics(metrics_path)  # the file is checked before the model loads
+    if config.dataset != USER_DATASET or not isinstance(recorded.get("user_data"), dict):
         raise ValueError(
             f"{run_path!r} was trained on {config.dataset}; --data scores runs trained with "
             "`train --data FILE`."
         )
-    schema = Schema.from_dict(metrics["user_data"]["schema"])
+    schema = Schema.from_dict(recorded["user_data"]["schema"])
     table = _conform(read_table(path), schema, "data")
     skip = config.data["on_bad_record"] == "skip"
     checked = check_rows(table, schema, on_bad_record="skip" if skip else "raise")
     if not checked.rows:
         raise ValueError(f"{path}: no usable row ({len(checked.skipped)} skipped).")
+    model, metrics, config = load_run(run_path)
     raw = stream(
         table, schema, checked.rows, checked.targets, batch_size=config.batch_size, seed=config.seed
     )
