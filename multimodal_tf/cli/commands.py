@@ -73,7 +73,12 @@ def _describe(verb, config):
         rows = ", ".join(f"{name} {len(ids)}" for name, ids in loaded.rows.items())
         skipped = len(loaded.skipped)
         print(f"rows: {rows}" + (f"; skipped {skipped} (see data.json)" if skipped else ""))
-    where = config.dataset if config.data is None else config.data["train"]
+    where = config.dataset
+    if config.data is not None:  # the file as the user named it, where that is short
+        import os
+
+        where = os.path.relpath(config.data["train"])
+        where = config.data["train"] if where.startswith("..") else where
     print(
         f"{verb} {config.kind} on {where} ({', '.join(config.modalities)}): "
         f"{config.epochs} epoch(s), batch {config.batch_size}, precision {config.precision}, "
@@ -100,7 +105,9 @@ def train(args):
     print(
         f"trained {metrics['epochs_trained']} epoch(s) in {metrics['train_seconds']} s "
         f"({metrics['precision']}, XLA {'on' if metrics['jit_compile'] else 'off'}, "
-        f"{metrics['replicas']} replica(s)); wrote {metrics['folder']}/model.keras and metrics.json"
+        f"{metrics['replicas']} replica(s)); wrote {metrics['folder']}/model.keras"
+        + (", data.json" if config.data is not None else "")
+        + " and metrics.json"
     )
     return 0
 
