@@ -43,6 +43,31 @@ def test_evaluate_reproduces_the_runs_numbers(twemoji_run, data_dir, capsys):
     metrics = json.loads((twemoji_run / "metrics.json").read_text())
     for subset, value in metrics["test_accuracy"].items():
         assert f"test accuracy ({subset}): {value:.4f}" in printed
+    report = metrics["class_report"]["test"]  # train's report, and evaluate's the same
+    assert [row["name"] for row in report["classes"]] == CATEGORIES
+    assert report["accuracy"] == metrics["test_accuracy"]["all"]
+    assert sum(map(sum, report["confusion_matrix"])) == sum(
+        row["support"] for row in report["classes"]
+    )
+    assert "per class (test, all modalities present):" in printed
+    assert "macro avg" in printed and "confusion_test.png" in printed
+    assert (twemoji_run / "confusion_test.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_evaluate_scores_a_run_it_cannot_write(twemoji_run, data_dir, capsys, monkeypatch):
+    import multimodal_tf.runs.class_report as class_report_module
+
+    def refuse(path, value):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(class_report_module, "write_json", refuse)
+    capsys.readouterr()
+    assert (
+        main(["evaluate", str(twemoji_run), "--data-dir", data_dir, "--split", "validation"]) == 0
+    )
+    printed = capsys.readouterr().out
+    assert "per class (validation" in printed
+    assert "could not write the report into" in printed and "Read-only file system" in printed
 
 
 def test_choices_are_made_on_the_validation_split_and_other_splits_score_too(

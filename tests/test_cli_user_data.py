@@ -68,7 +68,10 @@ def test_evaluate_a_new_labelled_file(photo_run, tmp_path, capsys):
     rows = [[f"new{i}.png", f"another {ANIMALS[i % 3]}", ANIMALS[i % 3]] for i in range(6)]
     new = write_rows(tmp_path / "new.csv", ["Photo", "caption", "species"], rows)
     assert main(["evaluate", str(run), "--data", str(new)]) == 0
-    assert re.search(r"new\.csv accuracy \(all\): \d\.\d{4}", capsys.readouterr().out)
+    printed = capsys.readouterr().out
+    assert re.search(r"new\.csv accuracy \(all\): \d\.\d{4}", printed)
+    assert "per class (new.csv, all modalities present):" in printed
+    assert all(re.search(rf"(?m)^\s*{animal}\b", printed) for animal in ANIMALS)
     rows[4][2] = "fish"
     write_rows(new, ["photo", "caption", "species"], rows)
     assert main(["evaluate", str(run), "--data", str(new)]) == 2

@@ -66,7 +66,22 @@ def test_the_readme_has_what_this_test_runs():
     )
 
 
+PRODUCTS = [("shoe", (200, 30, 30)), ("bag", (30, 200, 30)), ("hat", (30, 30, 200))]
+
+
+def write_products(folder):
+    """The README's `products.csv`: 24 photos in three colours, a category per colour."""
+    (folder / "photos").mkdir()
+    rows = ["image,category"]
+    for index in range(24):
+        category, colour = PRODUCTS[index % 3]
+        Image.new("RGB", (48 + index, 40), colour).save(folder / "photos" / f"{index}.png")
+        rows.append(f"photos/{index}.png,{category}")
+    (folder / "products.csv").write_text("\n".join(rows) + "\n")
+
+
 def test_every_python_block_runs_in_order_in_one_fresh_process(data_dir, tmp_path):
+    write_products(tmp_path)
     code = "\n".join(quick(block) for block in blocks("python"))
     environment = {**os.environ, "TFDS_DATA_DIR": data_dir, "MPLBACKEND": "Agg"}
     result = subprocess.run(

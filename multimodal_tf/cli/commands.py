@@ -145,7 +145,8 @@ def tune(args):
 
 
 def evaluate(args):
-    from multimodal_tf.runs import evaluate_missing, evaluate_run
+    from multimodal_tf.runs import evaluate_missing
+    from multimodal_tf.runs.class_report import format_class_report, report_run
 
     if args.data is not None:  # a new labelled file, read with the run's schema and classes
         import os
@@ -154,12 +155,20 @@ def evaluate(args):
 
         if args.missing_rates is not None or args.split != "test":
             raise ValueError("--data scores the whole file: leave out --split and --missing-rates.")
-        _print_accuracy(evaluate_file(args.run_path, args.data), os.path.basename(args.data))
+        scored = evaluate_file(args.run_path, args.data)
+        _print_accuracy(scored["accuracy"], os.path.basename(args.data))
+        print(f"\nper class ({os.path.basename(args.data)}, all modalities present):")
+        print("\n".join(format_class_report(scored["class_report"])))
         return 0
     if args.missing_rates is None:
-        _print_accuracy(
-            evaluate_run(args.run_path, data_dir=args.data_dir, split=args.split), args.split
-        )
+        scored = report_run(args.run_path, data_dir=args.data_dir, split=args.split)
+        _print_accuracy(scored["accuracy"], args.split)
+        print(f"\nper class ({args.split}, all modalities present):")
+        print("\n".join(format_class_report(scored["class_report"])))
+        if scored["written"].endswith(".png"):
+            print(f"confusion matrix drawn in {scored['written']}; the report is in metrics.json")
+        else:
+            print(scored["written"])
         return 0
     try:
         rates = [float(rate) for rate in args.missing_rates.split(",") if rate.strip()]

@@ -13,6 +13,7 @@ settings) and the test accuracy for every modality subset.
 | `tune_run`: keras-tuner search, trials in child processes | `tuning_run.py` |
 | `load_run`: metrics.json checked against model.keras | `loading.py` |
 | splits, accuracy per modality subset, missing modalities | `evaluation.py` |
+| per-class precision, recall, F1 and the confusion matrix | `class_report.py` |
 | two runs on the same rows: difference and exact McNemar p | `comparison.py` |
 | `predict_run`, `predict_example`, `predict_batch` | `prediction.py` |
 | the run folder on disk: atomic writes, locks, resuming | `folder.py` |

@@ -12,6 +12,7 @@ import keras
 
 from multimodal_tf.choices import USER_DATASET
 from multimodal_tf.pretrained import minilm_checkpoint, portable_checkpoint
+from multimodal_tf.runs.class_report import record_class_report, split_class_report
 from multimodal_tf.runs.config import RunConfig, config_record
 from multimodal_tf.runs.evaluation import (
     dataset_version,
@@ -96,9 +97,11 @@ def write_run(folder: str, model, config: RunConfig, inputs: RunInputs, extra: d
             ),
         }
     accuracy = evaluate_subsets(model, config, inputs.preprocessor)
+    report = split_class_report(model, config, inputs.preprocessor, inputs.facts["class_names"])
     os.makedirs(folder, exist_ok=True)
     if config.dataset == USER_DATASET:  # before metrics.json: a finished run has data.json
         write_data_record(folder, config)
+    record_class_report(folder, report, "test")
     metrics = {
         "config": config_record(config),
         **inputs.facts,
@@ -107,6 +110,7 @@ def write_run(folder: str, model, config: RunConfig, inputs: RunInputs, extra: d
         "parameters": model.count_params(),
         **extra,
         "test_accuracy": accuracy,
+        "class_report": {"test": report},  # all modalities present; drawn in confusion_test.png
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
         "keras": keras.__version__,
     }

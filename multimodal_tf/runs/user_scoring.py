@@ -1,4 +1,4 @@
-"""`evaluate_file`: a run trained on user files, scored on a new labelled file."""
+"""`evaluate_file`: a run trained on user files, scored on a new labelled file (nothing written)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ def evaluate_file(run_path: str, path: str) -> dict:
         path: a `.csv`, `.tsv`, `.parquet` or `.jsonl` file with the label column.
 
     Returns:
-        `{"all": accuracy, "image only": ..., ...}`.
+        `{"accuracy": {"all": ..., "image only": ..., ...}, "class_report": ...}`: the
+        accuracy per modality subset and `class_report.class_report` (all modalities present).
 
     Raises:
         ValueError: not a user-data run (or not a run folder), an unreadable file, a missing column,
@@ -32,6 +33,7 @@ def evaluate_file(run_path: str, path: str) -> dict:
     from multimodal_tf.data.user.schema import Schema
     from multimodal_tf.data.user.streaming import stream
     from multimodal_tf.data.user.tables import read_table
+    from multimodal_tf.runs.class_report import class_report, predicted_classes
     from multimodal_tf.runs.evaluation import accuracy_on, modality_subsets
     from multimodal_tf.runs.loading import _read_metrics, load_run
     from multimodal_tf.runs.models import text_preprocessor_for
@@ -60,7 +62,10 @@ def evaluate_file(run_path: str, path: str) -> dict:
         table, schema, checked.rows, checked.targets, batch_size=config.batch_size, seed=config.seed
     )
     preprocessor = text_preprocessor_for(config, metrics.get("text_checkpoint"))
-    return {
+    accuracy = {
         subset: accuracy_on(model, model_batches(raw, config, preprocessor, absent=absent))
         for subset, absent in modality_subsets(config.modalities).items()
     }
+    labels, predicted = predicted_classes(model, model_batches(raw, config, preprocessor))
+    report = class_report(labels, predicted, metrics["class_names"])
+    return {"accuracy": accuracy, "class_report": report}
