@@ -147,6 +147,9 @@ def test_an_image_folder_trains_evaluates_and_compares_the_cnn(tmp_path, capsys)
     assert "test accuracy (all)" in capsys.readouterr().out
     assert main(["compare", str(output / "folder"), str(output / "folder")]) == 0
     assert "+0.00 points" in capsys.readouterr().out
+    write_image(tmp_path / "photos" / "cat" / "new.png", size=20)  # its splits would change
+    assert main(["evaluate", str(output / "folder")]) == 2
+    assert "changed or moved since training" in capsys.readouterr().err
 
 
 def _bad_files(folder):

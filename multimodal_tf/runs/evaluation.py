@@ -127,8 +127,9 @@ def load_for_evaluation(path: str, data_dir: str | None, split: str = "test") ->
     current = dataset_version(config)
     if config.dataset == USER_DATASET and metrics.get("dataset_version") != current:
         raise ValueError(
-            f"{path!r}: its files ({config.data['train']}, ...) changed since training, so its "
-            "splits would hold other rows; score a labelled file with `evaluate RUN --data FILE`."
+            f"{path!r}: its files ({config.data['train']}, ...) changed or moved since training, "
+            "so its splits would hold other rows; score a labelled file with "
+            "`evaluate RUN --data FILE`."
         )
     if split.split("[")[0] == "validation" and metrics.get("dataset_version") != current:
         raise ValueError(
