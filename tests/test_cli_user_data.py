@@ -68,8 +68,11 @@ def test_evaluate_a_new_labelled_file(photo_run, tmp_path, capsys):
     rows = [[f"new{i}.png", f"another {ANIMALS[i % 3]}", ANIMALS[i % 3]] for i in range(6)]
     new = write_rows(tmp_path / "new.csv", ["Photo", "caption", "species"], rows)
     assert main(["evaluate", str(run), "--data", str(new)]) == 0
-    printed = capsys.readouterr().out
+    printed, warned = capsys.readouterr()
     assert re.search(r"new\.csv accuracy \(all\): \d\.\d{4}", printed)
+    (warning,) = warned.strip().splitlines()  # one line, not the library's source line
+    assert warning.startswith("multimodal-tf evaluate: warning: ")
+    assert "matched column 'Photo' (case-insensitive)" in warned
     assert "per class (new.csv, all modalities present):" in printed
     assert all(re.search(rf"(?m)^\s*{animal}\b", printed) for animal in ANIMALS)
     rows[4][2] = "fish"

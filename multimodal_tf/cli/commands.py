@@ -38,7 +38,7 @@ def _run_config(args):
     import dataclasses
 
     from multimodal_tf.choices import USER_DATASET
-    from multimodal_tf.cli.data_arguments import data_record
+    from multimodal_tf.cli.data_arguments import data_record, one_line_warnings
     from multimodal_tf.runs import RunConfig
 
     values = {}
@@ -49,7 +49,8 @@ def _run_config(args):
     record = data_record(args)  # --data FILE: the user's own files
     if record is not None:
         values.update(dataset=USER_DATASET, data=record)
-    config = RunConfig(**values)
+    with one_line_warnings(args.command):  # a --data run reads its files here
+        config = RunConfig(**values)
     given = [
         f"--{name.replace('_', '-')}"
         for name in _MULTIMODAL_ONLY
@@ -151,11 +152,13 @@ def evaluate(args):
     if args.data is not None:  # a new labelled file, read with the run's schema and classes
         import os
 
+        from multimodal_tf.cli.data_arguments import one_line_warnings
         from multimodal_tf.runs.user_scoring import evaluate_file
 
         if args.missing_rates is not None or args.split != "test":
             raise ValueError("--data scores the whole file: leave out --split and --missing-rates.")
-        scored = evaluate_file(args.run_path, args.data)
+        with one_line_warnings(args.command):
+            scored = evaluate_file(args.run_path, args.data)
         _print_accuracy(scored["accuracy"], os.path.basename(args.data))
         print(f"\nper class ({os.path.basename(args.data)}, all modalities present):")
         print("\n".join(format_class_report(scored["class_report"])))

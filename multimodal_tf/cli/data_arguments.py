@@ -9,6 +9,9 @@ per class) trains on the user's file instead of a built-in `--dataset`;
 from __future__ import annotations
 
 import argparse
+import contextlib
+import sys
+import warnings
 
 from multimodal_tf.choices import ON_BAD_RECORD, TASKS
 from multimodal_tf.cli import argument_types
@@ -139,3 +142,19 @@ def data_record(args) -> dict | None:
     if args.image_size is not None:
         record["image_size"] = list(args.image_size)
     return record
+
+
+@contextlib.contextmanager
+def one_line_warnings(command: str):
+    """Python warnings raised while reading the user's files, each as one line on stderr.
+
+    (A case-insensitive column match, skipped rows: the message names file,
+    row and column; the library's source line is of no use to the user.)
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            for warning in caught:
+                print(f"multimodal-tf {command}: warning: {warning.message}", file=sys.stderr)
