@@ -81,19 +81,46 @@ def _read_modality(modality: str, value, metrics):
 
 
 def _predict_one(model, metrics, config, preprocessor, values: dict) -> tuple:
-    features = _example_features(config, metrics, values, preprocessor)
+    result = _predict_many(model, metrics, config, preprocessor, [values])[0]
+    if isinstance(result, ValueError):
+        raise result
+    return result
+
+
+def _predict_many(model, metrics, config, preprocessor, examples: list) -> list:
+    """`(class name, probability)` per example (values by modality), predicted as one batch.
+
+    A row whose output is not finite gets a `ValueError` in its place.
+    """
+    rows = [_example_features(config, metrics, values, preprocessor) for values in examples]
+    features = {name: _stack([row[name] for row in rows]) for name in rows[0]}
     if config.kind == "classifier" and config.modalities[0] != "text":
         features = features[config.modalities[0]]
     # Traced once, then one step per call: `predict` builds an iterator per call (~0.1 s a row).
-    probabilities = np.asarray(model.predict_on_batch(features))[0]
-    if not np.all(np.isfinite(probabilities)):
-        raise ValueError(
-            "the model's output is NaN or infinite: its weights are not finite (was it trained "
-            "with a "
-            "diverging learning rate?). Retrain it."
-        )
-    best = int(np.argmax(probabilities))
-    return metrics["class_names"][best], float(probabilities[best])
+    probabilities = np.asarray(model.predict_on_batch(features))
+    results = []
+    for row in probabilities:
+        if not np.all(np.isfinite(row)):
+            results.append(
+                ValueError(
+                    "the model's output is NaN or infinite: its weights are not finite (was it "
+                    "trained with a diverging learning rate?). Retrain it."
+                )
+            )
+            continue
+        best = int(np.argmax(row))
+        results.append((metrics["class_names"][best], float(row[best])))
+    return results
+
+
+def _stack(arrays: list) -> np.ndarray:
+    """Batch-of-one arrays as one batch; sequences padded at the end with 0, the mask value."""
+    longest = max(array.shape[1] for array in arrays) if arrays[0].ndim == 3 else None
+    if longest is not None:
+        arrays = [
+            np.pad(array, ((0, 0), (0, longest - array.shape[1]), (0, 0))) for array in arrays
+        ]
+    return np.concatenate(arrays, axis=0)
 
 
 def predict_run(path: str, inputs) -> list:
@@ -163,6 +190,22 @@ def _predict_given(model, metrics, config, preprocessor, given: dict, where: str
 
     `where` prefixes the errors.
     """
+    values = _read_given(metrics, config, given, where)
+    label, probability = _predict_one(model, metrics, config, preprocessor, values)
+    return _prediction(config, values, label, probability)
+
+
+def _prediction(config, values: dict, label: str, probability: float) -> dict:
+    return {
+        "class": label,
+        "probability": probability,
+        "present": sorted(values),
+        "absent": [modality for modality in config.modalities if modality not in values],
+    }
+
+
+def _read_given(metrics, config, given: dict, where: str) -> dict:
+    """The model inputs of the modalities in `given`, checked; `where` prefixes the errors."""
     if not given:
         raise ValueError(f"{where}give at least one of --image, --text, --sequence.")
     for modality in given:
@@ -186,18 +229,11 @@ def _predict_given(model, metrics, config, preprocessor, given: dict, where: str
             f"{where}this {config.kind} takes one modality; give only --{config.modalities[0]}."
         )
     try:
-        values = {
+        return {
             modality: _read_modality(modality, value, metrics) for modality, value in given.items()
         }
     except ValueError as error:
         raise ValueError(f"{where}{error}") from None
-    label, probability = _predict_one(model, metrics, config, preprocessor, values)
-    return {
-        "class": label,
-        "probability": probability,
-        "present": sorted(values),
-        "absent": [modality for modality in config.modalities if modality not in values],
-    }
 
 
 def predict_batch(path: str, csv_path: str):
@@ -246,29 +282,52 @@ def predict_batch(path: str, csv_path: str):
     return _predict_rows(model, metrics, config, preprocessor, table, columns, csv_path)
 
 
+# Rows predicted together by `predict --batch`: the first results come within a second or so.
+BATCH_ROWS = 32
+
+
 def _predict_rows(model, metrics, config, preprocessor, table, columns: dict, csv_path):
-    """`predict_batch`'s rows, one result or error each (a generator, so the checks above run
-    when `predict_batch` is called)."""
-    folder = table.folder
+    """`predict_batch`'s rows in order, one result or error each, predicted `BATCH_ROWS` at a
+    time (a generator, so the checks above run when `predict_batch` is called)."""
+    pending = []  # (row, values read) or (row, error message), in row order
     for index in range(len(table.frame)):
-        if index in table.bad_rows:
-            yield {"row": index, "error": table.bad_rows[index]}
+        pending.append(_read_row(metrics, config, table, columns, csv_path, index))
+        if sum(isinstance(item, dict) for _, item in pending) == BATCH_ROWS:
+            yield from _flush(model, metrics, config, preprocessor, pending)
+            pending = []
+    yield from _flush(model, metrics, config, preprocessor, pending)
+
+
+def _read_row(metrics, config, table, columns: dict, csv_path, index: int) -> tuple:
+    """`(row, values by modality)`, or `(row, error message)` for a bad row."""
+    if index in table.bad_rows:
+        return index, table.bad_rows[index]
+    given = {}
+    for modality, column in columns.items():
+        cell = table.frame.at[index, column] or ""
+        if modality == "text" and cell:
+            given["text"] = cell
+        elif str(cell).strip():
+            given[modality] = os.path.join(table.folder, str(cell).strip())
+    try:
+        return index, _read_given(metrics, config, given, where=f"{csv_path}: row {index}: ")
+    except ValueError as error:
+        return index, str(error)
+
+
+def _flush(model, metrics, config, preprocessor, pending: list):
+    """Predicts the read rows of `pending` as one batch; yields every row's result in order."""
+    good = [values for _, values in pending if isinstance(values, dict)]
+    results = iter(_predict_many(model, metrics, config, preprocessor, good) if good else [])
+    for index, values in pending:
+        if not isinstance(values, dict):
+            yield {"row": index, "error": values}
             continue
-        given = {}
-        for modality, column in columns.items():
-            cell = table.frame.at[index, column] or ""
-            if modality == "text" and cell:
-                given["text"] = cell
-            elif str(cell).strip():
-                given[modality] = os.path.join(folder, str(cell).strip())
-        try:
-            prediction = _predict_given(
-                model, metrics, config, preprocessor, given, where=f"{csv_path}: row {index}: "
-            )
-        except ValueError as error:
-            yield {"row": index, "error": str(error)}
-            continue
-        yield {"row": index, **prediction}
+        result = next(results)
+        if isinstance(result, ValueError):
+            yield {"row": index, "error": str(result)}
+        else:
+            yield {"row": index, **_prediction(config, values, *result)}
 
 
 def _example_features(config, metrics, values: dict, preprocessor) -> dict:

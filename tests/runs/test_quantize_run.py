@@ -7,14 +7,11 @@ import pytest
 
 from multimodal_tf.cli import main
 from multimodal_tf.runs import evaluate_run, load_run, quantize_run
-from tests.helpers import tiny_vowels_run
 
 
 @pytest.fixture(scope="module")
-def float_run(tmp_path_factory, data_dir):
-    output = tmp_path_factory.mktemp("quantize-runs")
-    assert main(tiny_vowels_run(data_dir, output, test_limit=16, run="float")) == 0
-    return output
+def float_run(vowels_runs):
+    return vowels_runs
 
 
 def test_a_quantized_run_records_its_mode_sizes_and_accuracy_and_loads_as_a_run(float_run):
@@ -59,3 +56,22 @@ def test_the_quantize_command_writes_a_run_that_predict_and_export_read(
     assert (tmp_path / "exported" / "1" / "saved_model.pb").is_file()
     assert main(["quantize", run, "--output", str(float_run / "again")]) == 2
     assert "is a run quantized already (int8)" in capsys.readouterr().err
+
+
+def test_integrated_gradients_explain_a_quantized_run(float_run):
+    """explain works on a quantized run's model as on the float one."""
+    from multimodal_tf.explain import integrated_gradients
+
+    if not (float_run / "int8").exists():
+        quantize_run(str(float_run / "float"), "int8", str(float_run / "int8"))
+    example = np.random.default_rng(0).normal(size=(12, 12)).astype("float32")
+    found, target = {}, None
+    for name in ("float", "int8"):
+        model, _, _ = load_run(str(float_run / name))
+        found[name] = integrated_gradients(model, example, target=target, steps=32, verbose=0)
+        target = found[name].target
+        attributions = found[name].attributions["sequence"]
+        assert attributions.shape == (12, 12) and np.isfinite(attributions).all()
+        assert np.abs(attributions).sum() > 0
+    spread = abs(found["float"].output - found["float"].baseline_output) + 1e-3
+    assert abs(found["int8"].convergence_delta) < 0.5 * spread + 0.05
