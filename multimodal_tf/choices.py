@@ -7,6 +7,10 @@ keep in step.
 
 DATASETS = ("fashion_mnist", "japanese_vowels", "rt_snippets", "twemoji_categories")
 DEFAULT_DATASET = "twemoji_categories"
+# A run on the user's own files (`RunConfig(dataset="user", data={...})`, `train --data FILE`).
+USER_DATASET = "user"
+ON_BAD_RECORD = ("error", "skip")
+TASKS = ("auto", "classification")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 STRATEGIES = ("default", "mirrored", "multiworker")
 OPTIMIZERS = ("auto", "adam", "adamw")

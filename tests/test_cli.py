@@ -331,7 +331,7 @@ def test_help_and_argument_errors_answer_without_importing_tensorflow():
         "    except SystemExit as stop:\n"
         "        assert stop.code in (0, 2), (argv, stop.code)\n"
         "light = {'multimodal_tf', 'multimodal_tf.cli', 'multimodal_tf.cli.parser',\n"
-        "         'multimodal_tf.cli.argument_types',\n"
+        "         'multimodal_tf.cli.argument_types', 'multimodal_tf.cli.data_arguments',\n"
         "         'multimodal_tf.choices', 'multimodal_tf.console'}\n"
         "heavy = sorted(name for name in sys.modules if name.split('.')[0] in\n"
         "               ('tensorflow', 'keras', 'multimodal_tf') and name not in light)\n"

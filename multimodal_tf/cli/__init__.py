@@ -3,6 +3,7 @@
 | piece | module |
 |---|---|
 | arguments, `--help`, `main` (no TensorFlow) | `parser.py` |
+| the `--data` flags: the user's own files (no TensorFlow) | `data_arguments.py` |
 | the verbs: train, tune, evaluate, compare, predict, export, fetch | `commands.py` |
 
 - `multimodal-tf train`: trains the multimodal model (image + text, the

@@ -37,14 +37,20 @@ def _run_config(args):
     """
     import dataclasses
 
+    from multimodal_tf.choices import USER_DATASET
+    from multimodal_tf.cli.data_arguments import data_record, one_line_warnings
     from multimodal_tf.runs import RunConfig
 
     values = {}
     for field in dataclasses.fields(RunConfig):
         value = _CONVERSIONS.get(field.name, lambda same: same)(getattr(args, field.name))
-        if value is not None or field.default is None:
+        if field.name != "data" and (value is not None or field.default is None):
             values[field.name] = value
-    config = RunConfig(**values)
+    record = data_record(args)  # --data FILE: the user's own files
+    if record is not None:
+        values.update(dataset=USER_DATASET, data=record)
+    with one_line_warnings(args.command):  # a --data run reads its files here
+        config = RunConfig(**values)
     given = [
         f"--{name.replace('_', '-')}"
         for name in _MULTIMODAL_ONLY
@@ -60,8 +66,22 @@ def _run_config(args):
 
 
 def _describe(verb, config):
+    if config.data is not None:  # the columns' inferred roles, the classes and the splits
+        from multimodal_tf.runs.user_data import load_user
+
+        loaded = load_user(config)
+        print(loaded.schema.describe())
+        rows = ", ".join(f"{name} {len(ids)}" for name, ids in loaded.rows.items())
+        skipped = len(loaded.skipped)
+        print(f"rows: {rows}" + (f"; skipped {skipped} (see data.json)" if skipped else ""))
+    where = config.dataset
+    if config.data is not None:  # the file as the user named it, where that is short
+        import os
+
+        where = os.path.relpath(config.data["train"])
+        where = config.data["train"] if where.startswith("..") else where
     print(
-        f"{verb} {config.kind} on {config.dataset} ({', '.join(config.modalities)}): "
+        f"{verb} {config.kind} on {where} ({', '.join(config.modalities)}): "
         f"{config.epochs} epoch(s), batch {config.batch_size}, precision {config.precision}, "
         f"strategy {config.strategy}"
     )
@@ -86,7 +106,9 @@ def train(args):
     print(
         f"trained {metrics['epochs_trained']} epoch(s) in {metrics['train_seconds']} s "
         f"({metrics['precision']}, XLA {'on' if metrics['jit_compile'] else 'off'}, "
-        f"{metrics['replicas']} replica(s)); wrote {metrics['folder']}/model.keras and metrics.json"
+        f"{metrics['replicas']} replica(s)); wrote {metrics['folder']}/model.keras"
+        + (", data.json" if config.data is not None else "")
+        + " and metrics.json"
     )
     return 0
 
@@ -127,6 +149,20 @@ def evaluate(args):
     from multimodal_tf.runs import evaluate_missing
     from multimodal_tf.runs.class_report import format_class_report, report_run
 
+    if args.data is not None:  # a new labelled file, read with the run's schema and classes
+        import os
+
+        from multimodal_tf.cli.data_arguments import one_line_warnings
+        from multimodal_tf.runs.user_scoring import evaluate_file
+
+        if args.missing_rates is not None or args.split != "test":
+            raise ValueError("--data scores the whole file: leave out --split and --missing-rates.")
+        with one_line_warnings(args.command):
+            scored = evaluate_file(args.run_path, args.data)
+        _print_accuracy(scored["accuracy"], os.path.basename(args.data))
+        print(f"\nper class ({os.path.basename(args.data)}, all modalities present):")
+        print("\n".join(format_class_report(scored["class_report"])))
+        return 0
     if args.missing_rates is None:
         scored = report_run(args.run_path, data_dir=args.data_dir, split=args.split)
         _print_accuracy(scored["accuracy"], args.split)

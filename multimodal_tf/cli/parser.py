@@ -28,13 +28,13 @@ from multimodal_tf.choices import (
     STRATEGIES,
     TUNERS,
 )
-from multimodal_tf.cli import argument_types
+from multimodal_tf.cli import argument_types, data_arguments
 from multimodal_tf.console import VERBOSE_VARIABLE, quiet_native_logs, verbose_requested
 
 
 def _add_run_arguments(parser):
     """The arguments `train` and `tune` share (a `RunConfig`, the output folder)."""
-    parser.add_argument("--dataset", choices=DATASETS, default=DEFAULT_DATASET)
+    parser.add_argument("--dataset", choices=DATASETS, help=f"default: {DEFAULT_DATASET}")
     parser.add_argument(
         "--modalities", default=None, help="comma-separated subset, e.g. image,text"
     )
@@ -202,6 +202,7 @@ def _add_run_arguments(parser):
     parser.add_argument(
         "--quiet", action="store_true", help="one line per epoch instead of a progress bar"
     )
+    data_arguments.add_data_arguments(parser)
 
 
 def build_parser():
@@ -263,6 +264,7 @@ def build_parser():
     )
     evaluate_parser.add_argument("run_path", metavar="RUN", help="a run folder or its model.keras")
     evaluate_parser.add_argument("--data-dir", default=None)
+    data_arguments.add_evaluate_data(evaluate_parser)
     evaluate_parser.add_argument(
         "--missing-rates",
         default=None,

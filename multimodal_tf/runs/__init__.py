@@ -18,6 +18,8 @@ settings) and the test accuracy for every modality subset.
 | `predict_run`, `predict_example`, `predict_batch` | `prediction.py` |
 | the run folder on disk: atomic writes, locks, resuming | `folder.py` |
 | SavedModel and TFLite exports of a run | `export.py` |
+| runs on the user's own files (`train --data`): `RunConfig.data`, `data.json` | `user_data.py` |
+| a user-data run scored on a new labelled file (`evaluate --data`) | `user_scoring.py` |
 """
 
 from multimodal_tf.runs.comparison import compare_runs

@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from multimodal_tf.choices import ARCHITECTURES, DEFAULT_DATASET
+from multimodal_tf.choices import ARCHITECTURES, DEFAULT_DATASET, USER_DATASET
 from multimodal_tf.data.pipeline import OWN_VALIDATION_SPLIT, TFDS_MODALITIES, check_modalities
+from multimodal_tf.runs.user_data import USER_DEFAULTS
 from multimodal_tf.training import TrainingOptions
 from multimodal_tf.validation import (
     check_choice,
@@ -44,8 +45,16 @@ class RunConfig(TrainingOptions):
     decay 0.05, chosen on its validation split), else `"auto"` and 0.01.
 
     Args:
-        dataset: a dataset of `multimodal_tf.data.pipeline.TFDS_MODALITIES`.
-        modalities: the modalities to use (default: all the dataset has).
+        dataset: a dataset of `multimodal_tf.data.pipeline.TFDS_MODALITIES`,
+            or `"user"`: the user's own files that `data` names.
+        data: with `dataset="user"`, where the rows come from and how they are
+            read (`multimodal_tf.runs.user_data.check_data`: `train`,
+            `validation`, `test`, `label`, `roles`, `image_size`, ...); paths
+            are recorded absolute. A user run always validates (on the
+            `validation` file, else on `validation_fraction`, 0.1 when 0, of
+            `train`, carved stratified).
+        modalities: the modalities to use (default: all the dataset has; a
+            user run's: its image, `.npy` sequence and text columns).
         model: `"auto"` (the multimodal model for two or more modalities,
             the document's classifier for one), `"multimodal"` or
             `"classifier"`.
@@ -85,6 +94,7 @@ class RunConfig(TrainingOptions):
     """
 
     dataset: str = DEFAULT_DATASET
+    data: dict | None = None
     optimizer: str | None = None  # None: the dataset's default, else "auto"
     weight_decay: float | None = None  # None: the dataset's default, else 0.01
     modalities: tuple | None = None
@@ -107,12 +117,17 @@ class RunConfig(TrainingOptions):
 
     def __post_init__(self):
         set_field = object.__setattr__
-        check_choice("dataset", self.dataset, tuple(TFDS_MODALITIES))
-        set_field(self, "modalities", check_modalities(self.dataset, self.modalities))
+        check_choice("dataset", self.dataset, (*TFDS_MODALITIES, USER_DATASET))
+        if self.dataset == USER_DATASET:
+            self._check_user_data()
+        elif self.data is not None:
+            raise ValueError(f"`data` is for dataset {USER_DATASET!r}, not {self.dataset!r}.")
+        else:
+            set_field(self, "modalities", check_modalities(self.dataset, self.modalities))
         check_choice("model", self.model, ("auto", "multimodal", "classifier"))
         if self.model == "classifier" and len(self.modalities) != 1:
             raise ValueError("`model` 'classifier' needs exactly one modality; use 'multimodal'.")
-        defaults = DATASET_DEFAULTS[self.dataset]
+        defaults = DATASET_DEFAULTS.get(self.dataset, USER_DEFAULTS)
         for name in ("epochs", "batch_size", "text_length"):
             value = getattr(self, name)
             set_field(
@@ -164,6 +179,27 @@ class RunConfig(TrainingOptions):
         check_positive_int("limit", self.limit, allow_none=True)
         check_positive_int("test_limit", self.test_limit, allow_none=True)
         check_choice("architecture", self.architecture, ARCHITECTURES)
+
+    def _check_user_data(self):
+        """`data` checked, modalities read from its columns where not given, validation on."""
+        from multimodal_tf.runs import user_data
+
+        set_field = object.__setattr__
+        set_field(self, "data", user_data.check_data(self.data))
+        if not self.validation_fraction and self.data["validation"] is None:
+            set_field(self, "validation_fraction", 0.1)
+        modalities = self.modalities
+        if modalities is None:
+            modalities = user_data.data_modalities(user_data.load_user(self))
+        if isinstance(modalities, str):
+            modalities = [part.strip() for part in modalities.split(",") if part.strip()]
+        wrong = [name for name in modalities if name not in user_data.MODALITY_ORDER]
+        if wrong or not modalities or len(set(modalities)) != len(modalities):
+            raise ValueError(
+                f"`modalities` must be a non-empty subset of {user_data.MODALITY_ORDER} "
+                f"without repeats, got {list(modalities)}."
+            )
+        set_field(self, "modalities", tuple(m for m in user_data.MODALITY_ORDER if m in modalities))
 
     @property
     def kind(self) -> str:

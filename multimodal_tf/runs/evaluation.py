@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
+from multimodal_tf.choices import USER_DATASET
 from multimodal_tf.data.pipeline import OWN_VALIDATION_SPLIT, load_split, prepare
+from multimodal_tf.runs import user_data
 from multimodal_tf.runs.config import RunConfig
 from multimodal_tf.runs.loading import load_run
 from multimodal_tf.runs.models import text_preprocessor_for
@@ -12,6 +14,8 @@ from multimodal_tf.validation import check_rate
 
 
 def run_split(config: RunConfig, split: str, preprocessor, **kwargs):
+    if config.dataset == USER_DATASET:
+        return user_data.user_split(config, split, preprocessor, **kwargs)
     return load_split(
         config.dataset,
         split,
@@ -27,12 +31,14 @@ def run_split(config: RunConfig, split: str, preprocessor, **kwargs):
 
 def dataset_splits(config: RunConfig) -> tuple:
     """The prepared dataset's split names, e.g. `("train", "validation", "test")`."""
+    if config.dataset == USER_DATASET:
+        return user_data.user_splits(config)
     return tuple(prepare(config.dataset, config.data_dir).info.splits)
 
 
 def has_validation_split(config: RunConfig) -> bool:
     """Whether the dataset holds out its own `validation` split (twemoji_categories does)."""
-    return config.dataset in OWN_VALIDATION_SPLIT
+    return config.dataset in (*OWN_VALIDATION_SPLIT, USER_DATASET)
 
 
 def training_splits(config: RunConfig) -> tuple:
@@ -43,6 +49,8 @@ def training_splits(config: RunConfig) -> tuple:
     otherwise `config.validation_fraction` of the training split's end is
     held out, if any.
     """
+    if config.dataset == USER_DATASET:
+        return user_data.user_training_splits(config)
     total = prepare(config.dataset, config.data_dir).info.splits["train"].num_examples
     if has_validation_split(config):
         train_count = total if config.limit is None else min(total, config.limit)
@@ -101,7 +109,9 @@ def evaluate_subsets(model, config: RunConfig, preprocessor, split: str = "test"
 
 
 def dataset_version(config: RunConfig) -> str:
-    """The version of the prepared dataset a run reads, e.g. `"2.0.0"`."""
+    """The version of the prepared dataset a run reads, e.g. `"2.0.0"` (user files: a hash)."""
+    if config.dataset == USER_DATASET:
+        return user_data.data_version(config)
     return str(prepare(config.dataset, config.data_dir).info.version)
 
 
@@ -115,6 +125,12 @@ def load_for_evaluation(path: str, data_dir: str | None, split: str = "test") ->
     """
     model, metrics, config = load_run(path, data_dir)
     current = dataset_version(config)
+    if config.dataset == USER_DATASET and metrics.get("dataset_version") != current:
+        raise ValueError(
+            f"{path!r}: its files ({config.data['train']}, ...) changed or moved since training, "
+            "so its splits would hold other rows; score a labelled file with "
+            "`evaluate RUN --data FILE`."
+        )
     if split.split("[")[0] == "validation" and metrics.get("dataset_version") != current:
         raise ValueError(
             f"{path!r} was trained on {config.dataset} "

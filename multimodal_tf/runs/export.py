@@ -25,18 +25,21 @@ Example (a trained run folder assumed; tests/test_export.py runs it)::
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 
 import keras
 import tensorflow as tf
 
+from multimodal_tf.choices import USER_DATASET
 from multimodal_tf.console import Progress
 from multimodal_tf.data.pipeline import load_split
 from multimodal_tf.files import write_atomically
-from multimodal_tf.runs.evaluation import test_split
+from multimodal_tf.runs.evaluation import run_split, test_split
 from multimodal_tf.runs.loading import load_run
 from multimodal_tf.runs.models import text_preprocessor_for
+from multimodal_tf.runs.user_data import user_splits
 
 
 def raw_input_specs(config, metrics) -> dict:
@@ -169,7 +172,7 @@ def _tflite_input(config, metrics, sequence_length):
 
 def tflite_examples(config, split: str, sequence_length: int | None, data_dir=None):
     """One-example float inputs of a split, shaped as the TFLite model takes them."""
-    dataset = load_split(config.dataset, split, batch_size=1, data_dir=data_dir, presence=False)
+    dataset = _examples(config, split, data_dir)
     for inputs, label in dataset:
         if config.modalities[0] == "sequence":
             steps = int(inputs.shape[1])
@@ -185,10 +188,17 @@ def tflite_examples(config, split: str, sequence_length: int | None, data_dir=No
 
 def longest_sequence(config, data_dir=None) -> int:
     """The most time steps of any sequence of the dataset (all its splits)."""
-    dataset = load_split(
-        config.dataset, "train+test", batch_size=1, data_dir=data_dir, presence=False
+    splits = user_splits(config) if config.dataset == USER_DATASET else ("train+test",)
+    return max(
+        int(inputs.shape[1]) for split in splits for inputs, _ in _examples(config, split, data_dir)
     )
-    return max(int(inputs.shape[1]) for inputs, _ in dataset)
+
+
+def _examples(config, split: str, data_dir):
+    """A split one example at a time, as the single-input classifiers take it."""
+    if config.dataset == USER_DATASET:  # the run's own files
+        return run_split(dataclasses.replace(config, batch_size=1), split, None)
+    return load_split(config.dataset, split, batch_size=1, data_dir=data_dir, presence=False)
 
 
 def export_tflite(

@@ -6,6 +6,7 @@ import os
 
 import numpy as np
 
+from multimodal_tf.choices import USER_DATASET
 from multimodal_tf.data.pipeline import prepare
 from multimodal_tf.models import (
     build_bert_classifier,
@@ -40,7 +41,11 @@ TINY_SEARCH_SIZES = {
 
 
 def dataset_facts(config: RunConfig) -> dict:
-    """Class names, image shape and sequence width of the prepared dataset."""
+    """Class names, image shape and sequence width of the prepared dataset (or user files)."""
+    if config.dataset == USER_DATASET:
+        from multimodal_tf.runs.user_data import user_facts
+
+        return user_facts(config)
     builder = prepare(config.dataset, config.data_dir)
     features = builder.info.features
     facts = {"class_names": list(features["label"].names)}

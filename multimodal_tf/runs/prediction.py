@@ -240,7 +240,8 @@ def predict_batch(path: str, csv_path: str):
 
     The CSV is `csv_to_dataset`'s format: a header, then per row an image file
     name (relative to the CSV's folder) in `image`, a `.npy` file in
-    `sequence`, a text in `text`; an empty cell marks that modality absent.
+    `sequence`, a text in `text` (a run trained with `--data`: its training
+    file's column names work too); an empty cell marks that modality absent.
     Other columns (such as `label`) are ignored. The file is checked before
     the model loads; each row is predicted and yielded in turn, so the first
     results come at once, and a bad row does not stop the others.
@@ -264,11 +265,14 @@ def predict_batch(path: str, csv_path: str):
     model, metrics, config = load_run(path)
     preprocessor = text_preprocessor_for(config, metrics.get("text_checkpoint"))
     columns = {}
+    roles = metrics.get("user_data", {}).get("schema", {}).get("roles", {})  # a --data run's
     for modality in config.modalities:
-        try:
-            columns[modality] = table.match_column(modality, modality)
-        except ValueError:
-            continue
+        for name in [*(column for column, role in roles.items() if role == modality), modality]:
+            try:
+                columns[modality] = table.match_column(name, modality)
+                break
+            except ValueError:
+                continue
     if not columns:
         raise ValueError(
             f"{csv_path!r} needs a column named after one of the model's modalities "

@@ -10,6 +10,7 @@ import platform
 
 import keras
 
+from multimodal_tf.choices import USER_DATASET
 from multimodal_tf.pretrained import minilm_checkpoint, portable_checkpoint
 from multimodal_tf.runs.class_report import record_class_report, split_class_report
 from multimodal_tf.runs.config import RunConfig, config_record
@@ -28,6 +29,7 @@ from multimodal_tf.runs.folder import (
     replace_run_files,
 )
 from multimodal_tf.runs.models import build_run_model, dataset_facts, text_preprocessor_for
+from multimodal_tf.runs.user_data import write_data_record
 from multimodal_tf.training import NonFiniteLossError, make_strategy, train, training_config
 
 
@@ -97,6 +99,8 @@ def write_run(folder: str, model, config: RunConfig, inputs: RunInputs, extra: d
     accuracy = evaluate_subsets(model, config, inputs.preprocessor)
     report = split_class_report(model, config, inputs.preprocessor, inputs.facts["class_names"])
     os.makedirs(folder, exist_ok=True)
+    if config.dataset == USER_DATASET:  # before metrics.json: a finished run has data.json
+        write_data_record(folder, config)
     record_class_report(folder, report, "test")
     metrics = {
         "config": config_record(config),

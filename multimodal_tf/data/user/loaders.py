@@ -50,6 +50,40 @@ class UserData:
     class_names: list | None
     rows: dict
     skipped: list
+    sources: dict = dataclasses.field(default_factory=dict, repr=False)
+
+    def split(self, name, *, batch_size=32, shuffle=False, seed=0, limit=None, **options):
+        """A fresh stream of one split's rows (for other batch sizes, tokenisers, orders).
+
+        Args:
+            name: `"train"`, `"validation"` or `"test"`.
+            batch_size: rows per batch.
+            shuffle: whether to shuffle each epoch, with `seed`.
+            seed: the shuffling seed.
+            limit: read only the split's first N rows (None: all).
+            **options: `streaming.stream`'s `text_preprocessor`, `mask_value`
+                and `include_tabular`.
+
+        Returns:
+            A batched `(features, target)` `tf.data.Dataset`, or None where
+            the split has no rows.
+        """
+        if name not in self.sources:
+            raise ValueError(f"`name` must be one of {sorted(self.sources)}, got {name!r}.")
+        table, ids, targets = self.sources[name]
+        ids, targets = list(ids)[:limit], list(targets)[:limit]
+        if not ids:
+            return None
+        return stream(
+            table,
+            self.schema,
+            ids,
+            targets,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            seed=seed,
+            **options,
+        )
 
     @property
     def num_classes(self) -> int | None:
@@ -189,7 +223,7 @@ def _load(
         class_names=schema.class_names,
     )
     target_of = dict(zip(train.rows, train.targets))
-    rows, datasets = {}, {}
+    rows, datasets, sources = {}, {}, {}
     for name in ("train", "validation", "test"):
         if name in tables and name != "train":
             table, ids, targets = tables[name], checked[name].rows, checked[name].targets
@@ -197,6 +231,7 @@ def _load(
             table, ids = train_table, carved[name]
             targets = [target_of[row] for row in ids]
         rows[name] = list(ids)
+        sources[name] = (table, list(ids), list(targets))
         datasets[name] = (
             None
             if not ids
@@ -221,6 +256,7 @@ def _load(
         schema.class_names,
         rows,
         skipped,
+        sources,
     )
 
 
