@@ -136,6 +136,7 @@ class Progress:
         self.every = 0.1 if self.terminal else every_seconds
         self.after = after_seconds
         self.count = 0
+        self._written = None  # the count of the last line written off a terminal
         self.started = self._clock()
         self._shown = self.started - self.every + after_seconds
 
@@ -152,6 +153,7 @@ class Progress:
             self.stream.write(f"\r{self._line()}" + ("\n" if final else ""))
         else:
             self.stream.write(self._line() + "\n")
+            self._written = self.count
         self.stream.flush()
 
     def update(self, steps: int = 1) -> None:
@@ -164,8 +166,8 @@ class Progress:
 
     def close(self) -> None:
         """Shows the final count, if a line was shown or the work took `after_seconds`."""
-        if not self.enabled:
-            return
+        if not self.enabled or (not self.terminal and self._written == self.count):
+            return  # off a terminal, the last line written has the final count already
         if self._shown > self.started or self._clock() - self.started >= self.after:
             self._write(final=True)
         self.enabled = False

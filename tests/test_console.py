@@ -40,6 +40,11 @@ def test_off_a_terminal_a_line_every_ten_seconds_and_one_at_the_end():
         "caching: 10/10 texts (100%) in 30.0 s",
     ]
     assert "\r" not in run(io.StringIO(), 3.0)
+    # the last step due a line anyway: the final count is written once, not twice
+    assert run(io.StringIO(), 12.0, steps=2).splitlines() == [
+        "caching: 1/2 texts (50%) in 12.0 s",
+        "caching: 2/2 texts (100%) in 24.0 s",
+    ]
 
 
 def test_short_work_and_verbose_0_print_nothing():
