@@ -21,7 +21,12 @@ from multimodal_tf.models.bert import (
 from multimodal_tf.models.cnn import ImageEncoderConfig, build_cnn_classifier, build_image_encoder
 from multimodal_tf.models.fusion import ModalityDropout, ModalityFusion
 from multimodal_tf.models.guards import InputGuard
-from multimodal_tf.models.heads import classification_layer, compile_classifier
+from multimodal_tf.models.heads import (
+    classification_layer,
+    compile_classifier,
+    is_regressor,
+    regression_layer,
+)
 from multimodal_tf.models.lstm import (
     SequenceEncoderConfig,
     build_lstm_classifier,
@@ -48,7 +53,7 @@ __all__ = [
     "WordPieceBertTokenizer", "build_bert_classifier", "build_cnn_classifier",
     "build_image_encoder", "build_lstm_classifier", "build_multimodal_model",
     "build_sequence_encoder", "build_text_encoder", "build_text_preprocessor",
-    "classification_layer", "compile_classifier", "load_bert_backbone", "presence_input_name",
-    "quantize_model",
+    "classification_layer", "compile_classifier", "is_regressor", "load_bert_backbone",
+    "presence_input_name", "quantize_model", "regression_layer",
 ]
 # fmt: on

@@ -1,4 +1,4 @@
-"""The classification head and compile settings every classifier shares."""
+"""The classification head and compile settings every classifier shares; the regression head."""
 
 from __future__ import annotations
 
@@ -81,12 +81,47 @@ def compile_classifier(model, *, optimizer="adam", learning_rate: float | None =
         optimizer = optimizers[optimizer](**kwargs)
     elif learning_rate is not None:
         raise ValueError("`learning_rate` can only be given with a named `optimizer`.")
-    model.compile(
-        optimizer=optimizer,
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
+    model.compile(optimizer=optimizer, loss=head_loss(model), metrics=head_metrics(model))
     return model
+
+
+REGRESSION_LAYER = "regression"
+TASKS = ("classification", "regression")
+
+
+def regression_layer(name: str = REGRESSION_LAYER):
+    """The output layer of a regressor: one linear unit, computed in float32.
+
+    Returns:
+        A new `keras.layers.Dense(1)`; models ending in it are regressors
+        (:func:`is_regressor`): trained on float targets with the mean
+        squared error, and scored by MAE and RMSE.
+    """
+    return keras.layers.Dense(1, dtype="float32", name=name)
+
+
+def is_regressor(model) -> bool:
+    """Whether `model` ends in :func:`regression_layer` (one output named `"regression"`)."""
+    return any(
+        getattr(tensor, "_keras_history", None) is not None
+        and tensor._keras_history.operation.name == REGRESSION_LAYER
+        for tensor in getattr(model, "outputs", None) or ()
+    )
+
+
+def head_loss(model):
+    """The loss a model's head trains with: sparse cross-entropy, or MSE for a regressor."""
+    return "mean_squared_error" if is_regressor(model) else "sparse_categorical_crossentropy"
+
+
+def head_metrics(model) -> list:
+    """Accuracy for a classifier; MAE and RMSE (`mae`, `rmse` in the logs) for a regressor."""
+    if is_regressor(model):
+        return [
+            keras.metrics.MeanAbsoluteError(name="mae"),
+            keras.metrics.RootMeanSquaredError(name="rmse"),
+        ]
+    return ["accuracy"]
 
 
 def finish_sequential_classifier(

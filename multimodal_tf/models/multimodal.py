@@ -30,9 +30,14 @@ from multimodal_tf.models.cnn import ImageEncoderConfig, build_image_encoder
 from multimodal_tf.models.dtypes import resolve_dtype
 from multimodal_tf.models.fusion import ModalityDropout, ModalityFusion
 from multimodal_tf.models.guards import InputGuard
-from multimodal_tf.models.heads import classification_layer, compile_classifier
+from multimodal_tf.models.heads import (
+    TASKS,
+    classification_layer,
+    compile_classifier,
+    regression_layer,
+)
 from multimodal_tf.models.lstm import SequenceEncoderConfig, build_sequence_encoder
-from multimodal_tf.validation import check_config, check_positive_int, check_rate
+from multimodal_tf.validation import check_choice, check_config, check_positive_int, check_rate
 
 MODALITIES = ("image", "sequence", "text")
 _CONFIG_CLASSES = {
@@ -101,11 +106,12 @@ def build_multimodal_model(
     learning_rate: float | None = None,
     compile: bool = True,
     dtype=None,
+    task: str = "classification",
 ):
-    """Builds a classifier over any non-empty subset of image, sequence, text.
+    """Builds a classifier (or regressor) over any non-empty subset of image, sequence, text.
 
     Args:
-        num_classes: number of classes.
+        num_classes: number of classes (None for `task="regression"`).
         image: `ImageEncoderConfig`, a dict of its fields, or None to leave
             the image modality out.
         sequence: `SequenceEncoderConfig`, a dict of its fields, or None.
@@ -119,15 +125,18 @@ def build_multimodal_model(
         seed: seed of the modality dropout.
         learning_rate: Adam's learning rate; None: 1e-3, or 5e-5 when the
             text encoder is a pretrained checkpoint that is fine-tuned.
-        compile: whether to compile for integer labels.
+        compile: whether to compile for integer labels (float targets for
+            a regressor: mean squared error, MAE and RMSE).
         dtype: the dtype policy passed to each layer built (`"float32"`,
             `"mixed_float16"`, `"mixed_bfloat16"` or a `keras.DTypePolicy`);
             None: Keras' global policy.
+        task: `"classification"` (a softmax over `num_classes`) or
+            `"regression"` (one linear output, `models.heads.regression_layer`).
 
     Returns:
         A functional `keras.Model` taking a dict of the inputs named in this
         module's doc and returning `(batch, num_classes)` float32
-        probabilities.
+        probabilities (a regressor: `(batch, 1)` float32 values).
 
     Example:
     >>> model = build_multimodal_model(
@@ -136,7 +145,15 @@ def build_multimodal_model(
     >>> sorted(model.input)
     ['image', 'image_present', 'padding_mask', 'segment_ids', 'text_present', 'token_ids']
     """
-    num_classes = check_positive_int("num_classes", num_classes)
+    check_choice("task", task, TASKS)
+    if task == "regression":
+        if num_classes not in (None, 1):
+            raise ValueError(
+                "`num_classes` must be None (or 1) for `task='regression'`: a regressor has one "
+                f"output; got {num_classes!r}."
+            )
+    else:
+        num_classes = check_positive_int("num_classes", num_classes)
     configs = {
         modality: _as_config(modality, value)
         for modality, value in (("image", image), ("sequence", sequence), ("text", text))
@@ -181,7 +198,8 @@ def build_multimodal_model(
     fused = fusion_layer(features, presence_matrix)
     if dropout:
         fused = keras.layers.Dropout(dropout, name="head_dropout", dtype=dtype)(fused)
-    outputs = classification_layer(num_classes)(fused)
+    head = regression_layer() if task == "regression" else classification_layer(num_classes)
+    outputs = head(fused)
     model = keras.Model(inputs, outputs, name=f"multimodal_{fusion}_classifier")
     model.dtype_policy = dtype  # the container's own, which Keras' `compile` reads
     if compile:

@@ -6,7 +6,11 @@ import keras
 
 from multimodal_tf.keras_internals import all_layers, distribute_strategy_of
 from multimodal_tf.models.dtypes import model_policy
-from multimodal_tf.models.heads import SmoothedSparseCategoricalCrossentropy
+from multimodal_tf.models.heads import (
+    SmoothedSparseCategoricalCrossentropy,
+    head_loss,
+    head_metrics,
+)
 from multimodal_tf.training import devices
 from multimodal_tf.training.config import TrainingConfig
 from multimodal_tf.training.optimizers import make_optimizer
@@ -56,7 +60,8 @@ def compile_model(
 
     The loss is the model's own if it was compiled, else sparse categorical
     cross-entropy (smoothed when `config.label_smoothing`); the metric is
-    accuracy. Under `mixed_float16` the optimizer is wrapped in a
+    accuracy. A regressor (`models.heads.is_regressor`) trains with the mean
+    squared error, scored by MAE and RMSE. Under `mixed_float16` the optimizer is wrapped in a
     `LossScaleOptimizer` so that small float16 gradients do not underflow.
 
     Args:
@@ -78,7 +83,7 @@ def compile_model(
         optimizer = make_optimizer(builder_model, config, steps_per_epoch)
         if model_policy(model) == "mixed_float16":
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-    loss = getattr(builder_model, "loss", None) or "sparse_categorical_crossentropy"
+    loss = getattr(builder_model, "loss", None) or head_loss(builder_model)
     if config.label_smoothing:
         sparse = ("sparse_categorical_crossentropy", keras.losses.sparse_categorical_crossentropy)
         if not (loss in sparse or isinstance(loss, SmoothedSparseCategoricalCrossentropy)):
@@ -90,7 +95,7 @@ def compile_model(
     model.compile(
         optimizer=optimizer,
         loss=loss,
-        metrics=["accuracy"],
+        metrics=head_metrics(builder_model),
         jit_compile=resolve_jit_compile(model, config.jit_compile),
         steps_per_execution=config.steps_per_execution,
     )
