@@ -142,6 +142,31 @@ def lora_backbones(model) -> list:
     return [layer for layer in all_layers(model) if isinstance(layer, LoraBackbone)]
 
 
+def merge_lora(model) -> int:
+    """Folds each LoRA product into its kernel and zeroes the factors (before quantizing).
+
+    The model computes the same function; its LoRA factors then train from
+    zero no more (both are 0): call it on a model that is done training.
+
+    Args:
+        model: any model; those without LoRA are left as they are.
+
+    Returns:
+        The number of layers merged.
+    """
+    merged = 0
+    for wrapper in lora_backbones(model):
+        for layer in lora_layers(wrapper.layer):
+            if layer.quantization_mode is not None:
+                continue  # Keras merges a quantized layer's factors on saving
+            delta = _lora_delta(layer)
+            layer._kernel.assign(keras.ops.convert_to_numpy(layer._kernel) + delta)
+            layer.lora_kernel_a.assign(np.zeros(layer.lora_kernel_a.shape, "float32"))
+            layer.lora_kernel_b.assign(np.zeros(layer.lora_kernel_b.shape, "float32"))
+            merged += 1
+    return merged
+
+
 def _adapter_path(filepath) -> str:
     filepath = str(filepath)
     if not filepath.endswith(ADAPTER_SUFFIX):

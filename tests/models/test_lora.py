@@ -17,7 +17,12 @@ import numpy as np
 import pytest
 
 from multimodal_tf import TextEncoderConfig, build_bert_classifier, build_multimodal_model
-from multimodal_tf.models import LoraBackbone, load_lora_weights, save_lora_weights
+from multimodal_tf.models import (
+    LoraBackbone,
+    load_lora_weights,
+    quantize_model,
+    save_lora_weights,
+)
 from multimodal_tf.pretrained import minilm_checkpoint
 from multimodal_tf.training import TrainingConfig, train
 from tests.helpers import TINY_IMAGE, TINY_TEXT, make_data
@@ -79,29 +84,43 @@ import numpy as np
 import multimodal_tf
 
 folder = sys.argv[1]
-model = multimodal_tf.load_model(f"{folder}/lora.keras")
-np.save(f"{folder}/reloaded.npy", model.predict(dict(np.load(f"{folder}/inputs.npz")), verbose=0))
-print(json.dumps([weight.path for weight in model.trainable_weights]))
+for name in sys.argv[2:]:
+    model = multimodal_tf.load_model(f"{folder}/{name}.keras")
+    inputs = dict(np.load(f"{folder}/inputs.npz"))
+    np.save(f"{folder}/{name}.npy", model.predict(inputs, verbose=0))
+    print(json.dumps([weight.path for weight in model.trainable_weights]))
 """
 
 
-def test_saved_model_reloads_in_a_fresh_process_and_predicts_the_same(trained, tmp_path):
+def test_saved_models_reload_in_a_fresh_process_and_predict_the_same(trained, tmp_path):
+    """The trained model, and copies of it quantized to int8 and int4 (LoRA merged first)."""
     model, inputs, _, _ = trained
     model.save(tmp_path / "lora.keras")
     np.savez(tmp_path / "inputs.npz", **inputs)
+    expected = {"lora": model.predict(inputs, verbose=0)}
+    for mode in ("int8", "int4"):
+        copy = keras.saving.load_model(tmp_path / "lora.keras")
+        quantize_model(copy, mode)
+        expected[mode] = copy.predict(inputs, verbose=0)
+        np.testing.assert_allclose(expected[mode], expected["lora"], atol=0.05)
+        copy.save(tmp_path / f"{mode}.keras")
     process = subprocess.run(
-        [sys.executable, "-c", LOAD_AND_PREDICT, str(tmp_path)],
+        [sys.executable, "-c", LOAD_AND_PREDICT, str(tmp_path), *expected],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert process.returncode == 0, process.stderr[-4000:]
-    np.testing.assert_array_equal(
-        np.load(tmp_path / "reloaded.npy"), model.predict(inputs, verbose=0)
-    )
-    trainable = json.loads(process.stdout.splitlines()[-1])
+    for name, predictions in expected.items():
+        np.testing.assert_allclose(np.load(tmp_path / f"{name}.npy"), predictions, atol=1e-6)
+    trainable = json.loads(process.stdout.splitlines()[0])
     assert trainable == [weight.path for weight in model.trainable_weights]
+
+
+def test_float8_refuses_a_lora_model(trained, tmp_path):
+    with pytest.raises(ValueError, match="`mode` 'float8' cannot quantize a model fine-tuned"):
+        quantize_model(lora_classifier(), "float8")
 
 
 def test_a_reloaded_model_has_the_same_weights_and_trains_on(trained, tmp_path):
