@@ -1,5 +1,5 @@
 """`python -m bench BENCHMARK [--record]`: document, document-lstm, pipeline, precision, guard,
-tuner, gpu, main-job or epoch-wait."""
+tuner, gpu, main-job, epoch-wait or lora."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ def main(argv=None):
             "gpu",
             "main-job",
             "epoch-wait",
+            "lora",
         ),
     )
     parser.add_argument(
@@ -35,7 +36,8 @@ def main(argv=None):
         "--limit",
         type=int,
         default=None,
-        help="document, main-job, epoch-wait: first N training examples only (epoch-wait: 20000)",
+        help="document, main-job, epoch-wait, lora: first N training examples only (epoch-wait: "
+        "20000, lora: 1600)",
     )
     parser.add_argument(
         "--steps", type=int, default=50, help="gpu, precision: training steps per timed epoch"
@@ -56,6 +58,7 @@ def main(argv=None):
         help="models to time (precision: cnn,lstm,bert,fusion; guard: cnn,lstm; gpu: "
         "bert-base,fusion)",
     )
+    parser.add_argument("--rank", type=int, default=8, help="lora: the LoRA rank")
     parser.add_argument("--data-dir", default=None, help="TFDS data folder")
     parser.add_argument(
         "--record",
@@ -100,6 +103,10 @@ def main(argv=None):
         from bench import epoch_wait
 
         epoch_wait.run(rows, epochs=epochs, limit=args.limit or 20000, repeats=repeats)
+    elif args.benchmark == "lora":
+        from bench import lora
+
+        lora.run(rows, limit=args.limit, repeats=repeats, rank=args.rank, data_dir=args.data_dir)
     elif args.benchmark == "pipeline":
         from bench import pipeline
 
