@@ -24,8 +24,20 @@ import time
 STEADY_AFTER = 5  # the first steps trace, compile and warm caches
 
 
-def measure(side: str, limit: int, text_length: int, batch_size: int, rank: int, data_dir=None):
-    """Trains one side in this process; returns its figures (a dict)."""
+def measure(
+    side: str,
+    limit: int,
+    text_length: int,
+    batch_size: int,
+    rank: int,
+    data_dir=None,
+    architecture: str = "default",
+    test_limit: int | None = None,
+):
+    """Trains one side in this process; returns its figures (a dict).
+
+    `architecture="tiny"` and `test_limit` make a seconds-long check (tests/test_bench.py).
+    """
     import resource
 
     import keras
@@ -44,6 +56,8 @@ def measure(side: str, limit: int, text_length: int, batch_size: int, rank: int,
         batch_size=batch_size,
         lora_rank=rank if side == "lora" else None,
         data_dir=data_dir,
+        architecture=architecture,
+        test_limit=test_limit,
     )
     steps = []
 
@@ -73,7 +87,7 @@ def measure(side: str, limit: int, text_length: int, batch_size: int, rank: int,
         "trainable": int(sum(keras.ops.size(weight) for weight in model.trainable_weights)),
         "parameters": int(model.count_params()),
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "samples_per_second": batch_size / statistics.median(steps[STEADY_AFTER:]),
+        "samples_per_second": batch_size / statistics.median(steps[STEADY_AFTER:] or steps),
         "epoch_seconds": result.seconds,
         "fit_and_setup_seconds": seconds,
         "test_accuracy": accuracy,
@@ -91,14 +105,18 @@ def _side_in_a_process(side: str, **options) -> dict:
     return json.loads(process.stdout.strip().splitlines()[-1])
 
 
-def run(rows, limit=None, repeats: int = 3, rank: int = 8, data_dir=None):
-    """Alternates the two sides `repeats` times and adds one row per figure."""
+def run(rows, limit=None, repeats: int = 3, rank: int = 8, data_dir=None, **tiny):
+    """Alternates the two sides `repeats` times and adds one row per figure.
+
+    `tiny`: `architecture="tiny"`, `test_limit=N` and `text_length`, for tests.
+    """
     options = {
         "limit": limit or 1600,
         "text_length": 64,
         "batch_size": 32,
         "rank": rank,
         "data_dir": data_dir,
+        **tiny,
     }
     results = {"full": [], "lora": []}
     for repeat in range(repeats):
@@ -106,6 +124,12 @@ def run(rows, limit=None, repeats: int = 3, rank: int = 8, data_dir=None):
             figures = _side_in_a_process(side, **options)
             results[side].append(figures)
             print(f"repetition {repeat + 1}: {json.dumps(figures)}", flush=True)
+    add_rows(rows, results, options)
+
+
+def add_rows(rows, results: dict, options: dict):
+    """The rows of `results` (`{"full": [figures...], "lora": [...]}`, one a repetition)."""
+    repeats, rank = len(results["lora"]), options["rank"]
 
     def median(side, name):
         return statistics.median(figures[name] for figures in results[side])
@@ -115,6 +139,7 @@ def run(rows, limit=None, repeats: int = 3, rank: int = 8, data_dir=None):
         return f"{form.format(min(values))}-{form.format(max(values))}"
 
     full, lora = results["full"][0], results["lora"][0]
+    scored = options.get("test_limit") or "2,111"
     setting = (
         f"MiniLM on rt_snippets, first {options['limit']} snippets, 1 epoch, "
         f"{options['text_length']} tokens, batch {options['batch_size']}, {full['precision']}"
@@ -129,7 +154,7 @@ def run(rows, limit=None, repeats: int = 3, rank: int = 8, data_dir=None):
         ("samples_per_second", "steady training samples/s", "{:.1f}"),
         ("epoch_seconds", "epoch wall time (s, tracing included)", "{:.0f}"),
         ("peak_rss_mib", "peak resident memory (MiB)", "{:.0f}"),
-        ("test_accuracy", "test accuracy (2,111 snippets)", "{:.4f}"),
+        ("test_accuracy", f"test accuracy ({scored} snippets)", "{:.4f}"),
     ):
         ours, theirs = median("lora", name), median("full", name)
         rows.add(
