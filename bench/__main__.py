@@ -1,5 +1,5 @@
 """`python -m bench BENCHMARK [--record]`: document, document-lstm, pipeline, precision, guard,
-tuner, gpu, main-job, epoch-wait or lora."""
+tuner, gpu, main-job, epoch-wait, lora or quantize."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ def main(argv=None):
             "main-job",
             "epoch-wait",
             "lora",
+            "quantize",
         ),
     )
     parser.add_argument(
@@ -55,7 +56,7 @@ def main(argv=None):
     parser.add_argument(
         "--kinds",
         default=None,
-        help="models to time (precision: cnn,lstm,bert,fusion; guard: cnn,lstm; gpu: "
+        help="models to time (precision, quantize: cnn,lstm,bert,fusion; guard: cnn,lstm; gpu: "
         "bert-base,fusion)",
     )
     parser.add_argument("--rank", type=int, default=8, help="lora: the LoRA rank")
@@ -82,6 +83,7 @@ def main(argv=None):
         "epoch-wait": 2,
         "document": 5,
         "document-lstm": 5,
+        "quantize": 10,
     }.get(args.benchmark, 3)
     rows.repeats = repeats
     epochs = args.epochs or {"main-job": None, "epoch-wait": 8, "document-lstm": 60}.get(
@@ -107,6 +109,17 @@ def main(argv=None):
         from bench import lora
 
         lora.run(rows, limit=args.limit, repeats=repeats, rank=args.rank, data_dir=args.data_dir)
+    elif args.benchmark == "quantize":
+        from bench import quantize
+
+        quantize.run(
+            rows,
+            kinds=kinds,
+            repeats=repeats,
+            epochs=args.epochs,
+            limit=args.limit,
+            data_dir=args.data_dir,
+        )
     elif args.benchmark == "pipeline":
         from bench import pipeline
 
