@@ -1,5 +1,5 @@
 """`python -m bench BENCHMARK [--record]`: document, document-lstm, pipeline, precision, guard,
-tuner, gpu, main-job, epoch-wait, streaming or predict-batch."""
+tuner, gpu, main-job, epoch-wait, streaming, predict-batch, lora or quantize."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ def main(argv=None):
             "epoch-wait",
             "streaming",
             "predict-batch",
+            "lora",
+            "quantize",
         ),
     )
     parser.add_argument(
@@ -37,7 +39,8 @@ def main(argv=None):
         "--limit",
         type=int,
         default=None,
-        help="document, main-job, epoch-wait: first N training examples only (epoch-wait: 20000)",
+        help="document, main-job, epoch-wait, lora: first N training examples only (epoch-wait: "
+        "20000, lora: 1600)",
     )
     parser.add_argument(
         "--steps", type=int, default=50, help="gpu, precision: training steps per timed epoch"
@@ -55,7 +58,7 @@ def main(argv=None):
     parser.add_argument(
         "--kinds",
         default=None,
-        help="models to time (precision: cnn,lstm,bert,fusion; guard: cnn,lstm; gpu: "
+        help="models to time (precision, quantize: cnn,lstm,bert,fusion; guard: cnn,lstm; gpu: "
         "bert-base,fusion)",
     )
     parser.add_argument(
@@ -64,6 +67,7 @@ def main(argv=None):
         help="streaming, predict-batch: CSV sizes, comma-separated (default 10000,50000,100000; "
         "1000,10000,100000)",
     )
+    parser.add_argument("--rank", type=int, default=8, help="lora: the LoRA rank")
     parser.add_argument("--data-dir", default=None, help="TFDS data folder")
     parser.add_argument(
         "--record",
@@ -87,6 +91,7 @@ def main(argv=None):
         "epoch-wait": 2,
         "document": 5,
         "document-lstm": 5,
+        "quantize": 10,
     }.get(args.benchmark, 3)
     rows.repeats = repeats
     epochs = args.epochs or {"main-job": None, "epoch-wait": 8, "document-lstm": 60}.get(
@@ -116,6 +121,21 @@ def main(argv=None):
             user_data.run_streaming(rows, **sizes)
         else:
             user_data.run_predict_batch(rows, **sizes, data_dir=args.data_dir)
+    elif args.benchmark == "lora":
+        from bench import lora
+
+        lora.run(rows, limit=args.limit, repeats=repeats, rank=args.rank, data_dir=args.data_dir)
+    elif args.benchmark == "quantize":
+        from bench import quantize
+
+        quantize.run(
+            rows,
+            kinds=kinds,
+            repeats=repeats,
+            epochs=args.epochs,
+            limit=args.limit,
+            data_dir=args.data_dir,
+        )
     elif args.benchmark == "pipeline":
         from bench import pipeline
 

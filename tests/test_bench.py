@@ -159,3 +159,48 @@ def test_main_job_row_times_the_feature_cache_on_and_off(data_dir):
         r"\d+ s \(features \d+ s\) vs \d+ s; test accuracy 0\.\d{4} vs 0\.\d{4}", row[2]
     ), row[2]
     assert re.fullmatch(r"\d+\.\d\dx", row[3])
+
+
+@pytest.mark.slow  # two training processes (one LoRA, one full) of the tiny BERT
+def test_lora_rows_compare_lora_with_full_fine_tuning(data_dir):
+    from bench import lora
+
+    rows = common.Rows(command="python -m bench lora", device="test machine")
+    tiny = {"architecture": "tiny", "test_limit": 32, "text_length": 16}
+    lora.run(rows, limit=64, repeats=1, rank=2, data_dir=data_dir, **tiny)
+    figures = {row[0]: row for row in rows.rows}
+    assert list(figures) == [
+        "lora-trainable",
+        "lora-samples-per-second",
+        "lora-epoch-seconds",
+        "lora-peak-rss-mib",
+        "lora-test-accuracy",
+    ]
+    trainable, full = figures["lora-trainable"][2].split(" of ")[0].split(" vs ")
+    assert int(trainable.replace(",", "")) < int(full.replace(",", ""))
+    assert all(re.fullmatch(r"\d+\.\d+x", row[3]) for row in rows.rows)
+
+
+def test_quantize_rows_put_each_mode_beside_float(data_dir):
+    from bench import quantize
+
+    rows = common.Rows(command="python -m bench quantize", device="test machine")
+    quantize.run(
+        rows,
+        kinds=("cnn", "bert"),
+        repeats=2,
+        epochs=1,
+        limit=64,
+        test_limit=32,
+        data_dir=data_dir,
+        architecture="tiny",
+    )
+    figures = [row[1] for row in rows.rows]
+    assert figures == [
+        *(f"cnn (fashion_mnist): {mode} vs float" for mode in ("float", "int8", "int4", "float8")),
+        "cnn (fashion_mnist): TFLite int8 vs float",
+        *(f"bert (rt_snippets): {mode} vs float" for mode in ("float", "int8", "int4", "float8")),
+    ]
+    for row in rows.rows:
+        assert re.search(r"MB; predict [\d.]+ ms at batch 1, .* test accuracy [\d.]+", row[2])
+    assert rows.rows[0][3] == "1.00x size" and float(rows.rows[1][3][:-6]) < 1  # int8 is smaller

@@ -171,6 +171,12 @@ def _add_run_arguments(parser):
         "--fine-tune-text", action="store_true", help="train the pretrained text encoder too"
     )
     parser.add_argument(
+        "--lora-rank",
+        type=argument_types.positive_int,
+        default=None,
+        help="fine-tune the text encoder with LoRA of this rank (1 to its hidden size)",
+    )
+    parser.add_argument(
         "--limit",
         type=argument_types.positive_int,
         default=None,

@@ -5,6 +5,7 @@
 - `bert`, `bert_tokenizer`: §4.3 BERT text encoder, classifier and in-graph tokeniser.
 - `fusion`, `multimodal`: §5.1.1 multimodal fusion with missing-modality handling.
 - `guards`: §5.2.1 the input guard that refuses NaN or infinity and blanks absent modalities.
+- `lora`: LoRA fine-tuning of the BERT backbone that survives saving, and its adapter file.
 - `quantize`: post-training weight quantization with Keras' `model.quantize` (int8, int4, float8).
 
 The tokeniser (TensorFlow Text, in-graph) is imported on first use, so the
@@ -27,6 +28,7 @@ from multimodal_tf.models.heads import (
     is_regressor,
     regression_layer,
 )
+from multimodal_tf.models.lora import LoraBackbone, load_lora_weights, save_lora_weights
 from multimodal_tf.models.lstm import (
     SequenceEncoderConfig,
     build_lstm_classifier,
@@ -48,12 +50,14 @@ def __getattr__(name):
 
 # fmt: off
 __all__ = [
-    "MODALITIES", "ImageEncoderConfig", "InputGuard", "MaskedMeanPooling", "ModalityDropout",
+    "MODALITIES", "ImageEncoderConfig", "InputGuard", "LoraBackbone", "MaskedMeanPooling",
+    "ModalityDropout",
     "ModalityFusion", "QuantizationReport", "SequenceEncoderConfig", "TextEncoderConfig",
     "WordPieceBertTokenizer", "build_bert_classifier", "build_cnn_classifier",
     "build_image_encoder", "build_lstm_classifier", "build_multimodal_model",
     "build_sequence_encoder", "build_text_encoder", "build_text_preprocessor",
     "classification_layer", "compile_classifier", "is_regressor", "load_bert_backbone",
-    "presence_input_name", "quantize_model", "regression_layer",
+    "load_lora_weights", "presence_input_name", "quantize_model", "regression_layer",
+    "save_lora_weights",
 ]
 # fmt: on

@@ -24,6 +24,7 @@ import keras_hub
 from multimodal_tf.models.dtypes import resolve_dtype
 from multimodal_tf.models.frozen import FrozenInference
 from multimodal_tf.models.heads import classification_layer, compile_classifier
+from multimodal_tf.models.lora import LoraBackbone, check_lora_rank
 from multimodal_tf.validation import check_choice, check_positive_int, check_rate
 
 TEXT_INPUT_NAMES = ("token_ids", "padding_mask", "segment_ids")
@@ -50,6 +51,11 @@ class TextEncoderConfig:
             sentence-transformers checkpoints such as MiniLM were trained).
         dropout: dropout on the pooled features.
         freeze: whether the backbone's weights stay fixed during training.
+        lora_rank: fine-tune the backbone with LoRA of this rank
+            (`backbone.enable_lora`, `models.lora.LoraBackbone`): only the
+            LoRA factors of the attention's query and value projections
+            train in it. None: every backbone weight trains (unless
+            `freeze`). At most the hidden size; not with `freeze`.
 
     Example:
     >>> TextEncoderConfig(num_layers=2, hidden_dim=8, num_heads=2).pooling
@@ -66,6 +72,7 @@ class TextEncoderConfig:
     pooling: str = "pooled"
     dropout: float = 0.1
     freeze: bool = False
+    lora_rank: int | None = None
 
     def __post_init__(self):
         set_field = object.__setattr__
@@ -89,6 +96,13 @@ class TextEncoderConfig:
         set_field(self, "dropout", check_rate("dropout", self.dropout))
         if not isinstance(self.freeze, bool):
             raise ValueError(f"`freeze` must be True or False, got {self.freeze!r}.")
+        hidden_dim = None if self.checkpoint is not None else self.hidden_dim  # else: at build
+        set_field(self, "lora_rank", check_lora_rank(self.lora_rank, hidden_dim))
+        if self.lora_rank is not None and self.freeze:
+            raise ValueError(
+                f"`lora_rank` ({self.lora_rank}) fine-tunes the encoder, which `freeze`=True "
+                "keeps fixed: give one or the other."
+            )
 
 
 def _check_checkpoint(checkpoint) -> str:
@@ -203,9 +217,12 @@ def build_text_encoder(
     # A frozen backbone runs in inference mode, its dropout off (keras.io's
     # transfer-learning rule): its outputs are then a fixed function of the
     # text, which the training engine can compute once (training.feature_cache).
-    outputs = (FrozenInference(backbone, name="frozen_backbone") if config.freeze else backbone)(
-        inputs
-    )
+    if config.freeze:
+        backbone = FrozenInference(backbone, name="frozen_backbone")
+    elif config.lora_rank is not None:
+        check_lora_rank(config.lora_rank, backbone.hidden_dim)
+        backbone = LoraBackbone(backbone, config.lora_rank, name="lora_backbone")
+    outputs = backbone(inputs)
     if config.pooling == "pooled":
         features = outputs["pooled_output"]
     elif config.pooling == "cls":
@@ -221,12 +238,32 @@ def build_text_encoder(
     return model
 
 
+def default_learning_rate(config: TextEncoderConfig, *, frozen_checkpoint: float = 1e-3) -> float:
+    """The learning rate a model over this text encoder trains with by default.
+
+    Args:
+        config: the text encoder's.
+        frozen_checkpoint: the rate with a frozen pretrained checkpoint.
+
+    Returns:
+        5e-4 with LoRA (the LoRA paper's range), 5e-5 fine-tuning a
+        pretrained checkpoint whole, `frozen_checkpoint` for a frozen one,
+        1e-3 for a random encoder.
+    """
+    if config.lora_rank is not None:
+        return 5e-4
+    if config.checkpoint is None:
+        return 1e-3
+    return frozen_checkpoint if config.freeze else 5e-5
+
+
 def build_bert_classifier(
     num_classes: int,
     checkpoint=None,
     sequence_length: int = 128,
     *,
     freeze_encoder: bool = False,
+    lora_rank: int | None = None,
     pooling: str = "pooled",
     dropout: float = 0.1,
     vocabulary_size: int = 30522,
@@ -247,6 +284,8 @@ def build_bert_classifier(
             `hidden_dim` and `intermediate_dim`.
         sequence_length: tokens per example.
         freeze_encoder: keep the encoder's weights fixed (train the head only).
+        lora_rank: fine-tune the encoder with LoRA of this rank (see
+            `TextEncoderConfig`): the LoRA factors and the head train.
         pooling: `"pooled"`, `"cls"` or `"mean"` (see `TextEncoderConfig`).
         dropout: dropout before the output layer.
         vocabulary_size: vocabulary of a random encoder.
@@ -255,7 +294,8 @@ def build_bert_classifier(
         hidden_dim: hidden size of a random encoder.
         intermediate_dim: feed-forward size of a random encoder.
         learning_rate: AdamW learning rate; None gives 5e-5 for a pretrained
-            checkpoint (fine-tuning) and 1e-3 otherwise.
+            checkpoint (frozen or fine-tuned whole), 5e-4 with LoRA (the LoRA
+            paper's range) and 1e-3 otherwise.
         compile: whether to compile with AdamW / sparse categorical
             cross-entropy / accuracy.
         dtype: the dtype policy passed to each layer built (`"float32"`,
@@ -284,6 +324,7 @@ def build_bert_classifier(
         pooling=pooling,
         dropout=dropout,
         freeze=freeze_encoder,
+        lora_rank=lora_rank,
     )
     dtype = resolve_dtype(dtype)
     encoder = build_text_encoder(config, dtype=dtype)
@@ -293,6 +334,6 @@ def build_bert_classifier(
     model.dtype_policy = dtype
     if compile:
         if learning_rate is None:
-            learning_rate = 5e-5 if config.checkpoint is not None else 1e-3
+            learning_rate = default_learning_rate(config, frozen_checkpoint=5e-5)
         compile_classifier(model, optimizer="adamw", learning_rate=learning_rate)
     return model

@@ -25,7 +25,12 @@ import dataclasses
 
 import keras
 
-from multimodal_tf.models.bert import TextEncoderConfig, build_text_encoder, text_inputs
+from multimodal_tf.models.bert import (
+    TextEncoderConfig,
+    build_text_encoder,
+    default_learning_rate,
+    text_inputs,
+)
 from multimodal_tf.models.cnn import ImageEncoderConfig, build_image_encoder
 from multimodal_tf.models.dtypes import resolve_dtype
 from multimodal_tf.models.fusion import ModalityDropout, ModalityFusion
@@ -124,7 +129,8 @@ def build_multimodal_model(
         dropout: dropout between fusion and the output layer.
         seed: seed of the modality dropout.
         learning_rate: Adam's learning rate; None: 1e-3, or 5e-5 when the
-            text encoder is a pretrained checkpoint that is fine-tuned.
+            text encoder is a pretrained checkpoint that is fine-tuned, 5e-4
+            when it is fine-tuned with LoRA (`text={"lora_rank": 8, ...}`).
         compile: whether to compile for integer labels (float targets for
             a regressor: mean squared error, MAE and RMSE).
         dtype: the dtype policy passed to each layer built (`"float32"`,
@@ -205,9 +211,6 @@ def build_multimodal_model(
     if compile:
         if learning_rate is None:
             text_config = configs.get("text")
-            fine_tunes = (
-                text_config is not None and text_config.checkpoint and not text_config.freeze
-            )
-            learning_rate = 5e-5 if fine_tunes else 1e-3
+            learning_rate = 1e-3 if text_config is None else default_learning_rate(text_config)
         compile_classifier(model, learning_rate=learning_rate)
     return model

@@ -31,6 +31,7 @@ import keras
 from multimodal_tf.choices import QUANTIZATION_MODES
 from multimodal_tf.keras_internals import all_layers
 from multimodal_tf.models.dtypes import model_policy
+from multimodal_tf.models.lora import lora_backbones, merge_lora
 from multimodal_tf.validation import check_choice
 
 # The layer types whose weights Keras quantizes, per mode (Keras 3.15's
@@ -98,7 +99,9 @@ def quantize_model(model, mode: str) -> QuantizationReport:
             `keras.Model`, it is quantized already (a quantized model is
             not quantized twice: its weights would lose precision again), or
             `mode` is `"int8"` for a model computing in float16 (Keras
-            refuses int8 with float16 compute).
+            refuses int8 with float16 compute), or `"float8"` for a model
+            with LoRA (Keras' float8 layers do not run it). A LoRA model's
+            factors are merged into its kernels first (`models.lora.merge_lora`).
     """
     mode = check_choice("mode", mode, QUANTIZATION_MODES)
     if not isinstance(model, keras.Model) or not model.built:
@@ -115,6 +118,14 @@ def quantize_model(model, mode: str) -> QuantizationReport:
             "`mode` 'int8' needs float32 or bfloat16 compute (Keras), but `model` computes in "
             "mixed_float16: quantize a float32 or mixed_bfloat16 build, or use 'int4' or 'float8'."
         )
+    if mode == "float8" and lora_backbones(model):
+        raise ValueError(
+            "`mode` 'float8' cannot quantize a model fine-tuned with LoRA (`lora_rank`): Keras' "
+            "float8 layers do not run LoRA; use 'int8' or 'int4'."
+        )
+    # LoRA's factors would stay float beside the quantized kernel, and Keras merges them into
+    # it on saving (re-quantized): the reloaded model would predict otherwise. Fold them first.
+    merge_lora(model)
     with warnings.catch_warnings():
         # Keras warns once per layer type it cannot quantize; the report says it instead.
         warnings.filterwarnings("ignore", message=".*does not have a `quantize` method.*")

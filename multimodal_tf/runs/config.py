@@ -82,6 +82,10 @@ class RunConfig(TrainingOptions):
         fine_tune_text: train the pretrained text encoder too (default for
             the text classifier; the multimodal model keeps it frozen unless
             asked, which is faster on CPUs).
+        lora_rank: fine-tune the text encoder with LoRA of this rank instead
+            (`models.lora`): only its LoRA factors train, with the head and
+            the other encoders; at most the encoder's hidden size (MiniLM:
+            384, tiny: 8). Not with `fine_tune_text`.
         limit: use only the first N training examples (quick runs).
         test_limit: evaluate on the first N test examples only, and
             validate on the first N of a dataset's own validation split
@@ -110,6 +114,7 @@ class RunConfig(TrainingOptions):
     image_dropout: float = 0.0
     text_length: int | None = None
     fine_tune_text: bool | None = None
+    lora_rank: int | None = None
     limit: int | None = None
     test_limit: int | None = None
     architecture: str = "default"
@@ -175,6 +180,18 @@ class RunConfig(TrainingOptions):
                 "this "
                 "run has no "
                 f"image modality ({', '.join(self.modalities)})."
+            )
+        check_positive_int("lora_rank", self.lora_rank, allow_none=True)
+        if self.lora_rank is not None and "text" not in self.modalities:
+            raise ValueError(
+                "`lora_rank` applies to the BERT text encoder, but this run has no text "
+                f"modality ({', '.join(self.modalities)})."
+            )
+        if self.lora_rank is not None and self.fine_tune_text is not None:
+            raise ValueError(
+                f"`lora_rank` ({self.lora_rank}) fine-tunes the text encoder through LoRA; "
+                f"`fine_tune_text`={self.fine_tune_text} asks for "
+                f"{'all of it' if self.fine_tune_text else 'none of it'}: give one or the other."
             )
         check_positive_int("limit", self.limit, allow_none=True)
         check_positive_int("test_limit", self.test_limit, allow_none=True)

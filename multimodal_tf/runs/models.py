@@ -143,7 +143,10 @@ def encoder_arguments(config: RunConfig, facts: dict, text_checkpoint: str | Non
             text.update(
                 checkpoint=None, vocabulary_size=vocabulary_size(text_checkpoint), **TINY_TEXT
             )
-        arguments["text"] = {**text, "freeze": not config.fine_tune_text}  # frozen: computed once
+        if config.lora_rank is not None:
+            text["lora_rank"] = config.lora_rank
+        frozen = not config.fine_tune_text and config.lora_rank is None
+        arguments["text"] = {**text, "freeze": frozen}  # frozen: computed once
     return arguments
 
 
@@ -177,6 +180,8 @@ def hypermodel_for_run(
     """
     from multimodal_tf import tuning
 
+    if config.lora_rank is not None:
+        raise ValueError("`lora_rank` applies to `train`; `tune` searches without LoRA.")
     num_classes = len(facts["class_names"])
     tiny = config.architecture == "tiny"
     encoders = encoder_arguments(config, facts, text_checkpoint)

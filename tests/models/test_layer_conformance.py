@@ -8,10 +8,11 @@ turn it off, as we do; the builders' models train in tests/training/) and
 a `mixed_float16` build whose outputs match
 `compute_output_spec` called with the argument names of `call`.
 
-keras-hub's `run_precision_test` and `run_serialization_test` live in
-`keras_hub.src.tests.test_case`, which imports `grain` (not installed in
-this project's environment); `tests/layer_harness.py` runs our versions of
-those two checks (`tests/models/test_layers_and_builders.py`).
+keras-hub's `run_precision_test` and `run_serialization_test` run in
+tests/models/test_keras_hub_harness.py (keras-hub's harness imports `grain`,
+which scripts/setup.sh installs with `--no-deps`); `tests/layer_harness.py`
+runs our versions of those two checks on every builder
+(`tests/models/test_layers_and_builders.py`).
 """
 
 import keras
