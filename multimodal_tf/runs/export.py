@@ -125,8 +125,9 @@ def export_savedmodel(run_path: str, path: str) -> str:
         preprocessor(tf.constant(["build"]))  # builds its vocabulary tables for tracking
         archive.track(preprocessor)
     archive.add_endpoint("serve", serve, input_signature=[raw_input_specs(config, metrics)])
-    try:
-        archive.write_out(path, verbose=False)
+    try:  # to a folder beside it, renamed when whole
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        write_atomically(path, lambda temporary: archive.write_out(temporary, verbose=False))
     except (
         tf.errors.OpError
     ) as error:  # TensorFlow's own file errors (a missing or read-only folder)
