@@ -92,6 +92,24 @@ def check_free_space(path: str, needed: int) -> None:
         )
 
 
+def check_writable(path: str) -> None:
+    """Refuses a `path` that cannot be written: its nearest existing folder is a file or read-only.
+
+    A cheap check before long work (loading a model, converting it) whose
+    result would go there.
+
+    Raises:
+        OSError: naming `path` and the cause.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(folder):
+        folder = os.path.dirname(folder)
+    if not os.path.isdir(folder):
+        raise OSError(errno.ENOTDIR, f"{folder!r} is a file, not a folder", path)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OSError(errno.EACCES, f"{folder!r} cannot be written", path)
+
+
 def write_json(path: str, value) -> None:
     """Writes `value` as JSON to `path` atomically; refuses NaN (not valid JSON)."""
 

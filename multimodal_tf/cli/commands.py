@@ -311,12 +311,30 @@ def run(args):
             file=sys.stderr,
         )
         return 2
-    except KeyboardInterrupt:  # Ctrl-C: one line, and how to go on, not Keras' stack
+    except KeyboardInterrupt as interrupt:  # Ctrl-C: one line, and how to go on, not Keras' stack
         print(
-            f"multimodal-tf {args.command}: interrupted{_RESUME_HINTS.get(args.command, '')}",
+            f"multimodal-tf {args.command}: interrupted{_resume_hint(args, interrupt)}",
             file=sys.stderr,
         )
         return 130
+
+
+def _resume_hint(args, interrupt) -> str:
+    """How to go on: for a `train` whose run folder is known, the folder and the exact command."""
+    folder = getattr(interrupt, "run_folder", None)
+    if args.command != "train" or folder is None:
+        return _RESUME_HINTS.get(args.command, "")
+    import os
+    import shlex
+
+    argv = list(getattr(args, "argv", None) or [])
+    if args.run is None:
+        argv += ["--run", os.path.basename(folder)]
+    command = shlex.join(["multimodal-tf", *argv]) if argv else "the same command"
+    return (
+        f"; the run is in {folder!r}. To resume it after its last finished epoch, run: {command}"
+        " (--restart starts it over)"
+    )
 
 
 _RESUME_HINTS = {
