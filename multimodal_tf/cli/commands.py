@@ -8,6 +8,7 @@ a bad request into one line on standard error.
 from __future__ import annotations
 
 import json
+import re
 import sys
 
 
@@ -311,12 +312,35 @@ def run(args):
             file=sys.stderr,
         )
         return 2
+    except Exception as error:  # TensorFlow's own file errors (TensorBoard's writer on a full disk)
+        cause = _file_error_of(error)
+        if cause is None:
+            raise
+        print(f"multimodal-tf {args.command}: error: cannot write or read {cause}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt as interrupt:  # Ctrl-C: one line, and how to go on, not Keras' stack
         print(
             f"multimodal-tf {args.command}: interrupted{_resume_hint(args, interrupt)}",
             file=sys.stderr,
         )
         return 130
+
+
+FILE_ERRORS = ("No space left on device", "Read-only file system", "Permission denied")
+
+
+def _file_error_of(error) -> str | None:
+    """A TensorFlow `OpError` about a file as one line (`'path': cause`), else None."""
+    tensorflow = sys.modules.get("tensorflow")
+    if tensorflow is None or not isinstance(error, tensorflow.errors.OpError):
+        return None
+    message = re.sub(r"\{\{[^}]*\}\}\s*", "", str(error.message)).strip()
+    first = message.splitlines()[0] if message else ""
+    cause = next((cause for cause in FILE_ERRORS if cause in first), None)
+    if cause is None:
+        return None
+    path = first.split(";")[0].strip()
+    return f"{path!r}: {cause}" if path and path != first else first
 
 
 def _resume_hint(args, interrupt) -> str:

@@ -114,3 +114,23 @@ def test_a_full_disk_is_one_line_and_exit_2(data_dir, tmp_path, monkeypatch, cap
     monkeypatch.undo()
     assert main(tiny_vowels_run(data_dir, tmp_path, "--run", "r", test_limit=16)) == 0
     assert (tmp_path / "r" / "metrics.json").is_file()
+
+
+def test_tensorboard_on_a_full_disk_is_one_line(data_dir, tmp_path, monkeypatch, capsys):
+    import tensorflow as tf
+
+    def full_disk(self, logs=None):
+        raise tf.errors.ResourceExhaustedError(
+            None,
+            None,
+            "{{function_node __wrapped__CreateSummaryFileWriter}} /x/logs/train/events.out; No "
+            "space left on device\n\tFailed to flush 1 events",
+        )
+
+    monkeypatch.setattr(keras.callbacks.TensorBoard, "on_train_begin", full_disk)
+    assert main(tiny_vowels_run(data_dir, tmp_path, "--run", "r", test_limit=16)) == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert error == (
+        "multimodal-tf train: error: cannot write or read '/x/logs/train/events.out': No space "
+        "left on device"
+    )

@@ -68,7 +68,7 @@ def test_the_newest_unfinished_default_run_with_the_same_options_is_found(tmp_pa
 
 def _start(data_dir, output, epochs):
     command = [sys.executable, "-m", "multimodal_tf.cli"]
-    command += tiny_vowels_run(data_dir, output, epochs=epochs, test_limit=16)
+    command += tiny_vowels_run(data_dir, output, "--epochs", str(epochs), test_limit=16)
     return subprocess.Popen(
         command,
         stdout=subprocess.PIPE,
