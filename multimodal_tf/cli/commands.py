@@ -356,8 +356,8 @@ def _resume_hint(args, interrupt) -> str:
         argv += ["--run", os.path.basename(folder)]
     command = shlex.join(["multimodal-tf", *argv]) if argv else "the same command"
     return (
-        f"; the run is in {folder!r}. To resume it after its last finished epoch, run: {command}"
-        " (--restart starts it over)"
+        f"; the run is in {folder!r}: rerun the same command to resume it after its last finished "
+        f"epoch, that is: {command} (--restart starts it over)"
     )
 
 

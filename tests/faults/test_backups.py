@@ -61,6 +61,18 @@ def test_a_backup_cut_short_is_set_aside_and_the_one_before_resumes(tmp_path, ca
     assert not (tmp_path / "backup").exists()  # removed when the run finished
 
 
+def test_a_kill_between_the_renames_resumes_from_the_previous_backup(tmp_path, capsys):
+    config = interrupted(tmp_path, 2)
+    backup = tmp_path / "backup"
+    # Killed after the generations moved up and before the new one took their place:
+    (backup / "latest.weights.h5").unlink()
+    (backup / "training_metadata.json").unlink()
+    capsys.readouterr()
+    resumed = train(lambda: build_tiny("cnn"), dataset(), config)
+    assert "resuming from the previous backup, of epoch 1" in capsys.readouterr().out
+    assert resumed.history.epoch == [1, 2, 3]
+
+
 def test_no_readable_backup_starts_over_saying_so(tmp_path, capsys):
     config = interrupted(tmp_path, 2)
     backup = tmp_path / "backup"

@@ -1,5 +1,6 @@
 """Interruptions: a SIGINT is never lost, a default run is resumed by the same command."""
 
+import glob
 import json
 import os
 import signal
@@ -124,3 +125,26 @@ def test_a_default_run_interrupted_or_killed_resumes_with_the_same_command(data_
     assert os.listdir(output) == [name]  # no new timestamped folder
     metrics = json.loads(open(os.path.join(folder, "metrics.json")).read())
     assert metrics["epochs_trained"] == 60
+
+
+@pytest.mark.slow
+def test_a_sigint_before_the_first_epoch_names_the_folder_and_the_rerun_reuses_it(
+    data_dir, tmp_path
+):
+    output = str(tmp_path / "out")
+    first = _start(data_dir, output, epochs=2)
+    deadline = time.monotonic() + 240
+    while not glob.glob(os.path.join(output, "*", CONFIG_FILE)):  # the run folder's first file
+        assert time.monotonic() < deadline and first.poll() is None
+        time.sleep(0.02)
+    (name,) = os.listdir(output)
+    first.send_signal(signal.SIGINT)
+    _, err = first.communicate(timeout=120)
+    assert first.returncode == 130, err
+    assert "Traceback" not in err
+    assert f"--run {name} (--restart starts it over)" in err.strip().splitlines()[-1]
+    second = _start(data_dir, output, epochs=2)
+    out, err = second.communicate(timeout=600)
+    assert second.returncode == 0, err
+    assert f"resuming the unfinished run {os.path.join(output, name)!r}" in out
+    assert os.listdir(output) == [name]
