@@ -2,10 +2,11 @@
 
 Checked against Keras 3.15.1. Each function says why no public API serves;
 when Keras changes, this module is the one to fix. (The other use is
-`training.callbacks.BackupAndRestore`, which extends the hooks
-`_save_model` and `_training_metadata_path` of the Keras callback it
-subclasses, and `training.callbacks.ResumableEarlyStopping`, which reads
-and sets the public-looking attributes of Keras' `EarlyStopping`: a
+`training.backup.BackupAndRestore`, which replaces the hook `_save_model`
+and reads the paths `_weights_path`, `_training_metadata_path` and
+`_prev_weights_path` (and `_current_epoch`) of the Keras callback it subclasses, and
+`training.callbacks.ResumableEarlyStopping`, which reads and sets the
+public-looking attributes of Keras' `EarlyStopping`: a
 subclass cannot move here.)
 """
 

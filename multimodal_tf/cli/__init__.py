@@ -5,6 +5,7 @@
 | arguments, `--help`, `main` (no TensorFlow) | `parser.py` |
 | the `--data` flags: the user's own files (no TensorFlow) | `data_arguments.py` |
 | the verbs: train, tune, evaluate, compare, predict, export, fetch | `commands.py` |
+| one line for a file error or an interrupt, and how to resume | `errors.py` |
 
 - `multimodal-tf train`: trains the multimodal model (image + text, the
   packaged pretrained MiniLM as text encoder) on the paired Twemoji dataset,

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import sys
 
+from multimodal_tf.cli.errors import file_error_of, resume_hint
+
 
 def _print_accuracy(accuracy: dict, split: str = "test"):
     for subset, value in accuracy.items():
@@ -353,19 +355,18 @@ def run(args):
             file=sys.stderr,
         )
         return 2
-    except KeyboardInterrupt:  # Ctrl-C: one line, and how to go on, not Keras' stack
+    except Exception as error:  # TensorFlow's own file errors (TensorBoard's writer on a full disk)
+        cause = file_error_of(error)
+        if cause is None:
+            raise
+        print(f"multimodal-tf {args.command}: error: cannot write or read {cause}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt as interrupt:  # Ctrl-C: one line, and how to go on, not Keras' stack
         print(
-            f"multimodal-tf {args.command}: interrupted{_RESUME_HINTS.get(args.command, '')}",
+            f"multimodal-tf {args.command}: interrupted{resume_hint(args, interrupt)}",
             file=sys.stderr,
         )
         return 130
-
-
-_RESUME_HINTS = {
-    "train": "; rerun the same command to resume after the last finished epoch (--restart starts "
-    "over)",
-    "tune": "; rerun the same command to resume the search (finished trials are kept)",
-}
 
 
 HANDLERS = {

@@ -387,6 +387,7 @@ def build_parser():
 def main(argv=None):
     """Parses the command line (no TensorFlow yet), then runs the command."""
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # to print a resume command
     if not (args.verbose or verbose_requested() or argv is not None):
         quiet_native_logs()
     from multimodal_tf.cli import commands

@@ -35,9 +35,9 @@ import tensorflow as tf
 from multimodal_tf.choices import USER_DATASET
 from multimodal_tf.console import Progress
 from multimodal_tf.data.pipeline import load_split
-from multimodal_tf.files import write_atomically
+from multimodal_tf.files import check_writable, write_atomically
 from multimodal_tf.runs.evaluation import run_split, test_split
-from multimodal_tf.runs.loading import load_run
+from multimodal_tf.runs.loading import check_run, load_run
 from multimodal_tf.runs.models import text_preprocessor_for
 from multimodal_tf.runs.user_data import user_splits
 
@@ -109,6 +109,11 @@ def export_savedmodel(run_path: str, path: str) -> str:
         )
     if os.path.isdir(path) and os.listdir(path):
         raise ValueError(f"`path` {path!r} exists and is not empty; choose a new folder.")
+    check_run(run_path)  # cheap checks first: the model takes seconds to load
+    try:
+        check_writable(path)
+    except OSError as error:
+        raise ValueError(f"cannot write the SavedModel to {path!r}: {error.strerror}") from None
     model, metrics, config = load_run(run_path)
     preprocessor = text_preprocessor_for(config, metrics.get("text_checkpoint"))
     class_names = tf.constant(metrics["class_names"])
@@ -128,12 +133,13 @@ def export_savedmodel(run_path: str, path: str) -> str:
         preprocessor(tf.constant(["build"]))  # builds its vocabulary tables for tracking
         archive.track(preprocessor)
     archive.add_endpoint("serve", serve, input_signature=[raw_input_specs(config, metrics)])
-    try:
-        archive.write_out(path, verbose=False)
-    except (
-        tf.errors.OpError
-    ) as error:  # TensorFlow's own file errors (a missing or read-only folder)
+    try:  # to a folder beside it, renamed when whole
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        write_atomically(path, lambda temporary: archive.write_out(temporary, verbose=False))
+    except tf.errors.OpError as error:  # TensorFlow's own file errors (a read-only folder)
         raise ValueError(f"cannot write the SavedModel to {path!r}: {error.message}") from None
+    except OSError as error:  # Python's (making the folder, the rename)
+        raise ValueError(f"cannot write the SavedModel to {path!r}: {error.strerror}") from None
     return path
 
 
@@ -235,6 +241,8 @@ def export_tflite(
         raise ValueError(
             f"`path` {path!r} exists; choose a new file name, or pass --overwrite to replace it."
         )
+    check_run(run_path)  # cheap checks first: the model takes seconds to load
+    check_writable(path)
     model, metrics, config = load_run(run_path, data_dir)
     if config.modalities == ("sequence",) and sequence_length is None:
         sequence_length = longest_sequence(config, config.data_dir)

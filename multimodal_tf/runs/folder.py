@@ -25,6 +25,7 @@ import dataclasses
 import fcntl
 import json
 import os
+import re
 import shutil
 import time
 import zipfile
@@ -127,6 +128,49 @@ class RunFolder:
 
     def record_progress(self, epochs: int, seconds: float) -> None:
         write_json(os.path.join(self.path, PROGRESS_FILE), {"epochs": epochs, "seconds": seconds})
+
+
+def find_unfinished_run(output: str, prefix: str, config: dict) -> str | None:
+    """The newest unfinished run `<prefix>-YYYYmmdd-HHMMSS` in `output` started with `config`.
+
+    A default run (no `--run`) gets a timestamped name; rerunning the same
+    command after an interruption finds it here and resumes it. Finished
+    runs, runs with other options and folders another process holds are
+    passed over.
+
+    Returns:
+        The folder's name, or None.
+    """
+    pattern = re.compile(re.escape(prefix) + r"-\d{8}-\d{6}")
+    try:
+        names = sorted(os.listdir(output), reverse=True)
+    except OSError:
+        return None
+    for name in names:
+        folder = os.path.join(output, name)
+        saved = _read_json(os.path.join(folder, CONFIG_FILE))
+        if (
+            pattern.fullmatch(name)
+            and isinstance(saved, dict)
+            and not is_finished(folder)
+            and not _differences(saved, config)
+            and not _is_locked(folder)
+        ):
+            return name
+    return None
+
+
+def _is_locked(folder: str) -> bool:
+    path = os.path.join(folder, LOCK_FILE)
+    if not os.path.exists(path):
+        return False
+    with open(path, encoding="utf-8") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    return False
 
 
 def check_search_options(folder: str, options: dict) -> None:

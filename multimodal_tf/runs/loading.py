@@ -6,9 +6,15 @@ import dataclasses
 import json
 import os
 
-from multimodal_tf.pretrained import PACKAGED_MINILM, resolve_checkpoint
+from multimodal_tf.pretrained import resolve_checkpoint
 from multimodal_tf.runs.config import RunConfig
 from multimodal_tf.runs.folder import METRICS_FILE, MODEL_FILE
+from multimodal_tf.runs.metrics_schema import (
+    config_type_errors,
+    describe,
+    field_errors,
+    strings,
+)
 
 
 def load_run(path: str, data_dir: str | None = None) -> tuple:
@@ -27,6 +33,27 @@ def load_run(path: str, data_dir: str | None = None) -> tuple:
         ValueError: not a run folder, or a file that is unreadable or does
             not match the other; the message names the file and the field.
     """
+    folder, metrics, config = check_run(path)
+    from multimodal_tf.saving import load_model
+
+    metrics_path = os.path.join(folder, METRICS_FILE)
+    model = load_model(os.path.join(folder, MODEL_FILE))
+    _check_model_matches(model, metrics, config, metrics_path)
+    if data_dir is not None:
+        config = dataclasses.replace(config, data_dir=data_dir)
+    return model, metrics, config
+
+
+def check_run(path: str) -> tuple:
+    """The cheap part of `load_run`: `(folder, metrics, config)`, the model not loaded.
+
+    The folder holds `model.keras` and `metrics.json`, and metrics.json
+    passes its schema (`runs.metrics_schema`): commands check this, and
+    their other inputs, before the model takes seconds to load.
+
+    Raises:
+        ValueError: not a run folder, or a bad metrics.json (one line per bad field).
+    """
     folder = os.path.dirname(path) if os.path.basename(path) == MODEL_FILE else path
     folder = folder.rstrip("/") or "."
     model_path, metrics_path = os.path.join(folder, MODEL_FILE), os.path.join(folder, METRICS_FILE)
@@ -34,22 +61,16 @@ def load_run(path: str, data_dir: str | None = None) -> tuple:
         raise ValueError(
             f"{path!r} is not a run folder: expected {MODEL_FILE} and {METRICS_FILE} in {folder!r}."
         )
-    from multimodal_tf.saving import load_model
-
     metrics, config = _read_metrics(metrics_path)
-    model = load_model(model_path)
-    _check_model_matches(model, metrics, config, metrics_path)
-    if data_dir is not None:
-        config = dataclasses.replace(config, data_dir=data_dir)
-    return model, metrics, config
+    return folder, metrics, config
 
 
 def _read_metrics(metrics_path: str) -> tuple:
-    """`(metrics, RunConfig)` from a metrics.json, each field checked."""
+    """`(metrics, RunConfig)` from a metrics.json, every field checked (`runs.metrics_schema`).
 
-    def bad(field, expected):
-        return ValueError(f"{metrics_path}: field {field!r} must be {expected}.")
-
+    Raises:
+        ValueError: one line per bad field, naming the file and the field.
+    """
     try:
         with open(metrics_path, encoding="utf-8") as metrics_file:
             metrics = json.load(metrics_file)
@@ -58,9 +79,15 @@ def _read_metrics(metrics_path: str) -> tuple:
     if not isinstance(metrics, dict):
         raise ValueError(f"{metrics_path} must hold a JSON object, got {type(metrics).__name__}.")
     saved = metrics.get("config")
-    if not isinstance(saved, dict) or not isinstance(saved.get("modalities"), list):
-        raise bad("config", "an object with the run's options, `modalities` a list")
-    saved = {key: value for key, value in saved.items() if key != "kind"}
+    modalities = saved.get("modalities") if isinstance(saved, dict) else None
+    errors = field_errors(metrics, modalities if strings(modalities, 1) else None)
+    if isinstance(saved, dict):
+        saved = {key: value for key, value in saved.items() if key != "kind"}
+        errors += config_type_errors(saved, RunConfig)
+        if not strings(modalities, 1) and "config.modalities" not in (e[0] for e in errors):
+            errors.append(("config.modalities", "a list of modality names", modalities))
+    if errors:
+        raise ValueError(describe(errors, metrics_path))
     saved.setdefault("augmentation", False)  # a run recorded before the option trained without it
     try:
         config = RunConfig(**{**saved, "modalities": tuple(saved["modalities"])})
@@ -70,33 +97,11 @@ def _read_metrics(metrics_path: str) -> tuple:
         ) from None
     except ValueError as error:
         raise ValueError(f"{metrics_path}: field 'config': {error}") from None
-    names = metrics.get("class_names")
-    if (
-        not isinstance(names, list)
-        or len(names) < 2
-        or not all(isinstance(name, str) for name in names)
-    ):
-        raise bad("class_names", "a list of two or more class names")
-    if "image" in config.modalities:
-        shape = metrics.get("image_shape")
-        if not (
-            isinstance(shape, list)
-            and len(shape) == 3
-            and all(isinstance(d, int) and d > 0 for d in shape)
-        ):
-            raise bad("image_shape", "[height, width, channels], positive integers")
-    if "sequence" in config.modalities and not (
-        isinstance(metrics.get("num_features"), int) and metrics["num_features"] > 0
-    ):
-        raise bad("num_features", "a positive integer")
     if "text" in config.modalities:
-        checkpoint = metrics.get("text_checkpoint")
-        if not isinstance(checkpoint, str):
-            raise bad("text_checkpoint", f"the text checkpoint's folder, or {PACKAGED_MINILM!r}")
         metrics = {
             **metrics,
             "text_checkpoint": resolve_checkpoint(
-                checkpoint, f"{metrics_path}: field 'text_checkpoint'"
+                metrics["text_checkpoint"], f"{metrics_path}: field 'text_checkpoint'"
             ),
         }
     return metrics, config

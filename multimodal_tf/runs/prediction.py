@@ -9,7 +9,7 @@ import numpy as np
 
 from multimodal_tf.data.images import read_image_file
 from multimodal_tf.data.pipeline import check_sequence
-from multimodal_tf.runs.loading import load_run
+from multimodal_tf.runs.loading import check_run, load_run
 from multimodal_tf.runs.models import text_preprocessor_for
 from multimodal_tf.validation import check_utf8
 
@@ -136,7 +136,7 @@ def predict_run(path: str, inputs) -> list:
     Returns:
         A list of `(input, class name, probability)`.
     """
-    model, metrics, config = load_run(path)
+    _, _, config = check_run(path)  # the inputs are checked before the model loads
     modalities = [_classify_input(item) for item in inputs]
     for item, modality in zip(inputs, modalities):
         if modality not in config.modalities:
@@ -144,6 +144,7 @@ def predict_run(path: str, inputs) -> list:
                 f"input {item!r} is {modality}, but this model takes "
                 f"{', '.join(config.modalities)}."
             )
+    model, metrics, config = load_run(path)
     preprocessor = text_preprocessor_for(config, metrics.get("text_checkpoint"))
     return [
         (
@@ -174,6 +175,10 @@ def predict_example(
     Returns:
         `{"class", "probability", "present": [...], "absent": [...]}`.
     """
+    _, _, config = check_run(path)  # the files are checked before the model loads
+    for modality, value in (("image", image), ("sequence", sequence)):
+        if value is not None and modality in config.modalities and not os.path.isfile(value):
+            raise ValueError(f"--{modality} {value!r}: there is no such file.")
     model, metrics, config = load_run(path)
     preprocessor = text_preprocessor_for(config, metrics.get("text_checkpoint"))
     given = {
@@ -262,6 +267,7 @@ def predict_batch(path: str, csv_path: str):
         table = reader(csv_path)
     except (OSError, ValueError) as error:
         raise ValueError(f"cannot read {csv_path!r} as a CSV file: {error}") from None
+    check_run(path)
     model, metrics, config = load_run(path)
     preprocessor = text_preprocessor_for(config, metrics.get("text_checkpoint"))
     columns = {}

@@ -23,11 +23,13 @@ from multimodal_tf.runs.evaluation import (
 from multimodal_tf.runs.folder import (
     ProgressRecorder,
     check_run_name,
+    find_unfinished_run,
     open_run_folder,
     remove_backup,
     remove_training_state,
     replace_run_files,
 )
+from multimodal_tf.runs.interrupts import InterruptGuard, naming_the_run_on_interrupt
 from multimodal_tf.runs.models import build_run_model, dataset_facts, text_preprocessor_for
 from multimodal_tf.runs.user_data import write_data_record
 from multimodal_tf.training import NonFiniteLossError, make_strategy, train, training_config
@@ -118,12 +120,24 @@ def write_run(folder: str, model, config: RunConfig, inputs: RunInputs, extra: d
     return {**metrics, "folder": folder}
 
 
-def run_name(config: RunConfig, run: str | None) -> str:
-    return (
-        check_run_name(run)
-        if run is not None
-        else f"{config.dataset}-{config.kind}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
-    )
+def run_name(
+    config: RunConfig, run: str | None, output: str | None = None, restart: bool = False
+) -> str:
+    """`run`, checked; by default `<dataset>-<kind>-<timestamp>`, or with `output` (and not
+    `restart`) the newest unfinished run of that form started with the same options, to resume."""
+    if run is not None:
+        return check_run_name(run)
+    prefix = f"{config.dataset}-{config.kind}"
+    if output is not None and not restart:
+        unfinished = find_unfinished_run(output, prefix, config_record(config))
+        if unfinished is not None:
+            print(
+                f"note: resuming the unfinished run {os.path.join(output, unfinished)!r}, started "
+                "with the same options (--restart starts a new run instead)",
+                flush=True,
+            )
+            return unfinished
+    return f"{prefix}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
 
 
 def train_run(
@@ -157,13 +171,17 @@ def train_run(
         The metrics written to `metrics.json`, with `"folder"` and the
         trained `"model"` added.
     """
-    name = run_name(config, run)
+    name = run_name(config, run, output, restart)
     worker = _worker_index(config)
     if worker:  # the chief (worker 0) writes NAME; worker i writes NAME-worker<i> beside it
         name = f"{name}-worker{worker}"
-    with open_run_folder(
-        output, name, config_record(config), overwrite=overwrite, restart=restart
-    ) as folder:
+    with (
+        open_run_folder(
+            output, name, config_record(config), overwrite=overwrite, restart=restart
+        ) as folder,
+        naming_the_run_on_interrupt(folder.path),
+        InterruptGuard() as interrupts,
+    ):
         if folder.resumed_epochs:
             print(
                 f"resuming run {folder.path!r} after epoch {folder.resumed_epochs} of "
@@ -183,7 +201,7 @@ def train_run(
                     keep_backup=True,  # removed below, once model.keras and metrics.json exist
                 ),
                 validation_data=inputs.validation_data,
-                callbacks=[ProgressRecorder(folder)],
+                callbacks=[ProgressRecorder(folder), interrupts],
                 text_preprocessor=inputs.preprocessor,
                 text_data=inputs.text_data,
             )
@@ -192,6 +210,7 @@ def train_run(
                 folder.path
             )  # a diverged run is not resumed: the next one starts fresh
             raise
+        interrupts.check()  # a SIGINT lost in the last steps: the run is not written as finished
         epochs = result.history.epoch
         metrics = write_run(
             folder.path,

@@ -2,104 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import os
 
 import keras
 import numpy as np
 
-from multimodal_tf.files import write_atomically, write_json
-from multimodal_tf.keras_internals import resumed_epoch, start_fit_at_epoch
+from multimodal_tf.files import check_free_space, write_atomically
+from multimodal_tf.keras_internals import start_fit_at_epoch
+from multimodal_tf.training.backup import BackupAndRestore, space_needed
 from multimodal_tf.training.config import BACKUP_FOLDER, CHECKPOINT_FILE, LOG_FOLDER, TrainingConfig
-
-
-class BackupAndRestore(keras.callbacks.BackupAndRestore):
-    """Keras' `BackupAndRestore` that also backs up the random generators and other callbacks.
-
-    Keras' weight files leave out the state of the layers' seed generators
-    (dropout, modality dropout), so a resumed run would draw the dropout
-    masks of the first epochs again and end with other weights. This one
-    saves and restores those states too: with the same seed and data order,
-    an interrupted and resumed run ends with the same weights as an
-    uninterrupted one (tested).
-
-    It also backs up the state of `stateful_callbacks` (objects with
-    `backup_state(folder)` returning a JSON-able dict, and
-    `restore_state(state, folder)`; `folder` is the backup's, for any file
-    they keep), so that the best-model checkpoint still knows, after a
-    resumption, the best value it saved, and early stopping its count. Give
-    them before this callback in `fit`'s list: their `on_train_begin`
-    (which resets them) then runs before this one restores them, and their
-    `on_epoch_end` before this one backs them up.
-
-    Both go to one JSON file, written whole or not at all and tagged with
-    its epoch: one that is not of the epoch Keras resumes from (a process
-    killed between the two writes) is left unused, with a note.
-
-    Args:
-        backup_dir: the backup's folder.
-        stateful_callbacks: a dict of name to callback whose state is backed up.
-        **kwargs: Keras' `BackupAndRestore` arguments.
-    """
-
-    STATE_FILE = "state.json"
-
-    def __init__(self, backup_dir, stateful_callbacks=None, **kwargs):
-        # Two generations of weights: a backup cut short (a full disk, a
-        # kill mid-write) falls back to the one before.
-        kwargs.setdefault("double_checkpoint", True)
-        super().__init__(backup_dir, **kwargs)
-        self._state_path = os.path.join(backup_dir, self.STATE_FILE)
-        self.stateful_callbacks = dict(stateful_callbacks or {})
-
-    def _seed_states(self) -> dict:
-        # By position: variable paths carry per-process counters, positions
-        # are fixed by the architecture.
-        states = [v for v in self.model.variables if v.path.endswith("seed_generator_state")]
-        return {f"state_{number}": state for number, state in enumerate(states)}
-
-    def on_train_begin(self, logs=None):
-        super().on_train_begin(logs)
-        if not os.path.exists(self._training_metadata_path) or not os.path.exists(self._state_path):
-            return  # nothing to resume
-        try:
-            with open(self._state_path, encoding="utf-8") as state_file:
-                saved = json.load(state_file)
-            epoch, random, callbacks = saved["epoch"], saved["random"], saved["callbacks"]
-        except (OSError, ValueError, KeyError, TypeError) as error:
-            raise ValueError(
-                f"the backup's {self._state_path!r} cannot be read ({error}); remove the folder "
-                f"{self.backup_dir!r} (the command line: --restart) to start the run over."
-            ) from None
-        if epoch != resumed_epoch(self.model):
-            print(
-                f"note: {self._state_path!r} is of epoch {epoch}, the weights of epoch "
-                f"{resumed_epoch(self.model)}: dropout's random state and the callbacks' are not "
-                "restored (the resumed run may differ slightly from an uninterrupted one)",
-                flush=True,
-            )
-            return
-        for name, state in self._seed_states().items():
-            if name in random:
-                state.assign(np.asarray(random[name], dtype=state.dtype))
-        for name, callback in self.stateful_callbacks.items():
-            if name in callbacks:
-                callback.restore_state(callbacks[name], self.backup_dir)
-
-    def _save_model(self):  # Keras 3.15's hook, called on each backup
-        super()._save_model()
-        state = {
-            "epoch": self._current_epoch,  # as Keras' training_metadata.json
-            "random": {
-                name: keras.ops.convert_to_numpy(variable).tolist()
-                for name, variable in self._seed_states().items()
-            },
-            "callbacks": {
-                name: callback.backup_state(self.backup_dir)
-                for name, callback in self.stateful_callbacks.items()
-            },
-        }
-        write_json(self._state_path, state)
 
 
 class NonFiniteLossError(RuntimeError):
@@ -174,8 +85,10 @@ class BestModelCheckpoint(keras.callbacks.Callback):
         value = (logs or {}).get(self.monitor)
         if value is not None and float(value) < self.best:
             self.best = float(value)
+            model = self.saved_model or self.model
             os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
-            write_atomically(self.path, (self.saved_model or self.model).save)
+            check_free_space(self.path, space_needed(model, self.path))
+            write_atomically(self.path, model.save)
 
 
 class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
