@@ -28,6 +28,10 @@ from multimodal_tf.runs.models import text_preprocessor_for
 from tests.helpers import PREDICTION_TOLERANCE
 from tests.layer_harness import POLICIES
 
+# About 8 minutes on a 2-core CPU (every model x policy trained, saved and reloaded in fresh
+# processes): the default suite outgrew CI's budget, so it runs with `bash scripts/test.sh -m slow`.
+pytestmark = pytest.mark.slow
+
 MODELS = {
     "cnn": dict(dataset="fashion_mnist"),
     "lstm": dict(dataset="japanese_vowels"),
