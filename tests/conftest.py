@@ -1,4 +1,5 @@
 import os
+import time
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -32,3 +33,32 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "tensorflow_only" in item.keywords:
             item.add_marker(skip)
+
+
+_SESSION_START = time.monotonic()
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--time-budget",
+        type=_minutes,
+        default=None,
+        metavar="MINUTES",
+        help="start no test after MINUTES from the session's start: the rest are skipped, "
+        "each saying so (CI's slow step runs the slow tests where time allows)",
+    )
+
+
+def _minutes(text):
+    value = float(text)
+    if not value >= 0:
+        raise ValueError(f"--time-budget must be a number of minutes >= 0, not {text!r}")
+    return value
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Skips a test, before its fixtures are built, once `--time-budget` is spent."""
+    budget = item.config.getoption("--time-budget")
+    if budget is not None and time.monotonic() - _SESSION_START > budget * 60:
+        pytest.skip(f"--time-budget of {budget:g} min spent before this test could start")

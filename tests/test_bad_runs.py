@@ -264,6 +264,7 @@ def test_seeds_numpy_cannot_take_are_refused_naming_the_option(seed, capsys):
         RunConfig(seed=seed)
 
 
+@pytest.mark.slow
 def test_own_bad_predict_and_export_requests(vowels_run, tmp_path, capsys):
     files = _files(tmp_path)
     run = str(vowels_run / "r")

@@ -8,6 +8,7 @@ import pytest
 from bench import common, document, epoch_wait, guard, main_job, precision, report, user_data
 
 
+@pytest.mark.slow
 def test_document_vs_us_row_and_the_results_table(tmp_path):
     rows = common.Rows(
         command="python -m bench document --epochs 2 --limit 512", device="test machine"
@@ -124,6 +125,7 @@ def test_steps_are_timed_inside_the_epochs_after_the_first():
         common.fit_step_seconds(model, x, y, epochs=1, batch_size=2)
 
 
+@pytest.mark.slow
 def test_precision_step_time_on_any_policy():
     for policy in ("float32", "mixed_bfloat16"):
         assert precision.step_seconds("cnn", policy, False, steps=3, repeats=1) > 0
@@ -138,6 +140,7 @@ def test_guard_row_compares_the_model_with_and_without_its_guard():
         guard.run(rows, kinds=("bert",))
 
 
+@pytest.mark.slow
 def test_streaming_rows_read_every_image_mode_of_a_generated_csv():
     rows = common.Rows(command="python -m bench streaming", device="test machine")
     user_data.run_streaming(rows, sizes=(90,), image_size=32, batch=16)
@@ -181,6 +184,7 @@ def test_lora_rows_compare_lora_with_full_fine_tuning(data_dir):
     assert all(re.fullmatch(r"\d+\.\d+x", row[3]) for row in rows.rows)
 
 
+@pytest.mark.slow
 def test_quantize_rows_put_each_mode_beside_float(data_dir):
     from bench import quantize
 

@@ -25,6 +25,7 @@ def twemoji_run(tmp_path_factory, data_dir):
     return output / "r"
 
 
+@pytest.mark.slow
 def test_train_writes_the_model_and_per_subset_accuracy(twemoji_run, capsys):
     metrics = json.loads((twemoji_run / "metrics.json").read_text())
     assert set(metrics["test_accuracy"]) == {"all", "image only", "text only"}
@@ -36,6 +37,7 @@ def test_train_writes_the_model_and_per_subset_accuracy(twemoji_run, capsys):
     assert (twemoji_run / "model.keras").is_file()
 
 
+@pytest.mark.slow
 def test_evaluate_reproduces_the_runs_numbers(twemoji_run, data_dir, capsys):
     capsys.readouterr()
     assert main(["evaluate", str(twemoji_run), "--data-dir", data_dir]) == 0
@@ -54,6 +56,7 @@ def test_evaluate_reproduces_the_runs_numbers(twemoji_run, data_dir, capsys):
     assert (twemoji_run / "confusion_test.png").read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow
 def test_evaluate_scores_a_run_it_cannot_write(twemoji_run, data_dir, capsys, monkeypatch):
     import multimodal_tf.runs.class_report as class_report_module
 
@@ -70,6 +73,7 @@ def test_evaluate_scores_a_run_it_cannot_write(twemoji_run, data_dir, capsys, mo
     assert "could not write the report into" in printed and "Read-only file system" in printed
 
 
+@pytest.mark.slow
 def test_choices_are_made_on_the_validation_split_and_other_splits_score_too(
     twemoji_run, data_dir, capsys
 ):
@@ -91,6 +95,7 @@ def test_choices_are_made_on_the_validation_split_and_other_splits_score_too(
     assert "train, validation, test, test_facebook" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_a_run_from_an_older_dataset_version_is_not_scored_on_validation(
     twemoji_run, data_dir, tmp_path, capsys
 ):
@@ -106,6 +111,7 @@ def test_a_run_from_an_older_dataset_version_is_not_scored_on_validation(
     assert main(["evaluate", str(old), "--data-dir", data_dir, "--split", "test_facebook"]) == 0
 
 
+@pytest.mark.slow
 def test_compare_two_runs_on_the_same_rows(twemoji_run, data_dir, capsys):
     capsys.readouterr()
     arguments = ["compare", str(twemoji_run), str(twemoji_run), "--data-dir", data_dir]
@@ -115,6 +121,7 @@ def test_compare_two_runs_on_the_same_rows(twemoji_run, data_dir, capsys):
     assert "`--names`" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_evaluate_with_rows_missing_a_modality(twemoji_run, data_dir, capsys):
     capsys.readouterr()
     assert (
@@ -132,6 +139,7 @@ def test_evaluate_with_rows_missing_a_modality(twemoji_run, data_dir, capsys):
     assert "--missing-rates" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_predict_images_and_texts(twemoji_run, data_dir, tmp_path, capsys):
     record = next(
         iter(tfds.as_numpy(tfds.load("twemoji_categories", split="test", data_dir=data_dir)))
@@ -153,6 +161,7 @@ def test_predict_images_and_texts(twemoji_run, data_dir, tmp_path, capsys):
     )
 
 
+@pytest.mark.slow
 def test_predict_a_csv_batch_one_line_per_row(twemoji_run, tmp_path, capsys):
     Image.new("RGB", (30, 30), (250, 200, 0)).save(tmp_path / "smile.png")
     (tmp_path / "rows.csv").write_text(
@@ -192,11 +201,13 @@ def test_predict_a_csv_batch_one_line_per_row(twemoji_run, tmp_path, capsys):
     )
 
 
+@pytest.mark.slow
 def test_predict_refuses_a_missing_file(twemoji_run, capsys):
     assert main(["predict", str(twemoji_run), "/no/such/image.png"]) == 2
     assert "no such file" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_predict_names_text_that_is_not_utf8(twemoji_run, capsys):
     """A shell passes bytes: Python reads the non-UTF-8 ones as lone surrogates."""
     text = b"caf\xe9 \xff".decode("utf-8", "surrogateescape")
@@ -208,6 +219,7 @@ def test_predict_names_text_that_is_not_utf8(twemoji_run, capsys):
     assert "--text 'caf\\udce9 \\udcff' is not valid UTF-8" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "dataset, extra, parameters",
     [
@@ -414,6 +426,7 @@ def test_every_run_option_has_a_flag_and_reaches_the_run_config(command):
     )
 
 
+@pytest.mark.slow
 def test_a_command_prints_no_native_log_lines_unless_verbose(twemoji_run, data_dir):
     command = [
         sys.executable,

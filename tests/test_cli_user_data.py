@@ -51,6 +51,7 @@ def test_train_prints_the_roles_and_records_the_data(photo_run):
     assert record["skipped"] == []
 
 
+@pytest.mark.slow
 def test_evaluate_from_another_folder(photo_run, tmp_path, monkeypatch, capsys):
     run, _, _ = photo_run
     monkeypatch.chdir(tmp_path)  # the run's paths are absolute
@@ -61,6 +62,7 @@ def test_evaluate_from_another_folder(photo_run, tmp_path, monkeypatch, capsys):
         assert f"test accuracy ({subset}): {value:.4f}" in printed
 
 
+@pytest.mark.slow
 def test_evaluate_a_new_labelled_file(photo_run, tmp_path, capsys):
     run, _, _ = photo_run
     for index in range(6):
@@ -115,6 +117,7 @@ def test_skipped_rows_are_counted_and_listed(tmp_path):
     assert "'photo'" in skipped["reason"] and all(5 not in ids for ids in record["rows"].values())
 
 
+@pytest.mark.slow
 def test_the_savedmodel_returns_class_names(photo_run, tmp_path, capsys):
     import tensorflow as tf
     import tensorflow_text  # noqa: F401  (the tokeniser's ops)

@@ -25,22 +25,31 @@ np.savez(sys.argv[3], **{name: value.numpy() for name, value in outputs.items()}
 """
 
 
+TRAIN = {
+    "fusion": ["--limit", "96", "--text-length", "16"],
+    "cnn": ["--dataset", "fashion_mnist", "--limit", "256", "--test-limit", "64"],
+    "lstm": ["--dataset", "japanese_vowels"],
+}
+
+
+class _Runs:
+    """`runs / name`: the run folder, trained on first use (a default run needs only the CNN)."""
+
+    def __init__(self, output, data_dir):
+        self.output, self.data_dir = output, data_dir
+
+    def __truediv__(self, name):
+        folder = self.output / name
+        if not folder.exists():
+            common = ["--epochs", "1", "--quiet", "--data-dir", self.data_dir]
+            arguments = ["train", *TRAIN[name], "--run", name, *common]
+            assert main([*arguments, "--output", str(self.output)]) == 0
+        return folder
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory, data_dir):
-    output = tmp_path_factory.mktemp("runs")
-    common = ["--epochs", "1", "--quiet", "--data-dir", data_dir, "--output", str(output)]
-    assert main(["train", "--limit", "96", "--text-length", "16", "--run", "fusion", *common]) == 0
-    assert (
-        main(
-            [
-                *["train", "--dataset", "fashion_mnist", "--limit", "256", "--test-limit", "64"],
-                *["--run", "cnn", *common],
-            ]
-        )
-        == 0
-    )
-    assert main(["train", "--dataset", "japanese_vowels", "--run", "lstm", *common]) == 0
-    return output
+    return _Runs(tmp_path_factory.mktemp("runs"), data_dir)
 
 
 def raw_and_expected(run, data_dir, count=16):
@@ -80,7 +89,7 @@ def raw_and_expected(run, data_dir, count=16):
     return raw, model.predict(features, verbose=0), metrics["class_names"]
 
 
-@pytest.mark.parametrize("name", ["fusion", "cnn"])
+@pytest.mark.parametrize("name", [pytest.param("fusion", marks=pytest.mark.slow), "cnn"])
 def test_savedmodel_serves_raw_inputs_like_the_keras_model(runs, name, data_dir, tmp_path, capsys):
     exported = tmp_path / "exported" / "1"
     assert main(["export", str(runs / name), "--output", str(exported)]) == 0
@@ -119,7 +128,7 @@ def test_export_refuses_a_non_empty_folder(runs, tmp_path, capsys):
     assert "not empty" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("name", ["cnn", "lstm"])
+@pytest.mark.parametrize("name", ["cnn", pytest.param("lstm", marks=pytest.mark.slow)])
 def test_tflite_float_matches_keras_and_int8_stays_close(runs, name, data_dir, tmp_path, capsys):
     from multimodal_tf.runs.export import export_tflite, tflite_examples, tflite_twin
 
@@ -186,6 +195,7 @@ def run_tflite(path, inputs):
     return np.array(outputs)
 
 
+@pytest.mark.slow
 def test_tflite_refuses_a_multimodal_run(runs, tmp_path, capsys):
     assert (
         main(
@@ -198,6 +208,7 @@ def test_tflite_refuses_a_multimodal_run(runs, tmp_path, capsys):
     assert "SavedModel" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_the_serving_signature_refuses_presence_flags_other_than_0_or_1(runs, tmp_path, capsys):
     exported = tmp_path / "exported"
     assert main(["export", str(runs / "fusion"), "--output", str(exported)]) == 0

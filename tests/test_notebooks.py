@@ -9,7 +9,22 @@ from nbclient import NotebookClient
 NOTEBOOKS = sorted((pathlib.Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
+# The default run keeps the first notebook (the document's CNN, about half a
+# minute); the others train BERT, fusion and tuning trials: `-m slow`.
+QUICK_BY_DEFAULT = {"01_cnn_fashion_mnist"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param(
+            path,
+            id=path.stem,
+            marks=() if path.stem in QUICK_BY_DEFAULT else pytest.mark.slow,
+        )
+        for path in NOTEBOOKS
+    ],
+)
 def test_notebook_runs_in_quick_mode(path, tmp_path):
     notebook = nbformat.read(path, as_version=4)
     assert "QUICK = True" in notebook.cells[1].source, (

@@ -134,6 +134,7 @@ def quick_runs(tmp_path_factory, data_dir):
     return output
 
 
+@pytest.mark.slow
 def test_every_command_line_runs(quick_runs, data_dir, tmp_path):
     lines = command_lines()
     assert len(lines) >= 5

@@ -72,6 +72,7 @@ def test_training_stops_with_an_error_when_the_loss_becomes_nan(tmp_path):
     assert not (tmp_path / "best.keras").exists()
 
 
+@pytest.mark.slow
 def test_a_finished_run_is_kept_unless_overwrite_and_an_interrupted_one_resumes_only_as_started(
     data_dir, tmp_path, capsys, monkeypatch
 ):
@@ -206,6 +207,7 @@ def test_a_failed_overwrite_leaves_the_finished_run_whole(tmp_path):
     assert json.loads((tmp_path / "metrics.json").read_text()) == {"new": True}
 
 
+@pytest.mark.slow
 def test_a_diverged_run_leaves_nothing_to_resume(data_dir, tmp_path, capsys, monkeypatch):
     def diverging(*args, **kwargs):
         config = args[2]
@@ -224,6 +226,7 @@ def test_a_diverged_run_leaves_nothing_to_resume(data_dir, tmp_path, capsys, mon
     )  # a fresh start
 
 
+@pytest.mark.slow
 def test_tune_never_replaces_a_finished_training_run(data_dir, tmp_path, capsys):
     assert main(quick(data_dir, tmp_path, "--run", "r")) == 0
     tune = quick(data_dir, tmp_path, "--run", "r", "--max-trials", "1")

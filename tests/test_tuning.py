@@ -77,6 +77,7 @@ def test_the_image_search_keeps_a_runs_augmentation_and_batch_norm():
     assert {"RandomTranslation", "RandomContrast", "BatchNormalization"} <= names
 
 
+@pytest.mark.slow
 def test_random_search_end_to_end_and_the_best_rebuilds(tmp_path):
     hypermodel = CNNHyperModel(num_classes=2, training=QUIET)
     tuner = make_tuner(
@@ -95,6 +96,7 @@ def test_random_search_end_to_end_and_the_best_rebuilds(tmp_path):
     assert as_json(rebuilt.get_config()) == as_json(keras.saving.load_model(path).get_config())
 
 
+@pytest.mark.slow
 def test_hyperband_continues_trials_through_the_engine(tmp_path):
     hypermodel = CNNHyperModel(num_classes=2, training=QUIET)
     tuner = make_tuner(
@@ -156,6 +158,7 @@ def test_mixed_precision_and_a_strategy(tmp_path):
     assert keras.config.dtype_policy().name == "float32"  # restored
 
 
+@pytest.mark.slow
 def test_bert_trials_fine_tune_with_warmup(tmp_path):
     tuner = make_tuner(
         "random",
@@ -184,6 +187,7 @@ def test_bad_tuner_arguments():
 QUICK_SEARCH = {"dataset": "fashion_mnist", "epochs": 1, "quiet": True}
 
 
+@pytest.mark.slow
 def test_cli_tune_prints_the_leaderboard_saves_the_best_and_resumes(data_dir, tmp_path, capsys):
     def search(max_trials):
         return cli_args(
@@ -233,6 +237,7 @@ def test_cli_tune_prints_the_leaderboard_saves_the_best_and_resumes(data_dir, tm
     assert "architecture 'default' (then) vs 'tiny' (now)" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_cli_tune_in_fresh_processes(data_dir, tmp_path, capsys):
     arguments = cli_args(
         "tune",
@@ -254,6 +259,7 @@ def test_cli_tune_in_fresh_processes(data_dir, tmp_path, capsys):
     assert "`trials_per_process`" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_a_search_computes_the_frozen_text_encoder_once_for_all_trials(
     data_dir, tmp_path, monkeypatch
 ):

@@ -113,6 +113,7 @@ def test_twemoji_categories_are_paired_and_held_out_by_emoji(data_dir):
     assert differing == len(splits["test_facebook"])
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     not local_files_present(), reason="needs the Debian package dataset-fashion-mnist"
 )

@@ -2,6 +2,7 @@
 
 import keras
 import numpy as np
+import pytest
 
 from multimodal_tf import explain
 from tests.helpers import build_tiny, make_data, take
@@ -15,6 +16,7 @@ def test_grad_cam_on_the_cnn():
     assert heatmap.shape == (12, 12) and heatmap.dtype == np.float32
 
 
+@pytest.mark.slow
 def test_grad_cam_lights_up_the_planted_half(planted):
     model, inputs, labels = planted
     inside = []

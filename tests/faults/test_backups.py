@@ -112,6 +112,7 @@ def test_a_full_disk_stops_before_the_backup_naming_it(tmp_path, monkeypatch):
     assert error.value.filename.endswith(os.path.join("backup", "latest.weights.h5"))
 
 
+@pytest.mark.slow
 def test_a_full_disk_is_one_line_and_exit_2(data_dir, tmp_path, monkeypatch, capsys):
     real = shutil.disk_usage
     monkeypatch.setattr(shutil, "disk_usage", lambda path: real(path)._replace(free=10_000))

@@ -78,6 +78,7 @@ def test_multimodal_refuses_nan_in_a_present_image_only(multimodal):
         multimodal.predict(inputs, verbose=0)
 
 
+@pytest.mark.slow
 def test_training_with_nan_marking_absent_images_keeps_the_weights_finite():
     # NaN as the "missing" marker: without the guard's blanking, NaN in the
     # unused branch of the fusion's `where` made every gradient NaN.

@@ -92,6 +92,7 @@ for name in sys.argv[2:]:
 """
 
 
+@pytest.mark.slow
 def test_saved_models_reload_in_a_fresh_process_and_predict_the_same(trained, tmp_path):
     """The trained model, and copies of it quantized to int8 and int4 (LoRA merged first)."""
     model, inputs, _, _ = trained

@@ -1,7 +1,7 @@
 """Keras' `model.quantize(mode)` through the life cycle, for every builder's model.
 
 Each model is quantized in this process, saved to `.keras`, and loaded back
-in ONE fresh process (`multimodal_tf.load_model`, safe mode on) that
+in one fresh process per tier (`multimodal_tf.load_model`, safe mode on) that
 predicts on the same inputs: the reloaded model must predict what the
 in-memory quantized one did.
 """
@@ -101,12 +101,24 @@ def _inputs(kind, model):
     return inputs
 
 
-@pytest.fixture(scope="module")
-def quantized(tmp_path_factory):
-    """Every case built, quantized, saved; its inputs and in-memory predictions."""
-    folder = tmp_path_factory.mktemp("quantized")
+# The default run quantizes one case of each builder and mode family; the
+# slow run (`-m slow`) the rest of the matrix.
+DEFAULT_CASES = (
+    "cnn-int8",
+    "lstm-int4",
+    "bert-float8",
+    "multimodal_attention-int8",
+    "multimodal_gated_image+text-int8",
+    "multimodal_attention-mixed_bfloat16-int8",
+)
+SLOW_CASES = tuple(name for name in CASES if name not in DEFAULT_CASES)
+
+
+def _quantize_and_save(folder, names):
+    """Builds, quantizes and saves each case; its inputs and in-memory predictions."""
     results = {}
-    for name, (kind, overrides, mode) in CASES.items():
+    for name in names:
+        kind, overrides, mode = CASES[name]
         model = build_tiny(kind, **overrides)
         float_predictions = model.predict(_inputs(kind, model), verbose=0)
         report = quantize_model(model, mode)
@@ -123,15 +135,13 @@ def quantized(tmp_path_factory):
             "float": float_predictions,
             "quantized": predictions,
         }
-    return folder, results
+    return results
 
 
-@pytest.fixture(scope="module")
-def reloaded(quantized):
-    """One fresh process loads every saved file and predicts."""
-    folder, results = quantized
+def _reload_in_a_fresh_process(folder, names):
+    """One fresh process loads every saved case and predicts."""
     process = subprocess.run(
-        [sys.executable, "-c", LOAD_AND_PREDICT, str(folder), *results],
+        [sys.executable, "-c", LOAD_AND_PREDICT, str(folder), *names],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -148,11 +158,32 @@ def reloaded(quantized):
     }
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_a_quantized_model_reloads_in_a_fresh_process_and_predicts_the_same(
-    name, quantized, reloaded
-):
-    _, results = quantized
+def _tier(tmp_path_factory, names):
+    folder = tmp_path_factory.mktemp("quantized")
+    results = _quantize_and_save(folder, names)
+    return results, _reload_in_a_fresh_process(folder, names)
+
+
+@pytest.fixture(scope="module")
+def default_tier(tmp_path_factory):
+    return _tier(tmp_path_factory, DEFAULT_CASES)
+
+
+@pytest.fixture(scope="module")
+def slow_tier(tmp_path_factory):
+    return _tier(tmp_path_factory, SLOW_CASES)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        *DEFAULT_CASES,
+        *(pytest.param(name, marks=pytest.mark.slow) for name in sorted(SLOW_CASES)),
+    ],
+)
+def test_a_quantized_model_reloads_in_a_fresh_process_and_predicts_the_same(name, request):
+    tier = "default_tier" if name in DEFAULT_CASES else "slow_tier"
+    results, reloaded = request.getfixturevalue(tier)
     _, overrides, mode = CASES[name]
     result = results[name]
     assert result["report"].quantized, name
@@ -168,8 +199,8 @@ def test_a_quantized_model_reloads_in_a_fresh_process_and_predicts_the_same(
     assert np.abs(result["quantized"] - result["float"]).max() < 0.25
 
 
-def test_the_report_says_which_layers_stay_float(quantized):
-    _, results = quantized
+def test_the_report_says_which_layers_stay_float(default_tier):
+    results, _ = default_tier
     cnn = results["cnn-int8"]["report"]
     assert all("Conv2D" in reason for reason in cnn.kept_float.values())
     assert len(cnn.quantized) == 2  # the hidden Dense and the head
@@ -178,8 +209,8 @@ def test_the_report_says_which_layers_stay_float(quantized):
     assert "keep float weights" in str(bert)
 
 
-def test_quantize_model_refuses_bad_modes_and_a_second_quantization(quantized):
-    _, results = quantized
+def test_quantize_model_refuses_bad_modes_and_a_second_quantization(default_tier):
+    results, _ = default_tier
     model = build_tiny("cnn")
     with pytest.raises(ValueError, match="`mode` must be one of 'int8', 'int4', 'float8'"):
         quantize_model(model, "int2")

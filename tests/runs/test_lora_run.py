@@ -25,6 +25,7 @@ def lora_run(tmp_path_factory, data_dir):
     return output / "lora"
 
 
+@pytest.mark.slow
 def test_a_lora_run_records_its_rank_and_reloads_with_lora(lora_run):
     metrics = json.loads((lora_run / "metrics.json").read_text())
     assert metrics["config"]["lora_rank"] == 2

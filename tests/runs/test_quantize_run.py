@@ -39,6 +39,7 @@ def test_bad_quantization_requests_are_refused(float_run):
     assert not (float_run / "bad").exists() and not (float_run / "twice").exists()
 
 
+@pytest.mark.slow
 def test_the_quantize_command_writes_a_run_that_predict_and_export_read(
     float_run, tmp_path, capsys
 ):

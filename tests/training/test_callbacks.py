@@ -65,7 +65,7 @@ def deterministic_ops():
     tf_config.disable_op_determinism()
 
 
-@pytest.mark.parametrize("kind", ["cnn", "multimodal"])
+@pytest.mark.parametrize("kind", ["cnn", pytest.param("multimodal", marks=pytest.mark.slow)])
 def test_backup_and_restore_resumes_to_the_same_weights(tmp_path, kind, deterministic_ops):
     data = dataset(kind)
     config = quiet(epochs=3, checkpoint=False, tensorboard=False)

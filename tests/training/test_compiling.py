@@ -1,6 +1,7 @@
 """Whether XLA compiles the step, decided per device and per model."""
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from multimodal_tf import training
@@ -26,6 +27,7 @@ def test_jit_compile_auto_follows_the_cpu_measurements():
     assert train(lambda: build_tiny("bert"), dataset("bert"), quiet(epochs=1)).jit_compile is True
 
 
+@pytest.mark.slow
 def test_xla_keeps_lstm_masking_exact():
     sequences, labels = make_data("lstm", n=32)
     data = tf.data.Dataset.from_tensor_slices((sequences, labels.astype("int32"))).batch(8)

@@ -35,6 +35,7 @@ def _weights(archive, prefix):
     return [archive[key] for key in sorted(keys, key=lambda key: int(key[len(prefix) :]))]
 
 
+@pytest.mark.slow
 def test_mirrored_on_two_logical_cpus_matches_one_device(tmp_path):
     output = tmp_path / "mirrored.npz"
     _finish(_run_worker("mirrored", output))
@@ -51,6 +52,7 @@ def _free_port():
         return sock.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_two_workers_on_loopback_match_one_device(tmp_path):
     workers = [f"localhost:{_free_port()}", f"localhost:{_free_port()}"]
     processes = []

@@ -180,6 +180,7 @@ def test_a_text_missing_from_the_cache_is_refused(preprocessor):
         cached.head_inputs(batch)
 
 
+@pytest.mark.slow
 def test_a_search_reuses_outputs_only_of_an_encoder_that_gives_the_same(preprocessor):
     shared = {}
     data = raw_data(shuffle=False)
@@ -212,6 +213,7 @@ def shuffled_run(preprocessor, cache):
     )
 
 
+@pytest.mark.slow
 def test_shuffled_data_sees_the_same_order_with_unshuffled_copies_to_read_texts_from(preprocessor):
     tf.config.experimental.enable_op_determinism()
     try:
@@ -237,6 +239,7 @@ class Interrupt(keras.callbacks.Callback):
             raise KeyboardInterrupt("interrupted for the test")
 
 
+@pytest.mark.slow
 def test_a_cached_run_resumes_with_its_optimizer_into_a_folder_made_for_it(preprocessor, tmp_path):
     output = str(tmp_path / "new" / "run")  # does not exist yet
     config = quiet(

@@ -31,6 +31,7 @@ def test_adamw_leaves_biases_and_norms_out_of_weight_decay():
     assert any(path.endswith("/kernel") for path in decayed)
 
 
+@pytest.mark.slow
 def test_bert_fine_tuning_gets_adamw_with_warmup_and_saves(tmp_path):
     model = build_tiny("bert")
     model.compile(optimizer=keras.optimizers.AdamW(3e-4), loss="sparse_categorical_crossentropy")
