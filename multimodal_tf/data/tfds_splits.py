@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
+
 import tensorflow as tf
 
 from multimodal_tf.data.batches import AUTOTUNE, finish_batches, prefetched
@@ -81,7 +84,8 @@ def load_split(
         raise ValueError("`absent` and `missing_rate` need `presence=True`.")
     if cache not in ("auto", True, False):
         raise ValueError(f"`cache` must be 'auto', True or False, got {cache!r}.")
-    dataset = tfds.load(name, split=split, data_dir=data_dir, shuffle_files=False)
+    with progress_bars_on_a_terminal_only():
+        dataset = tfds.load(name, split=split, data_dir=data_dir, shuffle_files=False)
     if cache == "auto":
         cache = tfds.builder(name, data_dir=data_dir).info.dataset_size < CACHE_LIMIT_BYTES
 
@@ -200,5 +204,26 @@ def prepare(name: str, data_dir: str | None = None):
 
     check_choice("name", name, tuple(TFDS_MODALITIES))
     builder = tfds.builder(name, data_dir=data_dir)
-    builder.download_and_prepare()
+    with progress_bars_on_a_terminal_only():
+        builder.download_and_prepare()
     return builder
+
+
+@contextlib.contextmanager
+def progress_bars_on_a_terminal_only():
+    """TFDS' preparation bars ("Generating splits...") only when stderr is a terminal.
+
+    Off a terminal (a log file, CI, a captured stream) their carriage-return
+    updates are noise, and they would precede a command's one-line error.
+    """
+    from tensorflow_datasets.core.utils import tqdm_utils
+
+    if sys.stderr.isatty():
+        yield
+        return
+    shown = getattr(tqdm_utils, "_active", True)
+    tqdm_utils.display_progress_bar(False)
+    try:
+        yield
+    finally:
+        tqdm_utils.display_progress_bar(shown)

@@ -1,6 +1,9 @@
 """The TFDS splits stream as model inputs, with presence flags and reproducible missing
 modalities."""
 
+import io
+import sys
+
 import numpy as np
 import pytest
 
@@ -123,3 +126,21 @@ def test_cached_and_streamed_splits_are_identical(data_dir):
         np.testing.assert_array_equal(labels, batches["auto"][1])
     with pytest.raises(ValueError, match="`cache`"):
         load_split("fashion_mnist", "test", data_dir=data_dir, cache="disk")
+
+
+def test_preparation_bars_show_on_a_terminal_only(monkeypatch):
+    from tensorflow_datasets.core.utils import tqdm_utils
+
+    from multimodal_tf.data.tfds_splits import progress_bars_on_a_terminal_only
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    with progress_bars_on_a_terminal_only():
+        assert tqdm_utils._active is False
+    assert tqdm_utils._active is True  # as it was
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    with progress_bars_on_a_terminal_only():
+        assert tqdm_utils._active is True

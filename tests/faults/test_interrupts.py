@@ -37,13 +37,18 @@ class DeleteAt(keras.callbacks.Callback):
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the lost one
 def test_a_sigint_lost_in_a_destructor_stops_training_a_batch_later():
-    config = quiet(epochs=3, checkpoint=False, tensorboard=False)
-    # The window: under Python's own handler the interrupt is lost and training runs to the end.
-    unguarded = train(lambda: build_tiny("cnn"), dataset(), config, callbacks=[DeleteAt()])
-    assert unguarded.history.epoch == [0, 1, 2]
-    with InterruptGuard() as guard, pytest.raises(KeyboardInterrupt):
-        train(lambda: build_tiny("cnn"), dataset(), config, callbacks=[DeleteAt(), guard])
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+    # Python's own handler, whatever the process had (a pytest-xdist worker may have another)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        config = quiet(epochs=3, checkpoint=False, tensorboard=False)
+        # The window: under Python's own handler the interrupt is lost and training runs on.
+        unguarded = train(lambda: build_tiny("cnn"), dataset(), config, callbacks=[DeleteAt()])
+        assert unguarded.history.epoch == [0, 1, 2]
+        with InterruptGuard() as guard, pytest.raises(KeyboardInterrupt):
+            train(lambda: build_tiny("cnn"), dataset(), config, callbacks=[DeleteAt(), guard])
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_the_newest_unfinished_default_run_with_the_same_options_is_found(tmp_path):

@@ -250,8 +250,11 @@ def prepare_fashion_mnist(data_dir: str | None = None, folder: str | None = None
         FileNotFoundError: no local files and no network; the message names
             the install command.
     """
+    from multimodal_tf.data.tfds_splits import progress_bars_on_a_terminal_only
+
     builder = LocalFashionMNIST(folder=folder, data_dir=data_dir)
-    builder.download_and_prepare()
+    with progress_bars_on_a_terminal_only():
+        builder.download_and_prepare()
     return builder
 
 
