@@ -92,6 +92,7 @@ def main(argv=None):
         "document": 5,
         "document-lstm": 5,
         "quantize": 10,
+        "predict-batch": 1,  # one pass over each size
     }.get(args.benchmark, 3)
     rows.repeats = repeats
     epochs = args.epochs or {"main-job": None, "epoch-wait": 8, "document-lstm": 60}.get(

@@ -156,6 +156,16 @@ SECTIONS = [
         "the two cores, so both rates are low; the ratio is what counts.",
     ),
     (
+        "predict-batch: a large CSV through `predict --batch` (issue 30)",
+        ("predict-batch-1k", "predict-batch-10k", "predict-batch-100k"),
+        "Does `predict --batch` stream 1k, 10k and 100k rows in flat memory, at what rate?",
+        "Memory stays flat, and the rate grows with the file. After 100k rows: "
+        "{value:predict-batch-100k-predict-batch-over-100-000-rows-image-text-tiny-twemoji-"
+        "run-avx2-2026-12-07}. The start-up (loading the run, the first traced "
+        "batch) is spread over more rows as the file grows; 32 rows a batch, one pass each, "
+        "texts tokenised in one traced call. Measured on a quiet 2-core AVX2 machine.",
+    ),
+    (
         "test-suite: how long the suite takes",
         ("test-suite",),
         "Does the default suite fit CI's budget of about 25 minutes on a 2-core machine?",
