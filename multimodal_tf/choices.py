@@ -10,7 +10,7 @@ DEFAULT_DATASET = "twemoji_categories"
 # A run on the user's own files (`RunConfig(dataset="user", data={...})`, `train --data FILE`).
 USER_DATASET = "user"
 ON_BAD_RECORD = ("error", "skip")
-TASKS = ("auto", "classification")
+TASKS = ("auto", "classification", "regression")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 STRATEGIES = ("default", "mirrored", "multiworker")
 OPTIMIZERS = ("auto", "adam", "adamw")

@@ -305,6 +305,18 @@ def test_ctrl_c_is_one_line_saying_how_to_resume(command, hint, monkeypatch, cap
     assert (hint in error) if hint else error == f"multimodal-tf {command}: interrupted\n"
 
 
+def test_a_closed_pipe_ends_quietly_with_141(monkeypatch, capsys):
+    from multimodal_tf.cli import commands
+
+    def piped_to_head(args):  # `predict --batch rows.csv | head -1`, the reader gone
+        print("row 0: cat (91.0%)")
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setitem(commands.HANDLERS, "predict", piped_to_head)
+    assert main(["predict", "run", "--batch", "rows.csv"]) == 141
+    assert capsys.readouterr().err == ""
+
+
 @pytest.mark.parametrize(
     "arguments, message",
     [

@@ -7,16 +7,20 @@ a bad request into one line on standard error.
 
 from __future__ import annotations
 
-import json
+import io
+import os
 import sys
 
 from multimodal_tf.cli.errors import file_error_of, resume_hint
-
-
-def _print_accuracy(accuracy: dict, split: str = "test"):
-    for subset, value in accuracy.items():
-        print(f"{split} accuracy ({subset}): {value:.4f}")
-
+from multimodal_tf.cli.printing import (
+    print_predictions,
+    print_run_scores,
+    print_scores,
+    rounded,
+    say,
+    score_line,
+    score_value,
+)
 
 _ON_OFF = {None: None, "on": True, "off": False}.get
 # Command-line values that differ from the RunConfig field they set.
@@ -42,6 +46,7 @@ def _run_config(args):
     from multimodal_tf.choices import USER_DATASET
     from multimodal_tf.cli.data_arguments import data_record, one_line_warnings
     from multimodal_tf.runs import RunConfig
+    from multimodal_tf.runs.user_data import with_resolved_task
 
     values = {}
     for field in dataclasses.fields(RunConfig):
@@ -52,7 +57,7 @@ def _run_config(args):
     if record is not None:
         values.update(dataset=USER_DATASET, data=record)
     with one_line_warnings(args.command):  # a --data run reads its files here
-        config = RunConfig(**values)
+        config = with_resolved_task(RunConfig(**values))
     given = [
         f"--{name.replace('_', '-')}"
         for name in _MULTIMODAL_ONLY
@@ -78,8 +83,6 @@ def _describe(verb, config):
         print(f"rows: {rows}" + (f"; skipped {skipped} (see data.json)" if skipped else ""))
     where = config.dataset
     if config.data is not None:  # the file as the user named it, where that is short
-        import os
-
         where = os.path.relpath(config.data["train"])
         where = config.data["train"] if where.startswith("..") else where
     print(
@@ -102,9 +105,7 @@ def train(args):
         overwrite=args.overwrite,
         restart=args.restart,
     )
-    if "validation_accuracy" in metrics:
-        _print_accuracy(metrics["validation_accuracy"], "validation")
-    _print_accuracy(metrics["test_accuracy"])
+    print_run_scores(metrics)
     print(
         f"trained {metrics['epochs_trained']} epoch(s) in {metrics['train_seconds']} s "
         f"({metrics['precision']}, XLA {'on' if metrics['jit_compile'] else 'off'}, "
@@ -139,7 +140,7 @@ def tune(args):
                 [row["trial"], f"{row['score']:.4f}", *(str(row.get(name, "")) for name in names)]
             )
         )
-    _print_accuracy(metrics["test_accuracy"])
+    print_scores(metrics["test_accuracy"])
     print(
         f"wrote the best model to {metrics['folder']}/model.keras (tuner state in "
         f"{metrics['folder']}/tuner)"
@@ -152,8 +153,6 @@ def evaluate(args):
     from multimodal_tf.runs.class_report import format_class_report, report_run
 
     if args.data is not None:  # a new labelled file, read with the run's schema and classes
-        import os
-
         from multimodal_tf.cli.data_arguments import one_line_warnings
         from multimodal_tf.runs.user_scoring import evaluate_file
 
@@ -161,13 +160,16 @@ def evaluate(args):
             raise ValueError("--data scores the whole file: leave out --split and --missing-rates.")
         with one_line_warnings(args.command):
             scored = evaluate_file(args.run_path, args.data)
-        _print_accuracy(scored["accuracy"], os.path.basename(args.data))
-        print(f"\nper class ({os.path.basename(args.data)}, all modalities present):")
-        print("\n".join(format_class_report(scored["class_report"])))
+        print_scores(scored["accuracy"], os.path.basename(args.data))
+        if scored["class_report"] is not None:
+            print(f"\nper class ({os.path.basename(args.data)}, all modalities present):")
+            print("\n".join(format_class_report(scored["class_report"])))
         return 0
     if args.missing_rates is None:
         scored = report_run(args.run_path, data_dir=args.data_dir, split=args.split)
-        _print_accuracy(scored["accuracy"], args.split)
+        print_scores(scored["accuracy"], args.split)
+        if scored["class_report"] is None:
+            return 0
         print(f"\nper class ({args.split}, all modalities present):")
         print("\n".join(format_class_report(scored["class_report"])))
         if scored["written"].endswith(".png"):
@@ -181,10 +183,10 @@ def evaluate(args):
         raise ValueError(
             f"`--missing-rates` must be comma-separated numbers, got {args.missing_rates!r}."
         ) from None
-    for rate, accuracy in evaluate_missing(
+    for rate, score in evaluate_missing(
         args.run_path, rates, data_dir=args.data_dir, split=args.split
     ).items():
-        print(f"{args.split} accuracy (rows missing a modality: {rate:.0%}): {accuracy:.4f}")
+        print_scores({f"rows missing a modality: {rate:.0%}": score}, args.split)
     return 0
 
 
@@ -211,56 +213,10 @@ def quantize(args):
         f"wrote {args.output}: {record['mode']} weights in {record['layers_quantized']} layer(s), "
         f"{record['file_bytes']} bytes (float: {record['float_file_bytes']})"
     )
-    for subset, accuracy in record["accuracy"].items():
-        print(
-            f"{args.split} accuracy ({subset}): {accuracy:.4f} "
-            f"(float: {record['float_accuracy'][subset]:.4f})"
-        )
+    for subset, value in record["accuracy"].items():
+        float_value = score_value(record["float_accuracy"][subset])
+        print(f"{score_line(args.split, subset, value)} (float: {float_value})")
     return 0
-
-
-def _print_predictions(predictions, as_json: bool) -> int:
-    """Prints each row's prediction as it comes, or its error; exit 1 if any row was bad."""
-    rows = bad = 0
-    for prediction in predictions:
-        rows += 1
-        row = prediction.pop("row")
-        if "error" in prediction:
-            bad += 1
-            line = {"row": row, "error": prediction["error"]}
-            print(
-                json.dumps(line, ensure_ascii=False)
-                if as_json
-                else f"row {row}: error: {prediction['error']}",
-                flush=True,
-            )
-            continue
-        _say(
-            {**prediction, "probability": round(prediction["probability"], 4)},
-            f"row {row}",
-            as_json,
-        )
-        sys.stdout.flush()
-    if bad:
-        print(f"multimodal-tf predict: {bad} of {rows} rows were bad", file=sys.stderr)
-        return 1
-    return 0
-
-
-def _say(prediction: dict, subject: str, as_json: bool):
-    """One prediction: a line for people, or a JSON line with `--json`."""
-    if as_json:
-        print(
-            json.dumps(
-                {**({"input": subject} if subject else {}), **prediction}, ensure_ascii=False
-            )
-        )
-        return
-    absent = f"  [absent: {', '.join(prediction['absent'])}]" if prediction.get("absent") else ""
-    print(
-        f"{subject + ': ' if subject else ''}{prediction['class']} "
-        f"({prediction['probability']:.1%}){absent}"
-    )
 
 
 def predict(args):
@@ -278,27 +234,24 @@ def predict(args):
             "prediction from all of them), or --batch FILE.csv (one per row), not both."
         )
     if styles[2]:
-        return _print_predictions(predict_batch(args.run_path, args.batch), args.json)
+        return print_predictions(predict_batch(args.run_path, args.batch), args.json)
     if styles[1]:
         result = predict_example(args.run_path, **paired)
         if "text" in result["absent"] and args.text is not None:
             print("note: --text is blank, so the text is marked absent", file=sys.stderr)
         given = {name: value for name, value in paired.items() if value is not None}
-        _say(
-            {
-                **given,
-                "class": result["class"],
-                "probability": round(result["probability"], 4),
-                "absent": result["absent"],
-            },
-            "",
-            args.json,
-        )
+        outcome = {key: result[key] for key in ("class", "probability", "value") if key in result}
+        say(rounded({**given, **outcome, "absent": result["absent"]}), "", args.json)
         return 0
     if not args.inputs:
         raise ValueError("give INPUT..., --image/--text/--sequence, or --batch FILE.csv.")
     for item, label, probability in predict_run(args.run_path, args.inputs):
-        _say({"class": label, "probability": round(probability, 4)}, item, args.json)
+        outcome = (
+            {"value": label}
+            if probability is None
+            else {"class": label, "probability": probability}
+        )
+        say(rounded(outcome), item, args.json)
     return 0
 
 
@@ -344,6 +297,9 @@ def run(args):
     """
     try:
         return HANDLERS[args.handler](args)
+    except BrokenPipeError:  # `predict --batch rows.csv | head`: the reader has all it wanted
+        _silence_stdout()
+        return 141  # as a shell reports a process ended by SIGPIPE
     except (ValueError, FileNotFoundError, RuntimeError) as error:
         print(f"multimodal-tf {args.command}: error: {error}", file=sys.stderr)
         return 2
@@ -367,6 +323,15 @@ def run(args):
             file=sys.stderr,
         )
         return 130
+
+
+def _silence_stdout():
+    """Points standard output at the null device, so the interpreter's last flush of what is
+    still buffered raises no second BrokenPipeError (Python's docs, "Note on SIGPIPE")."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass  # not a real file (a notebook's or a test's capture): nothing to flush there
 
 
 HANDLERS = {

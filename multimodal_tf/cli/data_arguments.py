@@ -100,8 +100,9 @@ def add_data_arguments(parser):
         "--task",
         choices=TASKS,
         default=None,
-        help="auto: a numeric label with many values is refused as a regression target; "
-        "classification: every value is a class",
+        help="auto: a numeric label with many distinct values is a regression target, "
+        "anything else classes; classification: every value is a class; regression: "
+        "a number per row (MAE and RMSE reported)",
     )
 
 

@@ -26,7 +26,7 @@ from multimodal_tf.models.heads import (
     classification_layer,
     compile_classifier,
     is_regressor,
-    regression_layer,
+    regression_head,
 )
 from multimodal_tf.models.lora import LoraBackbone, load_lora_weights, save_lora_weights
 from multimodal_tf.models.lstm import (
@@ -57,7 +57,7 @@ __all__ = [
     "build_image_encoder", "build_lstm_classifier", "build_multimodal_model",
     "build_sequence_encoder", "build_text_encoder", "build_text_preprocessor",
     "classification_layer", "compile_classifier", "is_regressor", "load_bert_backbone",
-    "load_lora_weights", "presence_input_name", "quantize_model", "regression_layer",
+    "load_lora_weights", "presence_input_name", "quantize_model", "regression_head",
     "save_lora_weights",
 ]
 # fmt: on

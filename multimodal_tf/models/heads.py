@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import keras
 
 from multimodal_tf.validation import check_positive_int, check_rate
@@ -89,19 +91,46 @@ REGRESSION_LAYER = "regression"
 TASKS = ("classification", "regression")
 
 
-def regression_layer(name: str = REGRESSION_LAYER):
-    """The output layer of a regressor: one linear unit, computed in float32.
+def regression_head(features, target_mean: float = 0.0, target_std: float = 1.0):
+    """A regressor's output over `features`: one linear unit, in float32, in the targets' units.
+
+    The unit predicts the standardised target, and a fixed
+    `Rescaling(target_std, offset=target_mean)` named `"regression"` turns it
+    into the targets' units: training starts at the mean (the unit's kernel
+    starts at zero) and Adam's steps
+    fit the targets' spread (prices of mean 500 would otherwise take
+    thousands of steps just to reach their mean).
+
+    Args:
+        features: the fused features, `(batch, width)`.
+        target_mean: the training targets' mean.
+        target_std: their standard deviation (positive; 0 is taken as 1).
 
     Returns:
-        A new `keras.layers.Dense(1)`; models ending in it are regressors
+        The output tensor, `(batch, 1)`; models ending in it are regressors
         (:func:`is_regressor`): trained on float targets with the mean
         squared error, and scored by MAE and RMSE.
     """
-    return keras.layers.Dense(1, dtype="float32", name=name)
+    for name, value in (("target_mean", target_mean), ("target_std", target_std)):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+        ):
+            raise ValueError(f"`{name}` must be a finite number, got {value!r}.")
+    if target_std < 0:
+        raise ValueError(f"`target_std` must be at least 0, got {target_std!r}.")
+    units = keras.layers.Dense(  # zeros: the first prediction is the mean itself
+        1, kernel_initializer="zeros", dtype="float32", name=f"{REGRESSION_LAYER}_unit"
+    )(features)
+    rescale = keras.layers.Rescaling(
+        float(target_std or 1.0), offset=float(target_mean), dtype="float32", name=REGRESSION_LAYER
+    )
+    return rescale(units)
 
 
 def is_regressor(model) -> bool:
-    """Whether `model` ends in :func:`regression_layer` (one output named `"regression"`)."""
+    """Whether `model` ends in :func:`regression_head` (one output named `"regression"`)."""
     return any(
         getattr(tensor, "_keras_history", None) is not None
         and tensor._keras_history.operation.name == REGRESSION_LAYER

@@ -39,7 +39,7 @@ from multimodal_tf.models.heads import (
     TASKS,
     classification_layer,
     compile_classifier,
-    regression_layer,
+    regression_head,
 )
 from multimodal_tf.models.lstm import SequenceEncoderConfig, build_sequence_encoder
 from multimodal_tf.validation import check_choice, check_config, check_positive_int, check_rate
@@ -112,6 +112,8 @@ def build_multimodal_model(
     compile: bool = True,
     dtype=None,
     task: str = "classification",
+    target_mean: float = 0.0,
+    target_std: float = 1.0,
 ):
     """Builds a classifier (or regressor) over any non-empty subset of image, sequence, text.
 
@@ -137,7 +139,10 @@ def build_multimodal_model(
             `"mixed_float16"`, `"mixed_bfloat16"` or a `keras.DTypePolicy`);
             None: Keras' global policy.
         task: `"classification"` (a softmax over `num_classes`) or
-            `"regression"` (one linear output, `models.heads.regression_layer`).
+            `"regression"` (one linear output, `models.heads.regression_head`).
+        target_mean, target_std: a regressor's training targets' mean and
+            standard deviation (`UserData.target_statistics()`): its output
+            starts at the mean and learns in units of the spread.
 
     Returns:
         A functional `keras.Model` taking a dict of the inputs named in this
@@ -204,8 +209,10 @@ def build_multimodal_model(
     fused = fusion_layer(features, presence_matrix)
     if dropout:
         fused = keras.layers.Dropout(dropout, name="head_dropout", dtype=dtype)(fused)
-    head = regression_layer() if task == "regression" else classification_layer(num_classes)
-    outputs = head(fused)
+    if task == "regression":
+        outputs = regression_head(fused, target_mean, target_std)
+    else:
+        outputs = classification_layer(num_classes)(fused)
     model = keras.Model(inputs, outputs, name=f"multimodal_{fusion}_classifier")
     model.dtype_policy = dtype  # the container's own, which Keras' `compile` reads
     if compile:

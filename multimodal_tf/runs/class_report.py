@@ -201,7 +201,9 @@ def report_run(path: str, data_dir: str | None = None, split: str = "test", writ
 
     Returns:
         `{"accuracy": {subset: accuracy}, "class_report": report,
-        "written": the PNG's path, or the reason nothing was written}`.
+        "written": the PNG's path, or the reason nothing was written}`; a
+        regression run's `"accuracy"` holds `{subset: {"mae", "rmse"}}` and
+        its `"class_report"` is None.
     """
     model, config, preprocessor = load_for_evaluation(path, data_dir, split)
     folder = os.path.dirname(path) if os.path.basename(path) == MODEL_FILE else path
@@ -210,6 +212,8 @@ def report_run(path: str, data_dir: str | None = None, split: str = "test", writ
     with open(metrics_path, encoding="utf-8") as metrics_file:
         metrics = json.load(metrics_file)  # checked by load_for_evaluation
     accuracy = evaluate_subsets(model, config, preprocessor, split=split)
+    if metrics.get("task") == "regression":
+        return {"accuracy": accuracy, "class_report": None, "written": "a regressor has no classes"}
     report = split_class_report(model, config, preprocessor, metrics["class_names"], split)
     written = "not asked to"
     if write:

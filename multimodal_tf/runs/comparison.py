@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from multimodal_tf.models.heads import is_regressor
 from multimodal_tf.runs import evaluation
 
 
@@ -82,6 +83,11 @@ class Comparison:
 def run_predictions(path: str, split: str = "test", data_dir: str | None = None) -> tuple:
     """A saved run's `(predicted classes, labels)` on a split, rows in the split's order."""
     model, config, preprocessor = evaluation.load_for_evaluation(path, data_dir, split)
+    if is_regressor(model):
+        raise ValueError(
+            f"{path!r} is a regression run: `compare` pairs classifiers' right and wrong rows "
+            "(exact McNemar); compare regressors by the MAE and RMSE in their metrics.json."
+        )
     dataset = evaluation.run_split(config, evaluation.test_split(config, split), preprocessor)
     labels = np.concatenate([label for _, label in dataset.as_numpy_iterator()])
     predicted = np.argmax(model.predict(dataset, verbose=0), axis=-1)

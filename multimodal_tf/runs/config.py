@@ -130,6 +130,15 @@ class RunConfig(TrainingOptions):
         else:
             set_field(self, "modalities", check_modalities(self.dataset, self.modalities))
         check_choice("model", self.model, ("auto", "multimodal", "classifier"))
+        if (
+            self.model == "classifier"
+            and self.data is not None
+            and self.data["task"] == "regression"
+        ):
+            raise ValueError(
+                "`model` 'classifier' cannot train `task` 'regression': the regression head is "
+                "the multimodal model's; use 'multimodal' or 'auto'."
+            )
         if self.model == "classifier" and len(self.modalities) != 1:
             raise ValueError("`model` 'classifier' needs exactly one modality; use 'multimodal'.")
         defaults = DATASET_DEFAULTS.get(self.dataset, USER_DEFAULTS)
@@ -222,6 +231,8 @@ class RunConfig(TrainingOptions):
     def kind(self) -> str:
         if self.model != "auto":
             return self.model
+        if self.data is not None and self.data["task"] == "regression":
+            return "multimodal"  # the regression head is build_multimodal_model's
         return "multimodal" if len(self.modalities) > 1 else "classifier"
 
 

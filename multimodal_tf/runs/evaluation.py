@@ -1,4 +1,5 @@
-"""Scoring a run: its splits, accuracy per modality subset, and with modalities missing."""
+"""Scoring a run: its splits, accuracy (a regressor: MAE and RMSE) per modality subset, and
+with modalities missing."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import dataclasses
 
 from multimodal_tf.choices import USER_DATASET
 from multimodal_tf.data.pipeline import OWN_VALIDATION_SPLIT, load_split, prepare
+from multimodal_tf.models.heads import is_regressor
 from multimodal_tf.runs import user_data
 from multimodal_tf.runs.config import RunConfig
 from multimodal_tf.runs.loading import load_run
@@ -95,15 +97,26 @@ def modality_subsets(modalities) -> dict:
     return subsets
 
 
-def accuracy_on(model, dataset) -> float:
-    return round(float(model.evaluate(dataset, verbose=0, return_dict=True)["accuracy"]), 4)
+def score_on(model, dataset):
+    """A classifier's accuracy on `dataset`; a regressor's `{"mae": ..., "rmse": ...}`."""
+    scores = model.evaluate(dataset, verbose=0, return_dict=True)
+    if is_regressor(model):
+        return {name: round(float(scores[name]), 4) for name in ("mae", "rmse")}
+    return round(float(scores["accuracy"]), 4)
+
+
+def score_fields(model) -> tuple:
+    """metrics.json's `(test, validation)` fields for `model`'s scores."""
+    if is_regressor(model):
+        return "test_error", "validation_error"
+    return "test_accuracy", "validation_accuracy"
 
 
 def evaluate_subsets(model, config: RunConfig, preprocessor, split: str = "test") -> dict:
-    """Accuracy on `split` with all modalities, then with each one alone."""
+    """The score (`score_on`) on `split` with all modalities, then with each one alone."""
     split = test_split(config, split)
     return {
-        subset: accuracy_on(model, run_split(config, split, preprocessor, absent=absent))
+        subset: score_on(model, run_split(config, split, preprocessor, absent=absent))
         for subset, absent in modality_subsets(config.modalities).items()
     }
 
@@ -148,7 +161,8 @@ def evaluate_run(path: str, data_dir: str | None = None, split: str = "test") ->
 def evaluate_missing(
     path: str, rates, data_dir: str | None = None, seed: int = 0, split: str = "test"
 ) -> dict:
-    """Accuracy on a split (default: test) as a growing fraction of rows loses one modality.
+    """The score on a split (default: test; `score_on`: accuracy, or a regressor's errors) as
+    a growing fraction of rows loses one modality.
 
     Each test row loses one of its modalities, picked at random, with
     probability `rate` (seeded, so every model sees the same rows missing
@@ -162,7 +176,7 @@ def evaluate_missing(
         split: the split scored.
 
     Returns:
-        `{rate: accuracy}`.
+        `{rate: score}`.
     """
     rates = [check_rate("missing rate", rate) for rate in rates]
     model, config, preprocessor = load_for_evaluation(path, data_dir, split)
@@ -171,6 +185,6 @@ def evaluate_missing(
     config = dataclasses.replace(config, seed=seed)  # the seed of which rows lose which modality
     split = test_split(config, split)
     return {
-        rate: accuracy_on(model, run_split(config, split, preprocessor, missing_rate=rate))
+        rate: score_on(model, run_split(config, split, preprocessor, missing_rate=rate))
         for rate in rates
     }

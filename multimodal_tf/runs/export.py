@@ -8,7 +8,8 @@ scaling and the WordPiece tokenisation run inside the graph, so TF Serving
 (or `tf.saved_model.load`) needs nothing of this library. Models with text
 use TensorFlow Text's ops: `import tensorflow_text` before
 `tf.saved_model.load`, and serve them with a TF Serving build that has those
-ops.
+ops. A classifier's signature returns `probabilities`, `class_id` and
+`class_name`; a regression run's (`train --task regression`) `value`.
 
 `export_tflite(run, path, quantize=...)` writes the document's CNN or LSTM
 as a TFLite model, float or post-training int8 (§5.1.4's compression), and
@@ -116,10 +117,14 @@ def export_savedmodel(run_path: str, path: str) -> str:
         raise ValueError(f"cannot write the SavedModel to {path!r}: {error.strerror}") from None
     model, metrics, config = load_run(run_path)
     preprocessor = text_preprocessor_for(config, metrics.get("text_checkpoint"))
-    class_names = tf.constant(metrics["class_names"])
+    regression = metrics.get("task") == "regression"
+    class_names = None if regression else tf.constant(metrics["class_names"])
 
     def serve(raw):
-        probabilities = model(raw_to_model_inputs(raw, config, preprocessor), training=False)
+        outputs = model(raw_to_model_inputs(raw, config, preprocessor), training=False)
+        if regression:
+            return {"value": outputs[:, 0]}
+        probabilities = outputs
         class_id = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
         return {
             "probabilities": probabilities,

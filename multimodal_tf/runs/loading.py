@@ -120,8 +120,13 @@ def _check_model_matches(model, metrics: dict, config: RunConfig, metrics_path: 
             "the two files do not belong together."
         )
 
+    from multimodal_tf.models.heads import is_regressor
+
     outputs = model.output_shape[-1]
-    if outputs != len(metrics["class_names"]):
+    if metrics.get("task") == "regression":
+        if outputs != 1 or not is_regressor(model):
+            raise mismatch("task", "regression (one output)", f"{outputs} class outputs")
+    elif outputs != len(metrics["class_names"]):
         raise mismatch(
             "class_names", f"{len(metrics['class_names'])} classes", f"{outputs} outputs"
         )

@@ -49,10 +49,20 @@ def _accuracies(value) -> bool:
     )
 
 
+def _errors(value) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(name, str)
+        and isinstance(errors, dict)
+        and set(errors) == {"mae", "rmse"}
+        and all(_number(error) and error >= 0 for error in errors.values())
+        for name, errors in value.items()
+    )
+
+
 @dataclasses.dataclass(frozen=True)
 class Field:
     """One field: `check(value)` is True for a good value; `required` names when it must be there
-    (`"always"`, a modality, or None: optional)."""
+    (`"always"`, a modality, a task, or None: optional)."""
 
     name: str
     check: object
@@ -63,10 +73,13 @@ class Field:
 FIELDS = (
     Field("config", lambda v: isinstance(v, dict), "an object with the run's options", "always"),
     Field(
+        "task", lambda v: v in ("classification", "regression"), "'classification' or 'regression'"
+    ),
+    Field(
         "class_names",
         lambda v: strings(v, 2),
         "a list of two or more class names",
-        "always",
+        "classification",
     ),
     Field(
         "image_shape",
@@ -100,6 +113,10 @@ FIELDS = (
     ),
     Field("test_accuracy", _accuracies, "an object of subset name to an accuracy in [0, 1]"),
     Field("validation_accuracy", _accuracies, "an object of subset name to an accuracy in [0, 1]"),
+    Field("test_error", _errors, "an object of subset name to {'mae': ..., 'rmse': ...}"),
+    Field("validation_error", _errors, "an object of subset name to {'mae': ..., 'rmse': ...}"),
+    Field("target_mean", _number, "a number"),
+    Field("target_std", lambda v: _number(v) and v >= 0, "a number at least 0"),
     Field("machine", lambda v: isinstance(v, str), "a description of the machine"),
     Field("keras", lambda v: isinstance(v, str), "a Keras version string"),
     Field("quantization", lambda v: isinstance(v, dict), "an object (the quantization record)"),
@@ -143,8 +160,9 @@ def config_type_errors(saved: dict, config_class) -> list:
 def field_errors(metrics: dict, modalities) -> list:
     """`(field, expected, value)` for each bad or missing field of the top level."""
     errors = []
+    task = metrics.get("task", "classification")
     for field in FIELDS:
-        needed = field.required == "always" or (
+        needed = field.required in ("always", task) or (
             field.required is not None and field.required in (modalities or ())
         )
         if field.name not in metrics:
@@ -152,8 +170,8 @@ def field_errors(metrics: dict, modalities) -> list:
                 errors.append((field.name, field.expected, MISSING))
             continue
         value = metrics[field.name]
-        if value is None and not needed and field.name == "text_checkpoint":
-            continue  # a run without text records null
+        if value is None and not needed and field.name in ("text_checkpoint", "class_names"):
+            continue  # a run without text records null, a regression run null classes
         if not field.check(value):
             errors.append((field.name, field.expected, value))
     return errors

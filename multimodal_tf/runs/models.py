@@ -72,7 +72,8 @@ def sequence_statistics(builder) -> dict:
 
 def build_run_model(config: RunConfig, facts: dict, text_checkpoint: str | None):
     """Builds the model a run trains, from the builders of `multimodal_tf.models`."""
-    num_classes = len(facts["class_names"])
+    regression = facts.get("task") == "regression"
+    num_classes = None if regression else len(facts["class_names"])
     encoders = encoder_arguments(config, facts, text_checkpoint)
     if config.kind == "classifier":
         modality = config.modalities[0]
@@ -103,6 +104,8 @@ def build_run_model(config: RunConfig, facts: dict, text_checkpoint: str | None)
     fusion = TINY_FUSION if config.architecture == "tiny" else {}
     return build_multimodal_model(
         num_classes,
+        task="regression" if regression else "classification",
+        **({name: facts[name] for name in ("target_mean", "target_std")} if regression else {}),
         fusion=config.fusion,
         modality_dropout=config.modality_dropout,
         seed=config.seed,

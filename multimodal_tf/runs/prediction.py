@@ -80,7 +80,7 @@ def _read_modality(modality: str, value, metrics):
     return value
 
 
-def _predict_one(model, metrics, config, preprocessor, values: dict) -> tuple:
+def _predict_one(model, metrics, config, preprocessor, values: dict) -> dict:
     result = _predict_many(model, metrics, config, preprocessor, [values])[0]
     if isinstance(result, ValueError):
         raise result
@@ -88,7 +88,8 @@ def _predict_one(model, metrics, config, preprocessor, values: dict) -> tuple:
 
 
 def _predict_many(model, metrics, config, preprocessor, examples: list) -> list:
-    """`(class name, probability)` per example (values by modality), predicted as one batch.
+    """`{"class", "probability"}` (a regressor: `{"value"}`) per example (values by
+    modality), predicted as one batch.
 
     A row whose output is not finite gets a `ValueError` in its place.
     """
@@ -107,9 +108,16 @@ def _predict_many(model, metrics, config, preprocessor, examples: list) -> list:
                 )
             )
             continue
-        best = int(np.argmax(row))
-        results.append((metrics["class_names"][best], float(row[best])))
+        results.append(_outcome(row, metrics))
     return results
+
+
+def _outcome(row, metrics) -> dict:
+    """One row of the model's output as a class and its probability, or a regressor's value."""
+    if metrics.get("task") == "regression":
+        return {"value": float(row[0])}
+    best = int(np.argmax(row))
+    return {"class": metrics["class_names"][best], "probability": float(row[best])}
 
 
 def _stack(arrays: list) -> np.ndarray:
@@ -134,7 +142,8 @@ def predict_run(path: str, inputs) -> list:
     modality an input is).
 
     Returns:
-        A list of `(input, class name, probability)`.
+        A list of `(input, class name, probability)`; a regression run's
+        `(input, predicted value, None)`.
     """
     _, _, config = check_run(path)  # the inputs are checked before the model loads
     modalities = [_classify_input(item) for item in inputs]
@@ -146,19 +155,14 @@ def predict_run(path: str, inputs) -> list:
             )
     model, metrics, config = load_run(path)
     preprocessor = text_preprocessor_for(config, metrics.get("text_checkpoint"))
-    return [
-        (
-            item,
-            *_predict_one(
-                model,
-                metrics,
-                config,
-                preprocessor,
-                {modality: _read_modality(modality, item, metrics)},
-            ),
+    results = []
+    for item, modality in zip(inputs, modalities):
+        values = {modality: _read_modality(modality, item, metrics)}
+        outcome = _predict_one(model, metrics, config, preprocessor, values)
+        results.append(
+            (item, *(outcome.get("class", outcome.get("value")), outcome.get("probability")))
         )
-        for item, modality in zip(inputs, modalities)
-    ]
+    return results
 
 
 def predict_example(
@@ -173,7 +177,8 @@ def predict_example(
         sequence: a `.npy` file `(time, features)`.
 
     Returns:
-        `{"class", "probability", "present": [...], "absent": [...]}`.
+        `{"class", "probability", "present": [...], "absent": [...]}` (a regression
+        run: `"value"` in place of the class and probability).
     """
     _, _, config = check_run(path)  # the files are checked before the model loads
     for modality, value in (("image", image), ("sequence", sequence)):
@@ -195,14 +200,12 @@ def _predict_given(model, metrics, config, preprocessor, given: dict, where: str
     `where` prefixes the errors.
     """
     values = _read_given(metrics, config, given, where)
-    label, probability = _predict_one(model, metrics, config, preprocessor, values)
-    return _prediction(config, values, label, probability)
+    return _prediction(config, values, _predict_one(model, metrics, config, preprocessor, values))
 
 
-def _prediction(config, values: dict, label: str, probability: float) -> dict:
+def _prediction(config, values: dict, outcome: dict) -> dict:
     return {
-        "class": label,
-        "probability": probability,
+        **outcome,
         "present": sorted(values),
         "absent": [modality for modality in config.modalities if modality not in values],
     }
@@ -252,7 +255,8 @@ def predict_batch(path: str, csv_path: str):
     results come at once, and a bad row does not stop the others.
 
     Yields:
-        Per row, `{"row", "class", "probability", "present", "absent"}`, or
+        Per row, `{"row", "class", "probability", "present", "absent"}` (a
+        regression run: `"value"` in place of the class and probability), or
         `{"row", "error"}` for a bad row (its message names the file, the
         row, 0 the first after the header, and the field).
 
@@ -332,7 +336,7 @@ def _flush(model, metrics, config, preprocessor, pending: list):
         if isinstance(result, ValueError):
             yield {"row": index, "error": str(result)}
         else:
-            yield {"row": index, **_prediction(config, values, *result)}
+            yield {"row": index, **_prediction(config, values, result)}
 
 
 def _batch_features(config, metrics, examples: list, preprocessor) -> dict:

@@ -18,6 +18,7 @@ from multimodal_tf.runs.evaluation import (
     dataset_version,
     evaluate_subsets,
     run_split,
+    score_fields,
     training_splits,
 )
 from multimodal_tf.runs.folder import (
@@ -31,7 +32,7 @@ from multimodal_tf.runs.folder import (
 )
 from multimodal_tf.runs.interrupts import InterruptGuard, naming_the_run_on_interrupt
 from multimodal_tf.runs.models import build_run_model, dataset_facts, text_preprocessor_for
-from multimodal_tf.runs.user_data import write_data_record
+from multimodal_tf.runs.user_data import with_resolved_task, write_data_record
 from multimodal_tf.training import NonFiniteLossError, make_strategy, train, training_config
 
 
@@ -90,20 +91,30 @@ def prepare_run(config: RunConfig, raw_text: bool = False) -> RunInputs:
 
 
 def write_run(folder: str, model, config: RunConfig, inputs: RunInputs, extra: dict) -> dict:
-    """Evaluates per modality subset (validation and test), saves model.keras and metrics.json."""
+    """Evaluates per modality subset (validation and test), saves model.keras and metrics.json.
+
+    A classifier's scores are `validation_accuracy`, `test_accuracy` and the
+    test `class_report`; a regressor's `validation_error` and `test_error`
+    (MAE and RMSE per subset).
+    """
+    test_field, validation_field = score_fields(model)
     if inputs.validation_split is not None:  # what choices between runs are made on
         extra = {
             **extra,
-            "validation_accuracy": evaluate_subsets(
+            validation_field: evaluate_subsets(
                 model, config, inputs.preprocessor, split=inputs.validation_split
             ),
         }
-    accuracy = evaluate_subsets(model, config, inputs.preprocessor)
-    report = split_class_report(model, config, inputs.preprocessor, inputs.facts["class_names"])
+    scores = evaluate_subsets(model, config, inputs.preprocessor)
+    report = None
+    if inputs.facts.get("class_names") is not None:
+        report = split_class_report(model, config, inputs.preprocessor, inputs.facts["class_names"])
     os.makedirs(folder, exist_ok=True)
     if config.dataset == USER_DATASET:  # before metrics.json: a finished run has data.json
         write_data_record(folder, config)
-    record_class_report(folder, report, "test")
+    if report is not None:
+        record_class_report(folder, report, "test")
+        extra = {**extra, "class_report": {"test": report}}  # all present; confusion_test.png
     metrics = {
         "config": config_record(config),
         **inputs.facts,
@@ -111,8 +122,7 @@ def write_run(folder: str, model, config: RunConfig, inputs: RunInputs, extra: d
         "dataset_version": dataset_version(config),  # which rows `validation` and `test` hold
         "parameters": model.count_params(),
         **extra,
-        "test_accuracy": accuracy,
-        "class_report": {"test": report},  # all modalities present; drawn in confusion_test.png
+        test_field: scores,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
         "keras": keras.__version__,
     }
@@ -171,6 +181,7 @@ def train_run(
         The metrics written to `metrics.json`, with `"folder"` and the
         trained `"model"` added.
     """
+    config = with_resolved_task(config)  # a regression label: the regression head
     name = run_name(config, run, output, restart)
     worker = _worker_index(config)
     if worker:  # the chief (worker 0) writes NAME; worker i writes NAME-worker<i> beside it

@@ -11,7 +11,7 @@
 | `image_size` | `[height, width]` images are resized to |
 | `on_bad_record` | `"error"` (one line naming file, row and column) or `"skip"` (listed) |
 | `test_fraction` | the fraction of `train` carved for test when there is no `test` file |
-| `task` | `"auto"` or `"classification"` |
+| `task` | `"auto"`, `"classification"` or `"regression"` (a number per row: MAE and RMSE) |
 
 Paths are recorded absolute, so `evaluate`, `compare` and `tune` read the same
 files from any working folder; `dataset_version` is a SHA-256 of the files,
@@ -24,6 +24,7 @@ rows (`UserData.record()`).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -95,6 +96,19 @@ def check_data(data) -> dict:
     return data
 
 
+def with_resolved_task(config):
+    """`config` with a user run's `data["task"]` "auto" replaced by the task its label holds.
+
+    A regression target (numbers with many distinct values) so trains the
+    multimodal model's regression head, even on one modality; a config
+    without user data, or with its task named, is returned as it is.
+    """
+    if config.data is None or config.data["task"] != "auto":
+        return config
+    task = load_user(config).schema.task
+    return dataclasses.replace(config, data={**config.data, "task": task})
+
+
 def load_user(config):
     """The run's `UserData` (read once per process while its files are unchanged)."""
     data = config.data
@@ -140,13 +154,7 @@ def _read(config):
             **options,
         )
     schema = loaded.schema
-    if schema.task == "regression":
-        raise ValueError(
-            f"{data['train']}: column {schema.label!r} holds numbers with many distinct values, "
-            "a regression target; runs train classifiers: pass --task classification to make "
-            "each value a class."
-        )
-    if len(loaded.class_names) < 2:
+    if schema.task == "classification" and len(loaded.class_names) < 2:
         raise ValueError(
             f"{data['train']}: column {schema.label!r} holds one class "
             f"({loaded.class_names}); a classifier needs two or more."
@@ -169,7 +177,16 @@ def user_facts(config) -> dict:
             f"{config.data['train']}: no {' or '.join(missing)} column for `modalities` "
             f"{list(config.modalities)}; its columns' roles: {schema.roles}."
         )
-    facts = {"class_names": [str(name) for name in loaded.class_names]}
+    if schema.task == "regression" and config.kind != "multimodal":
+        raise ValueError(
+            f"{config.data['train']}: column {schema.label!r} holds numbers with many distinct "
+            "values, a regression target: pass --task regression to train a regressor (the "
+            "multimodal model's head), or --task classification to make each value a class."
+        )
+    if schema.task == "regression":
+        facts = {"task": "regression", "class_names": None, **loaded.target_statistics()}
+    else:
+        facts = {"class_names": [str(name) for name in loaded.class_names]}
     if "image" in config.modalities:
         facts["image_shape"] = [*schema.image_size, schema.channels]
     if "sequence" in config.modalities:

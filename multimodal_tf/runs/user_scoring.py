@@ -9,7 +9,7 @@ from multimodal_tf.runs.folder import METRICS_FILE, MODEL_FILE
 
 
 def evaluate_file(run_path: str, path: str) -> dict:
-    """Accuracy per modality subset on a labelled file, read with the run's schema and classes.
+    """Scores per modality subset on a labelled file, read with the run's schema and classes.
 
     The file's columns are matched to the training file's (case-insensitively);
     its relative image and `.npy` paths are read from its folder; bad rows
@@ -21,7 +21,8 @@ def evaluate_file(run_path: str, path: str) -> dict:
 
     Returns:
         `{"accuracy": {"all": ..., "image only": ..., ...}, "class_report": ...}`: the
-        accuracy per modality subset and `class_report.class_report` (all modalities present).
+        accuracy per modality subset and `class_report.class_report` (all modalities present);
+        a regression run's `{subset: {"mae", "rmse"}}` and None.
 
     Raises:
         ValueError: not a user-data run (or not a run folder), an unreadable file, a missing column,
@@ -34,7 +35,7 @@ def evaluate_file(run_path: str, path: str) -> dict:
     from multimodal_tf.data.user.streaming import stream
     from multimodal_tf.data.user.tables import read_table
     from multimodal_tf.runs.class_report import class_report, predicted_classes
-    from multimodal_tf.runs.evaluation import accuracy_on, modality_subsets
+    from multimodal_tf.runs.evaluation import modality_subsets, score_on
     from multimodal_tf.runs.loading import _read_metrics, load_run
     from multimodal_tf.runs.models import text_preprocessor_for
     from multimodal_tf.runs.user_data import model_batches
@@ -63,9 +64,11 @@ def evaluate_file(run_path: str, path: str) -> dict:
     )
     preprocessor = text_preprocessor_for(config, metrics.get("text_checkpoint"))
     accuracy = {
-        subset: accuracy_on(model, model_batches(raw, config, preprocessor, absent=absent))
+        subset: score_on(model, model_batches(raw, config, preprocessor, absent=absent))
         for subset, absent in modality_subsets(config.modalities).items()
     }
+    if schema.task == "regression":
+        return {"accuracy": accuracy, "class_report": None}
     labels, predicted = predicted_classes(model, model_batches(raw, config, preprocessor))
     report = class_report(labels, predicted, metrics["class_names"])
     return {"accuracy": accuracy, "class_report": report}

@@ -29,6 +29,34 @@ def prices(tmp_path_factory):
     )
 
 
+def test_the_head_starts_at_the_targets_mean_and_learns_past_it(prices):
+    statistics = prices.target_statistics()
+    targets = np.concatenate([target for _, target in prices.train.as_numpy_iterator()])
+    np.testing.assert_allclose(statistics["target_mean"], targets.mean(), rtol=1e-5)
+    np.testing.assert_allclose(statistics["target_std"], targets.std(), rtol=1e-4)
+
+    def build():
+        return build_multimodal_model(
+            None, image=IMAGE, task="regression", fusion_dim=8, **statistics
+        )
+
+    features, _ = next(prices.test.as_numpy_iterator())  # numpy: any backend
+    before = build().predict_on_batch(features)
+    np.testing.assert_allclose(before, statistics["target_mean"], rtol=1e-5)
+    result = train(build, prices.train, TrainingConfig(epochs=30, verbose=0))
+    assert result.history.history["rmse"][-1] < 0.8 * statistics["target_std"]
+
+
+def test_target_statistics_are_checked_and_a_classes_label_has_none(tmp_path):
+    with pytest.raises(ValueError, match="`target_std` must be at least 0"):
+        build_multimodal_model(None, image=IMAGE, task="regression", target_std=-1.0)
+    with pytest.raises(ValueError, match="`target_mean` must be a finite number"):
+        build_multimodal_model(None, image=IMAGE, task="regression", target_mean=float("nan"))
+    frame = pd.DataFrame({"text": ["good", "bad"] * 6, "label": ["a", "b"] * 6})
+    with pytest.raises(ValueError, match="'label' holds classes"):
+        from_dataframe(frame, "label", text_column="text").target_statistics()
+
+
 def test_a_regressor_has_one_float32_output_and_trains_with_mse_mae_and_rmse(prices):
     assert prices.class_names is None and prices.num_classes is None
     model = build_multimodal_model(None, image=IMAGE, task="regression", fusion_dim=8)

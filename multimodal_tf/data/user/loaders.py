@@ -15,6 +15,7 @@ import dataclasses
 import os
 import warnings
 
+import numpy as np
 import pandas as pd
 
 from multimodal_tf.data.images import IMAGE_EXTENSIONS
@@ -89,6 +90,25 @@ class UserData:
     def num_classes(self) -> int | None:
         """The number of classes, or None for regression."""
         return self.schema.num_classes
+
+    def target_statistics(self) -> dict:
+        """A regression label's training targets: `{"target_mean", "target_std"}`, as
+        `build_multimodal_model` takes them (a model that always predicts the mean
+        scores an RMSE of about the std).
+
+        Raises:
+            ValueError: the data is labelled with classes, not numbers.
+        """
+        if self.schema.task != "regression":
+            raise ValueError(
+                f"column {self.schema.label!r} holds classes; target statistics are a "
+                "regression label's."
+            )
+        targets = np.asarray(self.sources["train"][2], np.float64)
+        return {
+            "target_mean": round(float(targets.mean()), 6),
+            "target_std": round(float(targets.std()), 6),
+        }
 
     def record(self) -> dict:
         """What a run folder records: the schema, each split's row ids and the skipped rows."""
