@@ -6,8 +6,6 @@ then evaluated, evaluated on a new file, predicted with, exported and
 quantized; compare and tune refuse it in one line.
 """
 
-import contextlib
-import io
 import json
 import re
 
@@ -15,7 +13,7 @@ import numpy as np
 import pytest
 
 from multimodal_tf.cli import main
-from tests.data.user.helpers import write_image, write_rows
+from tests.data.user.helpers import train_run_on, write_image, write_rows
 
 TINY = ["--architecture", "tiny", "--epochs", "2", "--batch-size", "8", "--quiet"]
 NUMBER = r"-?\d+\.\d{4}"
@@ -35,14 +33,8 @@ def price_files(folder, count=30, name="train.csv"):
 def price_run(tmp_path_factory):
     """`(run folder, what train printed, data folder)` of one tiny regression run."""
     data = tmp_path_factory.mktemp("prices")
-    csv = price_files(data)
-    output = tmp_path_factory.mktemp("runs")
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        flags = ["--data", str(csv), "--label", "price", "--image-size", "16"]
-        code = main(["train", *flags, "--output", str(output), "--run", "prices", *TINY])
-    assert code == 0, printed.getvalue()
-    return output / "prices", printed.getvalue(), data
+    flags = ["--image-size", "16", *TINY]
+    return train_run_on(data, price_files(data), "price", "prices", flags, tmp_path_factory)
 
 
 def test_a_numeric_label_trains_a_regressor_and_reports_mae_and_rmse(price_run):

@@ -6,8 +6,6 @@ exported; an image folder trains the CNN; each bad input is one line and
 exit code 2, with nothing written.
 """
 
-import contextlib
-import io
 import json
 import re
 
@@ -15,7 +13,7 @@ import numpy as np
 import pytest
 
 from multimodal_tf.cli import main
-from tests.data.user.helpers import ANIMALS, animal_files, write_image, write_rows
+from tests.data.user.helpers import ANIMALS, animal_files, train_run_on, write_image, write_rows
 
 TINY = ["--architecture", "tiny", "--epochs", "1", "--batch-size", "4", "--quiet"]
 
@@ -25,13 +23,8 @@ def photo_run(tmp_path_factory):
     """`(run folder, what train printed, data folder)` of one tiny run on a photo CSV."""
     data = tmp_path_factory.mktemp("photos")
     csv = animal_files(data, count=18)
-    output = tmp_path_factory.mktemp("runs")
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        data_flags = ["--data", str(csv), "--label", "Species", "--image-size", "16"]
-        code = main(["train", *data_flags, "--output", str(output), "--run", "photos", *TINY])
-    assert code == 0, printed.getvalue()
-    return output / "photos", printed.getvalue(), data
+    flags = ["--image-size", "16", *TINY]
+    return train_run_on(data, csv, "Species", "photos", flags, tmp_path_factory)
 
 
 def test_train_prints_the_roles_and_records_the_data(photo_run):

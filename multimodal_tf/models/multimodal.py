@@ -9,6 +9,8 @@ the command line use):
 | `sequence` | `sequence`: float `(batch, time, features)`, post-padded  |
 | `text`     | `token_ids`, `padding_mask`, `segment_ids`: int32         |
 |            | `(batch, sequence_length)` from the text preprocessor     |
+| `tabular`  | `tabular`: float `(batch, num_features)`, a FeatureSpace's |
+|            | encoding of numeric and categorical columns               |
 
 plus one presence flag per modality, `<modality>_present` (float,
 `(batch,)`, 1 present / 0 absent). Each modality is encoded by the same
@@ -42,13 +44,15 @@ from multimodal_tf.models.heads import (
     regression_head,
 )
 from multimodal_tf.models.lstm import SequenceEncoderConfig, build_sequence_encoder
+from multimodal_tf.models.tabular import TabularEncoderConfig, build_tabular_encoder
 from multimodal_tf.validation import check_choice, check_config, check_positive_int, check_rate
 
-MODALITIES = ("image", "sequence", "text")
+MODALITIES = ("image", "sequence", "text", "tabular")
 _CONFIG_CLASSES = {
     "image": ImageEncoderConfig,
     "sequence": SequenceEncoderConfig,
     "text": TextEncoderConfig,
+    "tabular": TabularEncoderConfig,
 }
 
 
@@ -65,8 +69,8 @@ def _as_config(modality: str, value):
 def _modality_inputs(modality: str, config) -> dict:
     if modality == "image":
         return {"image": keras.Input(shape=config.input_shape, name="image")}
-    if modality == "sequence":
-        return {"sequence": keras.Input(shape=config.input_shape, name="sequence")}
+    if modality in ("sequence", "tabular"):
+        return {modality: keras.Input(shape=config.input_shape, name=modality)}
     return text_inputs(config.sequence_length)
 
 
@@ -74,6 +78,7 @@ _ENCODER_BUILDERS = {
     "image": build_image_encoder,
     "sequence": build_sequence_encoder,
     "text": build_text_encoder,
+    "tabular": build_tabular_encoder,
 }
 
 
@@ -102,6 +107,7 @@ def build_multimodal_model(
     image=None,
     sequence=None,
     text=None,
+    tabular=None,
     fusion: str = "concat",
     fusion_dim: int = 128,
     num_heads: int = 4,
@@ -123,6 +129,9 @@ def build_multimodal_model(
             the image modality out.
         sequence: `SequenceEncoderConfig`, a dict of its fields, or None.
         text: `TextEncoderConfig`, a dict of its fields, or None.
+        tabular: `TabularEncoderConfig`, a dict of its fields, or None: a
+            user's numeric and categorical columns, encoded by
+            `data.user.tabular` (`keras.utils.FeatureSpace`).
         fusion: `"concat"`, `"gated"` or `"attention"`.
         fusion_dim: width each modality is projected to before fusion.
         num_heads: attention heads for `fusion="attention"`.
@@ -167,12 +176,17 @@ def build_multimodal_model(
         num_classes = check_positive_int("num_classes", num_classes)
     configs = {
         modality: _as_config(modality, value)
-        for modality, value in (("image", image), ("sequence", sequence), ("text", text))
+        for modality, value in (
+            ("image", image),
+            ("sequence", sequence),
+            ("text", text),
+            ("tabular", tabular),
+        )
     }
     configs = {modality: config for modality, config in configs.items() if config is not None}
     if not configs:
         raise ValueError(
-            "At least one modality is needed: pass `image`, `sequence` and/or `text` "
+            "At least one modality is needed: pass `image`, `sequence`, `text` and/or `tabular` "
             "(a config or a dict of its fields)."
         )
     dtype = resolve_dtype(dtype)

@@ -141,6 +141,11 @@ class RunConfig(TrainingOptions):
             )
         if self.model == "classifier" and len(self.modalities) != 1:
             raise ValueError("`model` 'classifier' needs exactly one modality; use 'multimodal'.")
+        if self.model == "classifier" and "tabular" in self.modalities:
+            raise ValueError(
+                "`model` 'classifier' has no tabular form: numeric and categorical columns are the "
+                "multimodal model's `tabular` modality; use 'multimodal' or 'auto'."
+            )
         defaults = DATASET_DEFAULTS.get(self.dataset, USER_DEFAULTS)
         for name in ("epochs", "batch_size", "text_length"):
             value = getattr(self, name)
@@ -233,6 +238,8 @@ class RunConfig(TrainingOptions):
             return self.model
         if self.data is not None and self.data["task"] == "regression":
             return "multimodal"  # the regression head is build_multimodal_model's
+        if "tabular" in self.modalities:
+            return "multimodal"  # the tabular encoder is the multimodal model's
         return "multimodal" if len(self.modalities) > 1 else "classifier"
 
 

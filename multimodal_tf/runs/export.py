@@ -8,7 +8,10 @@ scaling and the WordPiece tokenisation run inside the graph, so TF Serving
 (or `tf.saved_model.load`) needs nothing of this library. Models with text
 use TensorFlow Text's ops: `import tensorflow_text` before
 `tf.saved_model.load`, and serve them with a TF Serving build that has those
-ops. A classifier's signature returns `probabilities`, `class_id` and
+ops. A run with tabular columns (`train --data`) takes one raw input per
+column (numbers float32, NaN where unknown; categories strings, "" where
+unknown) and encodes them with its FeatureSpace in the graph. A
+classifier's signature returns `probabilities`, `class_id` and
 `class_name`; a regression run's (`train --task regression`) `value`.
 
 `export_tflite(run, path, quantize=...)` writes the document's CNN or LSTM
@@ -40,7 +43,8 @@ from multimodal_tf.files import check_writable, write_atomically
 from multimodal_tf.runs.evaluation import run_split, test_split
 from multimodal_tf.runs.loading import check_run, load_run
 from multimodal_tf.runs.models import text_preprocessor_for
-from multimodal_tf.runs.user_data import user_splits
+from multimodal_tf.runs.tabular_inputs import encode_served, tabular_specs
+from multimodal_tf.runs.user_data import tabular_encoding, user_splits
 
 
 def raw_input_specs(config, metrics) -> dict:
@@ -53,6 +57,8 @@ def raw_input_specs(config, metrics) -> dict:
             specs["sequence"] = tf.TensorSpec(
                 [None, None, metrics["num_features"]], tf.float32, name="sequence"
             )
+        elif modality == "tabular":  # one raw input per column
+            specs.update(tabular_specs(metrics))
         else:
             specs["text"] = tf.TensorSpec([None], tf.string, name="text")
         if config.kind == "multimodal":
@@ -61,9 +67,14 @@ def raw_input_specs(config, metrics) -> dict:
     return specs
 
 
-def raw_to_model_inputs(raw: dict, config, preprocessor):
-    """Scales images and tokenises texts in the graph: what the model takes."""
+def raw_to_model_inputs(raw: dict, config, preprocessor, metrics=None):
+    """Scales images, tokenises texts and encodes tabular columns in the graph: what the model
+    takes (`metrics`: the run's, where it has tabular columns)."""
     features = {}
+    tabular = "tabular" in config.modalities
+    if tabular:
+        features["tabular"] = encode_served(raw, config, metrics)
+        raw = {name: value for name, value in raw.items() if name not in tabular_specs(metrics)}
     for name, value in raw.items():
         if name == "image":
             features["image"] = tf.cast(value, tf.float32) / 255.0
@@ -121,7 +132,7 @@ def export_savedmodel(run_path: str, path: str) -> str:
     class_names = None if regression else tf.constant(metrics["class_names"])
 
     def serve(raw):
-        outputs = model(raw_to_model_inputs(raw, config, preprocessor), training=False)
+        outputs = model(raw_to_model_inputs(raw, config, preprocessor, metrics), training=False)
         if regression:
             return {"value": outputs[:, 0]}
         probabilities = outputs
@@ -137,6 +148,8 @@ def export_savedmodel(run_path: str, path: str) -> str:
     if preprocessor is not None:
         preprocessor(tf.constant(["build"]))  # builds its vocabulary tables for tracking
         archive.track(preprocessor)
+    if "tabular" in config.modalities:  # its lookup tables and normalisation statistics
+        archive.track(tabular_encoding(config).feature_space)
     archive.add_endpoint("serve", serve, input_signature=[raw_input_specs(config, metrics)])
     try:  # to a folder beside it, renamed when whole
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)

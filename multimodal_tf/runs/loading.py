@@ -39,6 +39,10 @@ def load_run(path: str, data_dir: str | None = None) -> tuple:
     metrics_path = os.path.join(folder, METRICS_FILE)
     model = load_model(os.path.join(folder, MODEL_FILE))
     _check_model_matches(model, metrics, config, metrics_path)
+    if "tabular" in config.modalities:  # the FeatureSpace fitted in training, not a new one
+        from multimodal_tf.runs.user_data import use_saved_encoding
+
+        use_saved_encoding(config, folder)
     if data_dir is not None:
         config = dataclasses.replace(config, data_dir=data_dir)
     return model, metrics, config

@@ -88,6 +88,8 @@ FIELDS = (
         "image",
     ),
     Field("num_features", lambda v: _integer(v) and v > 0, "a positive integer", "sequence"),
+    Field("tabular_columns", lambda v: strings(v, 1), "a list of column names", "tabular"),
+    Field("tabular_features", lambda v: _integer(v) and v > 0, "a positive integer", "tabular"),
     Field(
         "text_checkpoint",
         lambda v: isinstance(v, str),

@@ -29,6 +29,9 @@ TINY_SEQUENCE = {"units": (8, 8)}
 TINY_TEXT = {"num_layers": 1, "num_heads": 2, "hidden_dim": 8, "intermediate_dim": 16}
 
 
+TINY_TABULAR = {"units": (8,)}
+
+
 TINY_FUSION = {"fusion_dim": 8, "num_heads": 2}
 
 
@@ -116,7 +119,7 @@ def build_run_model(config: RunConfig, facts: dict, text_checkpoint: str | None)
 
 
 def encoder_arguments(config: RunConfig, facts: dict, text_checkpoint: str | None) -> dict:
-    """The `image=` / `sequence=` / `text=` arguments of the multimodal model."""
+    """The `image=` / `sequence=` / `text=` / `tabular=` arguments of the multimodal model."""
     tiny = config.architecture == "tiny"
     arguments = {}
     if "image" in config.modalities:
@@ -135,6 +138,11 @@ def encoder_arguments(config: RunConfig, facts: dict, text_checkpoint: str | Non
             "feature_mean": facts["feature_mean"],
             "feature_variance": facts["feature_variance"],
             **(TINY_SEQUENCE if tiny else {}),
+        }
+    if "tabular" in config.modalities:
+        arguments["tabular"] = {
+            "num_features": facts["tabular_features"],
+            **(TINY_TABULAR if tiny else {}),
         }
     if "text" in config.modalities:
         text = {

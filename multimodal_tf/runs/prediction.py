@@ -11,6 +11,12 @@ from multimodal_tf.data.images import read_image_file
 from multimodal_tf.data.pipeline import check_sequence
 from multimodal_tf.runs.loading import check_run, load_run
 from multimodal_tf.runs.models import text_preprocessor_for
+from multimodal_tf.runs.tabular_inputs import (
+    empty_cell,
+    encode_tabular,
+    read_tabular,
+    tabular_columns_of,
+)
 from multimodal_tf.validation import check_utf8
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp")
@@ -77,6 +83,8 @@ def _read_modality(modality: str, value, metrics):
         if not os.path.isfile(value):
             raise ValueError(f"--sequence {value!r}: there is no such file.")
         return _read_sequence(value, metrics.get("num_features"))[None]
+    if modality == "tabular":
+        return read_tabular(value, metrics)
     return value
 
 
@@ -277,6 +285,11 @@ def predict_batch(path: str, csv_path: str):
     columns = {}
     roles = metrics.get("user_data", {}).get("schema", {}).get("roles", {})  # a --data run's
     for modality in config.modalities:
+        if modality == "tabular":
+            found = tabular_columns_of(table, metrics["tabular_columns"], csv_path)
+            if found:
+                columns["tabular"] = found
+            continue
         for name in [*(column for column, role in roles.items() if role == modality), modality]:
             try:
                 columns[modality] = table.match_column(name, modality)
@@ -313,6 +326,11 @@ def _read_row(metrics, config, table, columns: dict, csv_path, index: int) -> tu
         return index, table.bad_rows[index]
     given = {}
     for modality, column in columns.items():
+        if modality == "tabular":
+            cells = {name: table.frame.at[index, found] for name, found in column.items()}
+            if any(not empty_cell(cell) for cell in cells.values()):  # else the modality is absent
+                given["tabular"] = cells
+            continue
         cell = table.frame.at[index, column] or ""
         if modality == "text" and cell:
             given["text"] = cell
@@ -349,6 +367,8 @@ def _batch_features(config, metrics, examples: list, preprocessor) -> dict:
         elif name == "sequence":
             blank = np.zeros((1, 1, metrics["num_features"]), np.float32)
             features["sequence"] = _stack([values.get("sequence", blank) for values in examples])
+        elif name == "tabular":
+            features["tabular"] = encode_tabular(config, metrics, examples)
         else:
             tokens = _tokenise(preprocessor, [values.get("text", "") for values in examples])
             features.update({key: np.asarray(tensor, np.int32) for key, tensor in tokens.items()})

@@ -59,6 +59,10 @@ def quantize_run(
     accuracy = evaluate_subsets(model, config, preprocessor, split)
     float_path = path if os.path.basename(path) != MODEL_FILE else os.path.dirname(path)
     os.makedirs(output)
+    if "tabular" in config.modalities:  # the float run's FeatureSpace, which load_run read
+        from multimodal_tf.runs.user_data import tabular_encoding
+
+        tabular_encoding(config).save(output)
     model_path = os.path.join(output, MODEL_FILE)
     write_atomically(model_path, model.save)
     record = {

@@ -47,8 +47,10 @@ DATA_DEFAULTS = {
     "task": "auto",
 }
 DATA_FILE = "data.json"
-MODALITY_ORDER = ("image", "sequence", "text")
+MODALITY_ORDER = ("image", "sequence", "text", "tabular")
+TABULAR_ROLES = ("numeric", "categorical")  # the columns the `tabular` modality reads
 _CACHE = {}  # the last data read: {key: UserData}
+_ENCODINGS = {}  # the tabular encoding of a run's data: {key: TabularEncoding}
 
 
 def check_data(data) -> dict:
@@ -163,8 +165,43 @@ def _read(config):
 
 
 def data_modalities(data) -> tuple:
-    """The modalities the data's schema has: image, sequence and text columns."""
-    return tuple(role for role in MODALITY_ORDER if data.schema.columns(role))
+    """The modalities the data's schema has: image, sequence and text columns, and `tabular`
+    where it has numeric or categorical columns."""
+    roles = {"tabular": TABULAR_ROLES}
+    return tuple(
+        modality
+        for modality in MODALITY_ORDER
+        if any(data.schema.columns(role) for role in roles.get(modality, (modality,)))
+    )
+
+
+def _encoding_key(config) -> str:
+    return json.dumps([config.data, config.seed, config.validation_fraction], sort_keys=True)
+
+
+def tabular_encoding(config):
+    """The run's `TabularEncoding`: the one its folder holds once loaded (`use_saved_encoding`),
+    else fitted on its training rows (once per process)."""
+    from multimodal_tf.data.user.streaming import tabular_cells
+    from multimodal_tf.data.user.tabular import TabularEncoding
+
+    key = _encoding_key(config)
+    if key not in _ENCODINGS:
+        loaded = load_user(config)
+        table, ids, _ = loaded.sources["train"]
+        _ENCODINGS.clear()
+        _ENCODINGS[key] = TabularEncoding.adapt(
+            loaded.schema, tabular_cells(table, loaded.schema, list(ids))
+        )
+    return _ENCODINGS[key]
+
+
+def use_saved_encoding(config, folder: str):
+    """Makes the encoding saved in a run folder the one `tabular_encoding(config)` gives."""
+    from multimodal_tf.data.user.tabular import TabularEncoding
+
+    _ENCODINGS.clear()
+    _ENCODINGS[_encoding_key(config)] = TabularEncoding.load(folder)
 
 
 def user_facts(config) -> dict:
@@ -192,6 +229,10 @@ def user_facts(config) -> dict:
     if "sequence" in config.modalities:
         facts["num_features"] = int(schema.num_features)
         facts.update(_sequence_statistics(loaded))
+    if "tabular" in config.modalities:
+        encoding = tabular_encoding(config)
+        facts["tabular_columns"] = encoding.columns
+        facts["tabular_features"] = encoding.width
     facts["user_data"] = {
         "schema": schema.to_dict(),
         "rows": {name: len(ids) for name, ids in loaded.rows.items()},
@@ -255,6 +296,8 @@ def write_data_record(folder: str, config) -> None:
 
     record = {"files": {name: config.data[name] for name in ("train", "validation", "test")}}
     write_json(os.path.join(folder, DATA_FILE), {**record, **load_user(config).record()})
+    if "tabular" in config.modalities:  # the FeatureSpace, for evaluate, predict and export
+        tabular_encoding(config).save(folder)
 
 
 def user_split(config, split: str, preprocessor, *, absent=(), missing_rate=0.0, shuffle=False):
@@ -280,7 +323,12 @@ def user_split(config, split: str, preprocessor, *, absent=(), missing_rate=0.0,
         )
     limit = config.limit if name == "train" else config.test_limit
     dataset = loaded.split(
-        name, batch_size=config.batch_size, shuffle=shuffle, seed=config.seed, limit=limit
+        name,
+        batch_size=config.batch_size,
+        shuffle=shuffle,
+        seed=config.seed,
+        limit=limit,
+        include_tabular="tabular" in config.modalities,
     )
     return model_batches(dataset, config, preprocessor, absent=absent, missing_rate=missing_rate)
 
@@ -296,8 +344,12 @@ def model_batches(dataset, config, preprocessor, *, absent=(), missing_rate=0.0)
     if unknown:
         raise ValueError(f"`absent` names {unknown}, but the run has only {modalities}.")
     seed = config.seed
+    encoding = tabular_encoding(config) if "tabular" in modalities else None
 
     def shape(index, features, target):
+        if encoding is not None:
+            features = dict(features)
+            features["tabular"], features["tabular_present"] = encoding.encode(features)
         rows = tf.shape(target)[0]
         keep = {name: tf.ones([rows]) * (0.0 if name in absent else 1.0) for name in modalities}
         if missing_rate and len(modalities) > 1:
@@ -314,6 +366,8 @@ def model_batches(dataset, config, preprocessor, *, absent=(), missing_rate=0.0)
                 inputs["image"] = features["image"] * present[:, None, None, None]
             elif name == "sequence":
                 inputs["sequence"] = tf.where(present[:, None, None] > 0, features["sequence"], 0.0)
+            elif name == "tabular":
+                inputs["tabular"] = features["tabular"] * present[:, None]
             else:
                 inputs["text"] = tf.where(present > 0, features["text"], "")
             if presence:

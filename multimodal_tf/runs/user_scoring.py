@@ -60,7 +60,13 @@ def evaluate_file(run_path: str, path: str) -> dict:
         raise ValueError(f"{path}: no usable row ({len(checked.skipped)} skipped).")
     model, metrics, config = load_run(run_path)
     raw = stream(
-        table, schema, checked.rows, checked.targets, batch_size=config.batch_size, seed=config.seed
+        table,
+        schema,
+        checked.rows,
+        checked.targets,
+        batch_size=config.batch_size,
+        seed=config.seed,
+        include_tabular="tabular" in config.modalities,
     )
     preprocessor = text_preprocessor_for(config, metrics.get("text_checkpoint"))
     accuracy = {

@@ -179,8 +179,8 @@ class MultimodalHyperModel(EngineHyperModel):
 
     Args:
         num_classes: number of classes.
-        image, sequence, text: the encoders' configs (dicts or config
-            dataclasses), as for `build_multimodal_model`.
+        image, sequence, text, tabular: the encoders' configs (dicts or
+            config dataclasses), as for `build_multimodal_model`.
         seed: seed of modality dropout.
         sizes: other `fusion_dim` values to search (see `EngineHyperModel`).
         num_heads: attention fusion's heads (fixed); every `fusion_dim`
@@ -193,6 +193,7 @@ class MultimodalHyperModel(EngineHyperModel):
         image=None,
         sequence=None,
         text=None,
+        tabular=None,
         seed: int | None = 0,
         training=None,
         name="multimodal",
@@ -202,7 +203,7 @@ class MultimodalHyperModel(EngineHyperModel):
     ):
         super().__init__(training, name, sizes)
         self.num_classes = check_positive_int("num_classes", num_classes)
-        self.encoders = {"image": image, "sequence": sequence, "text": text}
+        self.encoders = {"image": image, "sequence": sequence, "text": text, "tabular": tabular}
         self.seed = seed
         self.num_heads = check_positive_int("num_heads", num_heads)  # fixed, not searched
 

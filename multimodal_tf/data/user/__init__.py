@@ -8,10 +8,20 @@
 | stratified, seeded validation and test splits | `splits.py` |
 | the streamed `tf.data` pipeline | `streaming.py` |
 | `from_csv`, `from_dataframe`, `from_directory`, `UserData` | `loaders.py` |
+| numeric and categorical columns as one vector (`keras.utils.FeatureSpace`) | `tabular.py` |
 """
 
 from multimodal_tf.data.user.loaders import UserData, from_csv, from_dataframe, from_directory
 from multimodal_tf.data.user.schema import Schema
 from multimodal_tf.data.user.tables import read_table
+from multimodal_tf.data.user.tabular import TabularEncoding
 
-__all__ = ["Schema", "UserData", "from_csv", "from_dataframe", "from_directory", "read_table"]
+__all__ = [
+    "Schema",
+    "TabularEncoding",
+    "UserData",
+    "from_csv",
+    "from_dataframe",
+    "from_directory",
+    "read_table",
+]

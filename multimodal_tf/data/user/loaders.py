@@ -199,15 +199,16 @@ def _load(
     schema = build_schema(
         train_table, label, task=task, roles=roles, image_size=image_size, channels=channels
     )
-    for role in ("image", "sequence"):
+    for role in ("image", "sequence", "text"):
         if role in (roles or {}).values():  # a chosen column: other guesses are ignored
             for column in schema.columns(role):
                 if column not in roles and column.casefold() not in map(str.casefold, roles):
                     schema.roles[column] = "ignore"
-    if not [role for role in schema.roles.values() if role in ("image", "sequence", "text")]:
+    features = ("image", "sequence", "text", "numeric", "categorical")
+    if not [role for role in schema.roles.values() if role in features]:
         raise ValueError(
-            f"{train_table.source}: no image, text or .npy sequence column among "
-            f"{list(schema.roles)}; name one with `image_column=` or `text_column=`."
+            f"{train_table.source}: no image, text, .npy sequence, numeric or categorical column "
+            f"among {list(schema.roles)}; name one with `image_column=` or `text_column=`."
         )
     good_labels = [
         value

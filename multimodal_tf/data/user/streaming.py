@@ -54,18 +54,27 @@ def _slices(table, schema, rows, targets, include_tabular):
         slices["text"] = np.asarray(joined, object)
         slices["text_present"] = np.asarray([bool(text) for text in joined], np.float32)
     if include_tabular:
-        for column in schema.columns("numeric"):
-            slices[column] = np.asarray(
-                [np.nan if cell is None else float(cell) for cell in frame[column]], np.float32
-            )
-        for column in schema.columns("categorical"):
-            slices[column] = np.asarray(
-                ["" if cell is None else str(cell) for cell in frame[column]], object
-            )
+        slices.update(tabular_cells(table, schema, rows))
     if targets is None:
         return slices
     dtype = np.float32 if schema.task == "regression" else np.int32
     return slices, np.asarray(targets, dtype)
+
+
+def tabular_cells(table, schema, rows=None) -> dict:
+    """`{column: array}` of the numeric (float32, NaN where empty) and categorical (str, ""
+    where empty) columns of `rows` (None: all), in the table's order."""
+    frame = table.frame.iloc[rows] if rows is not None else table.frame
+    cells = {}
+    for column in schema.columns("numeric"):
+        cells[column] = np.asarray(
+            [np.nan if cell is None else float(cell) for cell in frame[column]], np.float32
+        )
+    for column in schema.columns("categorical"):
+        cells[column] = np.asarray(
+            ["" if cell is None else str(cell) for cell in frame[column]], object
+        )
+    return cells
 
 
 def _loader(schema, mask_value):

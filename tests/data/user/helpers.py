@@ -31,3 +31,20 @@ def animal_files(folder, count=12, **options):
         animal = ANIMALS[index % 3]
         rows.append([name, f"a {animal} photo number {index}", animal])
     return write_rows(folder / "train.csv", ["photo", "caption", "species"], rows, **options)
+
+
+def train_run_on(data, csv, label, run, flags, tmp_path_factory):
+    """`(run folder, what train printed, data)`: `multimodal-tf train --data csv --label label`
+    with `flags` into a new output folder, its exit code checked."""
+    import contextlib
+    import io
+
+    from multimodal_tf.cli import main
+
+    output = tmp_path_factory.mktemp("runs")
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        arguments = ["--data", str(csv), "--label", label, "--output", str(output), "--run", run]
+        code = main(["train", *arguments, *flags])
+    assert code == 0, printed.getvalue()
+    return output / run, printed.getvalue(), data

@@ -172,6 +172,10 @@ def test_columns_chosen_by_name_and_several_text_columns(tmp_path):
     features, _ = next(iter(data.train))
     texts = sorted(text.decode() for text in features["text"].numpy())
     assert "title 3 words" in texts and "title 4 words body 4 more words" in texts
+    chosen = from_dataframe(frame, image_column="back", text_column="body", **options)
+    assert chosen.schema.roles["title"] == "ignore" and chosen.schema.roles["body"] == "text"
+    features, _ = next(iter(chosen.split("train", batch_size=10)))
+    assert sorted(text.decode() for text in features["text"].numpy())[-1] == "body 9 more words"
 
 
 def test_what_a_run_records_round_trips_through_json(animals):

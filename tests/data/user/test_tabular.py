@@ -1,0 +1,60 @@
+"""`TabularEncoding`: numeric and categorical columns through a fitted FeatureSpace."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from multimodal_tf.data.user import Schema, TabularEncoding
+from multimodal_tf.data.user.tabular import MISSING_CATEGORY
+
+SCHEMA = Schema(roles={"weight": "numeric", "color": "categorical", "label": "label"})
+CELLS = {
+    "weight": np.array([1.0, np.nan, 3.0, 5.0], np.float32),
+    "color": np.array(["red", "blue", "", "red"], object),
+}
+
+
+@pytest.fixture(scope="module")
+def encoding():
+    return TabularEncoding.adapt(SCHEMA, CELLS)
+
+
+def test_empty_numbers_take_the_training_mean_and_empty_categories_a_slot(encoding):
+    assert encoding.columns == ["weight", "color"]
+    assert encoding.fill == {"weight": 3.0}  # the mean of 1, 3 and 5; NaN left out
+    vocabulary = encoding.feature_space.preprocessors["color"].get_vocabulary()
+    assert set(vocabulary) == {"[UNK]", "red", "blue", MISSING_CATEGORY}
+    assert encoding.width == 1 + 4  # the normalised number, then the one-hot colour
+
+
+def test_encode_normalises_one_hots_and_flags_rows_with_any_cell(encoding):
+    cells = {
+        "weight": tf.constant([np.nan, 3.0, np.nan, 5.0]),
+        "color": tf.constant(["red", "red", "", "green"]),
+    }
+    encoded, present = encoding.encode(cells)
+    encoded = encoded.numpy()
+    assert encoded.shape == (4, 5)
+    np.testing.assert_allclose(encoded[0], encoded[1], atol=1e-6)  # NaN is the mean, 3.0
+    one_hot = [index for index in range(5) if set(np.unique(encoded[:, index])) <= {0.0, 1.0}]
+    assert len(one_hot) == 4 and all(encoded[:, one_hot].sum(axis=1) == 1)  # "green": [UNK]
+    np.testing.assert_array_equal(present.numpy(), [1.0, 1.0, 0.0, 1.0])
+
+
+def test_it_saves_and_reloads_to_the_same_encoding(encoding, tmp_path):
+    encoding.save(str(tmp_path))
+    reloaded = TabularEncoding.load(str(tmp_path))
+    cells = {name: tf.constant(values) for name, values in CELLS.items()}
+    np.testing.assert_allclose(reloaded.encode(cells)[0], encoding.encode(cells)[0], atol=1e-6)
+    dataset = tf.data.Dataset.from_tensor_slices(CELLS).batch(2)  # inside tf.data's graph
+    widths = [batch.shape[-1] for batch, _ in dataset.map(reloaded.encode)]
+    assert widths == [5, 5]
+
+
+def test_missing_columns_and_no_tabular_column_are_named(encoding, tmp_path):
+    with pytest.raises(ValueError, match=r"the tabular columns \['color'\] are missing"):
+        encoding.encode({"weight": tf.constant([1.0])})
+    with pytest.raises(ValueError, match="no numeric or categorical column"):
+        TabularEncoding.adapt(Schema(roles={"text": "text", "label": "label"}), {})
+    with pytest.raises(ValueError, match=r"has no tabular_feature_space\.keras"):
+        TabularEncoding.load(str(tmp_path))
