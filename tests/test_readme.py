@@ -70,13 +70,15 @@ PRODUCTS = [("shoe", (200, 30, 30)), ("bag", (30, 200, 30)), ("hat", (30, 30, 20
 
 
 def write_products(folder):
-    """The README's `products.csv`: 24 photos in three colours, a category per colour."""
+    """The README's `products.csv`: 24 photos in three colours, a category per colour, a price
+    and a brand (the tabular columns)."""
     (folder / "photos").mkdir()
-    rows = ["image,category"]
+    rows = ["image,price,brand,category"]
     for index in range(24):
         category, colour = PRODUCTS[index % 3]
         Image.new("RGB", (48 + index, 40), colour).save(folder / "photos" / f"{index}.png")
-        rows.append(f"photos/{index}.png,{category}")
+        price, brand = 10 * (index % 3) + index / 10, ("acme", "zenith")[index % 2]
+        rows.append(f"photos/{index}.png,{price:.1f},{brand},{category}")
     (folder / "products.csv").write_text("\n".join(rows) + "\n")
 
 

@@ -11,121 +11,20 @@ Example:
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import warnings
 
-import numpy as np
 import pandas as pd
 
 from multimodal_tf.data.images import IMAGE_EXTENSIONS
 from multimodal_tf.data.user.checks import check_rows, fit_labels
+from multimodal_tf.data.user.prepared import UserData, encoded_splits
 from multimodal_tf.data.user.schema import build_schema
 from multimodal_tf.data.user.splits import carve_splits
-from multimodal_tf.data.user.streaming import stream
+from multimodal_tf.data.user.streaming import stream, tabular_cells
 from multimodal_tf.data.user.tables import Table, read_table
+from multimodal_tf.data.user.tabular import TabularEncoding
 from multimodal_tf.validation import check_choice, check_positive_int, check_positive_int_tuple
-
-
-@dataclasses.dataclass
-class UserData:
-    """A user's data, checked and streamed: what training needs, and what a run records.
-
-    Attributes:
-        train: batched `(features, target)` `tf.data.Dataset`, shuffled.
-        validation: the same for validation, or None.
-        test: the same for test, or None.
-        schema: the columns' roles, task and class vocabulary (`schema.to_dict()`
-            is what a run saves).
-        class_names: the class vocabulary (None for regression).
-        rows: `{"train": [...], "validation": [...], "test": [...]}`, the row
-            ids (0 = the first row after the header) of each split, in its file.
-        skipped: `(row, reason)` of every skipped row; the reason names the
-            file, row and column.
-    """
-
-    train: object
-    validation: object
-    test: object
-    schema: object
-    class_names: list | None
-    rows: dict
-    skipped: list
-    sources: dict = dataclasses.field(default_factory=dict, repr=False)
-
-    def split(self, name, *, batch_size=32, shuffle=False, seed=0, limit=None, **options):
-        """A fresh stream of one split's rows (for other batch sizes, tokenisers, orders).
-
-        Args:
-            name: `"train"`, `"validation"` or `"test"`.
-            batch_size: rows per batch.
-            shuffle: whether to shuffle each epoch, with `seed`.
-            seed: the shuffling seed.
-            limit: read only the split's first N rows (None: all).
-            **options: `streaming.stream`'s `text_preprocessor`, `mask_value`
-                and `include_tabular`.
-
-        Returns:
-            A batched `(features, target)` `tf.data.Dataset`, or None where
-            the split has no rows.
-        """
-        if name not in self.sources:
-            raise ValueError(f"`name` must be one of {sorted(self.sources)}, got {name!r}.")
-        table, ids, targets = self.sources[name]
-        ids, targets = list(ids)[:limit], list(targets)[:limit]
-        if not ids:
-            return None
-        return stream(
-            table,
-            self.schema,
-            ids,
-            targets,
-            batch_size=batch_size,
-            shuffle=shuffle,
-            seed=seed,
-            **options,
-        )
-
-    @property
-    def num_classes(self) -> int | None:
-        """The number of classes, or None for regression."""
-        return self.schema.num_classes
-
-    def target_statistics(self) -> dict:
-        """A regression label's training targets: `{"target_mean", "target_std"}`, as
-        `build_multimodal_model` takes them (a model that always predicts the mean
-        scores an RMSE of about the std).
-
-        Raises:
-            ValueError: the data is labelled with classes, not numbers.
-        """
-        if self.schema.task != "regression":
-            raise ValueError(
-                f"column {self.schema.label!r} holds classes; target statistics are a "
-                "regression label's."
-            )
-        targets = np.asarray(self.sources["train"][2], np.float64)
-        return {
-            "target_mean": round(float(targets.mean()), 6),
-            "target_std": round(float(targets.std()), 6),
-        }
-
-    def record(self) -> dict:
-        """What a run folder records: the schema, each split's row ids and the skipped rows."""
-        return {
-            "schema": self.schema.to_dict(),
-            "rows": {name: list(ids) for name, ids in self.rows.items()},
-            "skipped": [{"row": row, "reason": reason} for row, reason in self.skipped],
-        }
-
-    def model_inputs(self) -> dict:
-        """`build_multimodal_model` keyword arguments for the image and sequence inputs."""
-        inputs = {}
-        if self.schema.columns("image"):
-            inputs["image"] = {"input_shape": (*self.schema.image_size, self.schema.channels)}
-        if self.schema.columns("sequence"):
-            inputs["sequence"] = {"num_features": self.schema.num_features}
-        return inputs
 
 
 def _roles(
@@ -269,6 +168,10 @@ def _load(
                 include_tabular=include_tabular,
             )
         )
+    encoding = None
+    if include_tabular and any(schema.columns(role) for role in ("numeric", "categorical")):
+        encoding = TabularEncoding.adapt(schema, tabular_cells(train_table, schema, rows["train"]))
+        datasets = encoded_splits(datasets, encoding)
     return UserData(
         datasets["train"],
         datasets["validation"],
@@ -278,6 +181,7 @@ def _load(
         rows,
         skipped,
         sources,
+        encoding,
     )
 
 
@@ -306,7 +210,10 @@ _DOC_ARGS = """
             inputs), or None (raw strings under `"text"`).
         mask_value: the padding value of `.npy` sequences.
         include_tabular: whether numeric and categorical columns are
-            features too (by their column names).
+            features too: encoded by a `keras.utils.FeatureSpace` fitted on
+            the training rows (`UserData.tabular_encoding`) into the
+            `tabular` input of `build_multimodal_model(tabular=...)`, with a
+            `tabular_present` flag (`UserData.model_inputs()` sizes it).
         image_root: (`from_dataframe`) the folder relative paths are read
             from; default the file's folder, or the working folder.
 """

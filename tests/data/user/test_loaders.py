@@ -132,7 +132,12 @@ def test_tabular_columns_ride_along_when_asked(tmp_path):
         frame, label="y", include_tabular=True, validation_split=0, test_split=0, batch_size=10
     )
     features, _ = next(iter(data.train))
-    assert features["n"].dtype == tf.float32 and features["c"].dtype == tf.string
+    assert "n" not in features and "c" not in features  # encoded by the FeatureSpace
+    assert features["tabular"].shape == (10, 1 + 3)  # n; [UNK], a, b
+    np.testing.assert_array_equal(features["tabular_present"], np.ones(10))
+    assert data.model_inputs() == {"tabular": {"num_features": 4}}
+    raw, _ = next(iter(data.split("train", batch_size=10, include_tabular=True)))
+    assert raw["n"].dtype == tf.float32 and raw["c"].dtype == tf.string  # split(): the cells
 
 
 def test_an_image_folder(tmp_path):

@@ -58,3 +58,31 @@ def test_missing_columns_and_no_tabular_column_are_named(encoding, tmp_path):
         TabularEncoding.adapt(Schema(roles={"text": "text", "label": "label"}), {})
     with pytest.raises(ValueError, match=r"has no tabular_feature_space\.keras"):
         TabularEncoding.load(str(tmp_path))
+
+
+def test_from_dataframe_feeds_build_multimodal_model_and_train_directly():
+    import pandas as pd
+
+    from multimodal_tf import build_multimodal_model
+    from multimodal_tf.data import from_dataframe
+    from multimodal_tf.training import TrainingConfig, train
+
+    rng = np.random.default_rng(0)
+    size = rng.uniform(30, 150, 200).round(1)
+    district = rng.choice(["north", "south", "centre"], 200)
+    price = size * 3 + np.select([district == "centre", district == "north"], [120, 40], 0)
+    frame = pd.DataFrame({"size": size, "district": district, "price": price})
+    frame.loc[::17, "size"] = None  # empty cells: the training mean
+    data = from_dataframe(frame, "price", task="regression", include_tabular=True, batch_size=16)
+    assert data.schema.roles == {"size": "numeric", "district": "categorical", "price": "label"}
+    statistics = data.target_statistics()
+
+    def build():
+        inputs = data.model_inputs()  # {"tabular": {"num_features": 1 + 4}}
+        return build_multimodal_model(
+            None, task="regression", fusion_dim=16, **inputs, **statistics
+        )
+
+    result = train(build, data.train, TrainingConfig(epochs=40, verbose=0))
+    scores = result.model.evaluate(data.test, return_dict=True, verbose=0)
+    assert scores["rmse"] < 0.5 * statistics["target_std"], (scores, statistics)
