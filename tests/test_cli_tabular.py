@@ -120,3 +120,20 @@ def test_tabular_columns_alone_train_the_multimodal_model(tmp_path, capsys):
     assert re.search(r"training multimodal on \S*train\.csv \(tabular\)", capsys.readouterr().out)
     metrics = json.loads((tmp_path / "runs" / "table" / "metrics.json").read_text())
     assert set(metrics["test_accuracy"]) == {"all"}
+
+
+def test_tune_searches_over_tabular_columns_and_keeps_their_encoding(tmp_path, capsys):
+    csv = animal_table(tmp_path, photos=False)
+    flags = ["--data", str(csv), "--label", "species", "--max-trials", "1", *TINY]
+    assert main(["tune", *flags, "--output", str(tmp_path / "tuned"), "--run", "search"]) == 0
+    assert "test accuracy (all): " in capsys.readouterr().out
+    run = tmp_path / "tuned" / "search"
+    assert (run / "tabular_feature_space.keras").is_file()
+    assert main(["predict", str(run), "--batch", str(csv)]) == 1  # rows 0 and 35 are empty
+    printed, error = capsys.readouterr()
+    lines = printed.splitlines()
+    assert len(lines) == 36 and "2 of 36 rows were bad" in error
+    assert lines[0] == (
+        f"row 0: error: {csv}: row 0: every cell of the model's modalities (tabular) is empty: "
+        "there is nothing to predict from."
+    )

@@ -219,3 +219,30 @@ def test_bad_input_is_one_line_and_exit_2(case, tmp_path, capsys):
 def test_data_flags_need_data(arguments, message, tmp_path, capsys):
     assert main(["train", *arguments, "--output", str(tmp_path / "runs")]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_an_interrupted_data_run_resumes_with_the_same_command(tmp_path, monkeypatch, capsys):
+    from multimodal_tf.runs import training_run
+    from multimodal_tf.runs.folder import ProgressRecorder
+
+    class StopsAfterTheSecondEpoch(ProgressRecorder):
+        def on_epoch_end(self, epoch, logs=None):
+            super().on_epoch_end(epoch, logs)
+            if epoch == 1:
+                raise KeyboardInterrupt  # as Ctrl-C at the end of epoch 2
+
+    csv = animal_files(tmp_path, count=18)
+    output = tmp_path / "runs"
+    command = ["train", "--data", str(csv), "--label", "species", "--image-size", "16"]
+    command += ["--output", str(output), *TINY[:2], "--epochs", "4", "--batch-size", "4"]
+    monkeypatch.setattr(training_run, "ProgressRecorder", StopsAfterTheSecondEpoch)
+    assert main(command) == 130
+    assert "rerun the same command to resume" in capsys.readouterr().err
+    monkeypatch.setattr(training_run, "ProgressRecorder", ProgressRecorder)
+    assert main(command) == 0  # the same command: no --run
+    printed = capsys.readouterr().out
+    (folder,) = output.iterdir()
+    assert f"note: resuming the unfinished run {str(folder)!r}" in printed
+    assert "resuming run" in printed and "after epoch 2 of 4" in printed
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["epochs_trained"] == 4 and len(metrics["history"]["loss"]) == 2

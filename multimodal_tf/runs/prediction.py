@@ -222,7 +222,12 @@ def _prediction(config, values: dict, outcome: dict) -> dict:
 def _read_given(metrics, config, given: dict, where: str) -> dict:
     """The model inputs of the modalities in `given`, checked; `where` prefixes the errors."""
     if not given:
-        raise ValueError(f"{where}give at least one of --image, --text, --sequence.")
+        if where:  # a CSV row
+            raise ValueError(
+                f"{where}every cell of the model's modalities ({', '.join(config.modalities)}) is "
+                "empty: there is nothing to predict from."
+            )
+        raise ValueError("give at least one of --image, --text, --sequence.")
     for modality in given:
         if modality not in config.modalities:
             raise ValueError(
