@@ -52,6 +52,37 @@ def start_fit_at_epoch(model, epoch: int) -> None:
     model._initial_epoch = epoch
 
 
+def weights_file_bytes(model) -> bytes:
+    """The bytes of the `.weights.h5` file `model.save_weights` would write, made in memory.
+
+    `save_weights` takes a path only, and its h5py (libhdf5) writes into the
+    file itself: when the disk fills during that write (another process
+    filling it after our free-space check), libhdf5 crashes the process
+    instead of raising. Keras' own `H5IOStore` also writes to an
+    `io.BytesIO`; the caller then writes the bytes with Python, whose full
+    disk is an `OSError`. `saving_lib._save_state` is the walk over the
+    model's objects that `save_weights` makes (no public function takes a
+    store).
+    """
+    import io
+
+    from keras.src.saving import saving_lib
+
+    buffer = io.BytesIO()
+    store = saving_lib.H5IOStore(buffer, mode="w")
+    try:
+        saving_lib._save_state(
+            model,
+            weights_store=store,
+            assets_store=None,
+            inner_path="",
+            visited_saveables=set(),
+        )
+    finally:
+        store.close()
+    return buffer.getvalue()
+
+
 def build_from_batch_instead(model, batch, strategy) -> None:
     """Makes `fit` build the model's optimizer and metrics from `batch`, under `strategy`.
 

@@ -2,9 +2,11 @@
 
 `BackupAndRestore` extends Keras' callback of the same name:
 
-- each backup's weights file is written to a temporary name, flushed and
-  renamed, after a check that the disk has room for it (h5py does not fail
-  cleanly on a full disk: it crashed the process);
+- each backup's weights file is made in memory, then written by Python to a
+  temporary name, flushed and renamed, after a check that the disk has room
+  for it (h5py writing to a disk that fills does not fail cleanly: it
+  crashed the process, also when another process filled the disk after
+  the check);
 - two generations are kept (`latest.weights.h5` and the one before,
   `previous.weights.h5`); each weights file records its own epoch, so a
   process killed between two renames never pairs weights with another
@@ -18,6 +20,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 
@@ -26,7 +29,7 @@ import keras
 import numpy as np
 
 from multimodal_tf.files import MIB, check_free_space, write_atomically, write_json
-from multimodal_tf.keras_internals import resumed_epoch, start_fit_at_epoch
+from multimodal_tf.keras_internals import resumed_epoch, start_fit_at_epoch, weights_file_bytes
 
 EPOCH_ATTRIBUTE = "multimodal_tf_epoch"  # in the weights file: the epochs it has trained
 UNREADABLE_SUFFIX = ".unreadable"
@@ -178,10 +181,16 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         check_free_space(self._weights_path, space_needed(self.model, self._weights_path))
         epoch = self._current_epoch  # as Keras' training_metadata.json
 
+        # Made in memory, written by Python: a disk that fills meanwhile is an OSError, where
+        # h5py writing the file itself crashed the process (`keras_internals.weights_file_bytes`).
+        buffer = io.BytesIO(weights_file_bytes(self.model))
+        with h5py.File(buffer, "a") as weights_file:
+            weights_file.attrs[EPOCH_ATTRIBUTE] = epoch
+        data = buffer.getvalue()
+
         def write(temporary):
-            self.model.save_weights(temporary, overwrite=True)
-            with h5py.File(temporary, "a") as weights_file:
-                weights_file.attrs[EPOCH_ATTRIBUTE] = epoch
+            with open(temporary, "wb") as stream:
+                stream.write(data)
 
         # The new weights first, whole; then the generations move up one.
         staged = os.path.join(self.backup_dir, "next.weights.h5")

@@ -76,3 +76,43 @@ def test_training_on_a_full_tmpfs_is_one_line_then_resumes_once_space_is_freed(
     second_err = (tmp_path / "second.err").read_text()
     assert codes["second"] == "0", second_err
     assert "Traceback" not in second_err
+
+
+# The disk fills after the free-space check passed: another process took the space. Before
+# the backup's weights were made in memory, h5py wrote them itself and crashed (exit 139).
+RACE = """
+import shutil, sys
+from multimodal_tf.training import train
+from tests.helpers import build_tiny
+from tests.training.common import dataset, quiet
+real = shutil.disk_usage
+shutil.disk_usage = lambda path: real(path)._replace(free=1 << 40)  # the check sees room
+config = quiet(epochs=2, checkpoint=False, tensorboard=False, output_dir=sys.argv[1])
+try:
+    train(lambda: build_tiny("cnn"), dataset(), config)
+except OSError as error:
+    print(f"OSError {error.errno} {error.filename}")
+    sys.exit(2)
+"""
+
+
+def test_a_disk_filled_after_the_check_is_an_oserror_not_a_crash(tmp_path):
+    mount = tmp_path / "full"
+    mount.mkdir()
+    reason = _can_mount_tmpfs(mount)
+    if reason:
+        pytest.skip(reason)
+    command = shlex.join([sys.executable, "-c", RACE, str(mount / "run")])
+    script = f"mount -t tmpfs -o size=16k tmpfs '{mount}' || exit 99\n{command}\n"
+    result = subprocess.run(
+        ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": ROOT},
+        timeout=300,
+    )
+    assert result.returncode == 2, result.stderr[-3000:]  # not 139: libhdf5's segfault
+    assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
+    errno, filename = result.stdout.split()[1:]
+    assert errno == "28" and filename == f"{mount}/run/backup/next.weights.h5"
