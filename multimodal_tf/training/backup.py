@@ -183,7 +183,8 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
 
         # Made in memory, written by Python: a disk that fills meanwhile is an OSError, where
         # h5py writing the file itself crashed the process (`keras_internals.weights_file_bytes`).
-        buffer = io.BytesIO(weights_file_bytes(self.model))
+        owner = getattr(self.model, "weights_model", self.model)  # a feature-cache head: whole
+        buffer = io.BytesIO(weights_file_bytes(owner))
         with h5py.File(buffer, "a") as weights_file:
             weights_file.attrs[EPOCH_ATTRIBUTE] = epoch
         data = buffer.getvalue()

@@ -328,6 +328,11 @@ class HeadModel(keras.Model):
 
     # Weight files are the whole model's, so that it (or a search's rebuilt
     # model) loads them: backups, keras-tuner's best-epoch checkpoints.
+    @property
+    def weights_model(self):
+        """The model whose weights this one's weight files hold (`training.backup` reads it)."""
+        return self.whole
+
     def save_weights(self, filepath, *args, **kwargs):
         return self.whole.save_weights(filepath, *args, **kwargs)
 
