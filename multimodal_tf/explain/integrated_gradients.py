@@ -1,4 +1,5 @@
-"""Integrated gradients (Sundararajan et al., 2017) for images, sequences and text tokens."""
+"""Integrated gradients (Sundararajan et al., 2017) for images, sequences, text tokens and the
+encoded tabular columns."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ class Attributions:
     Attributes:
         attributions: per modality, an array aligned with its input: image
             `(height, width, channels)`, sequence `(time, features)`, text
-            `(sequence_length,)` (one score per token position).
+            `(sequence_length,)` (one score per token position), tabular
+            `(num_features,)` (one per slot of the FeatureSpace's encoding).
         totals: per modality, the sum of its attributions.
         target: the class explained.
         output: the target's logit (or probability) at the input.
@@ -55,7 +57,8 @@ def default_baseline(example: dict) -> dict:
     - text: a zero embedding at every real token but the first and the
       last ([CLS] and [SEP] keep theirs); padding keeps its embedding.
       Given here as a `(sequence_length,)` 0/1 array: 1 where the token's
-      embedding moves to zero.
+      embedding moves to zero;
+    - tabular: zeros (every number at its training mean, no category).
 
     Args:
         example: one example's inputs by name (no batch axis).
@@ -73,6 +76,8 @@ def default_baseline(example: dict) -> dict:
             sequence[real].mean(axis=0) if real.any() else np.zeros(sequence.shape[-1], "float32")
         )
         baseline["sequence"] = np.where(real[:, None], mean[None, :], sequence).astype("float32")
+    if "tabular" in example:  # 0: each number at its training mean, no category one-hot
+        baseline["tabular"] = np.zeros_like(example["tabular"], dtype="float32")
     if "token_ids" in example:
         mask = np.asarray(example.get("padding_mask", np.ones_like(example["token_ids"]))).astype(
             bool

@@ -10,7 +10,12 @@ import numpy as np
 from multimodal_tf.keras_internals import all_layers
 from multimodal_tf.validation import check_choice
 
-MODALITY_INPUTS = {"image": "image", "sequence": "sequence", "text": "token_ids"}
+MODALITY_INPUTS = {
+    "image": "image",
+    "sequence": "sequence",
+    "text": "token_ids",
+    "tabular": "tabular",  # the FeatureSpace's encoding of a user's numeric and categorical columns
+}
 
 
 def check_tensorflow_backend(function: str):

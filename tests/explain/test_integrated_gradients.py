@@ -37,3 +37,23 @@ def test_completeness_for_single_modality_classifiers(kind):
     result = explain.integrated_gradients(model, take(inputs, 0), steps=128, output="probability")
     change = result.output - result.baseline_output
     assert abs(result.convergence_delta) <= 0.01 * abs(change) + 1e-4
+
+
+def test_completeness_over_the_encoded_tabular_columns():
+    from multimodal_tf import build_multimodal_model
+
+    keras.utils.set_random_seed(0)
+    image = {"input_shape": (8, 8, 3), "filters": (4,), "dense_units": 8}
+    model = build_multimodal_model(3, image=image, tabular={"num_features": 5}, fusion_dim=8)
+    rng = np.random.default_rng(0)
+    example = {
+        "image": rng.random((8, 8, 3), np.float32),
+        "image_present": np.float32(1.0),
+        "tabular": rng.normal(size=5).astype(np.float32),
+        "tabular_present": np.float32(1.0),
+    }
+    result = explain.integrated_gradients(model, example, steps=128)
+    change = result.output - result.baseline_output
+    assert set(result.totals) == {"image", "tabular"}
+    assert result.attributions["tabular"].shape == (5,)
+    assert abs(result.convergence_delta) <= 0.01 * abs(change) + 1e-3
