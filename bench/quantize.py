@@ -4,7 +4,9 @@ For each model (`--kinds`: cnn on fashion_mnist, lstm on japanese_vowels,
 bert on rt_snippets, fusion on twemoji_categories) a run is trained as
 `multimodal-tf train` does (`--epochs`, `--limit`; or give finished run
 folders), then quantized with `runs.quantize_run` in each mode. Per model and
-mode: the `.keras` file's size, the CPU predict latency at batch 1 and 32
+mode: the `.keras` file's size (the model alone: `quantize_run` leaves the
+optimizer's state out, and the float size is the float model's file without
+it too), the CPU predict latency at batch 1 and 32
 (median of `--repeats` timed `predict_on_batch` calls after two warm-up
 calls, on real test examples) and the test accuracy (the whole test split,
 or the run's `test_limit`). The CNN and the LSTM add their TFLite int8
@@ -107,6 +109,8 @@ def measure_run(run: str, folder: str, repeats: int) -> list:
             continue
         quantized, _, _ = load_run(output)
         figures.append(timed(quantized, mode, record["file_bytes"], record["accuracy"]["all"]))
+        # The float model's own file, without the run's optimizer state (as the quantized ones)
+        figures[0]["megabytes"] = record["float_model_bytes"] / 2**20
     if config.modalities in (("image",), ("sequence",)) and config.kind == "classifier":
         path = os.path.join(folder, f"{os.path.basename(run)}-int8.tflite")
         written = export_tflite(run, path, quantize=True)

@@ -211,7 +211,8 @@ def quantize(args):
     )
     print(
         f"wrote {args.output}: {record['mode']} weights in {record['layers_quantized']} layer(s), "
-        f"{record['file_bytes']} bytes (float: {record['float_file_bytes']})"
+        f"{record['file_bytes']} bytes (float: {record['float_model_bytes']}; the float run's "
+        f"file, with its optimizer state: {record['float_file_bytes']})"
     )
     for subset, value in record["accuracy"].items():
         float_value = score_value(record["float_accuracy"][subset])

@@ -7,6 +7,12 @@ read like any other. Its metrics.json keeps the float run's fields and adds
 `"quantization"`: the mode, both files' sizes, the accuracy per modality
 subset of the float and of the quantized model on the same split, and the
 layers that keep float weights.
+
+The quantized model is saved without the float run's optimizer state (Adam's
+two moments per weight, twice the weights' own size, useless for integer
+weights): its file holds the model alone. `float_model_bytes` is the float
+model's file without that state too, the fair size to compare with;
+`float_file_bytes` is the run's own file.
 """
 
 from __future__ import annotations
@@ -55,10 +61,12 @@ def quantize_run(
         )
     preprocessor = text_preprocessor_for(config, metrics.get("text_checkpoint"))
     float_accuracy = evaluate_subsets(model, config, preprocessor, split)
+    _drop_optimizer_state(model)
+    os.makedirs(output)
+    float_model_bytes = _saved_size(model, os.path.join(output, "float-model.keras"))
     report = quantize_model(model, mode)
     accuracy = evaluate_subsets(model, config, preprocessor, split)
     float_path = path if os.path.basename(path) != MODEL_FILE else os.path.dirname(path)
-    os.makedirs(output)
     if "tabular" in config.modalities:  # the float run's FeatureSpace, which load_run read
         from multimodal_tf.runs.user_data import tabular_encoding
 
@@ -71,6 +79,7 @@ def quantize_run(
         "split": test_split(config, split),
         "file_bytes": os.path.getsize(model_path),
         "float_file_bytes": os.path.getsize(os.path.join(float_path, MODEL_FILE)),
+        "float_model_bytes": float_model_bytes,
         "accuracy": accuracy,
         "float_accuracy": float_accuracy,
         "layers_quantized": len(report.quantized),
@@ -78,3 +87,24 @@ def quantize_run(
     }
     write_json(os.path.join(output, METRICS_FILE), {**metrics, "quantization": record})
     return record
+
+
+def _drop_optimizer_state(model) -> None:
+    """Compiles `model` again with a fresh copy of its optimizer (no variables until it trains)
+    and the same loss, so that saving it writes the model alone."""
+    import keras
+
+    from multimodal_tf.models.heads import head_metrics
+
+    fresh = keras.optimizers.deserialize(keras.optimizers.serialize(model.optimizer))
+    model.compile(optimizer=fresh, loss=model.loss, metrics=head_metrics(model))
+
+
+def _saved_size(model, path: str) -> int:
+    """The bytes of `model`'s `.keras` file, written to `path` and removed again."""
+    try:
+        model.save(path)
+        return os.path.getsize(path)
+    finally:
+        if os.path.exists(path):
+            os.remove(path)

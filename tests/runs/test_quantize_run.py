@@ -20,6 +20,8 @@ def test_a_quantized_run_records_its_mode_sizes_and_accuracy_and_loads_as_a_run(
     assert metrics["quantization"] == json.loads(json.dumps(record))
     assert record["mode"] == "int8" and record["layers_quantized"] >= 1
     assert record["file_bytes"] > 0 and record["float_file_bytes"] > 0
+    # The optimizer's state stays behind: the float run's file holds Adam's two moments per weight.
+    assert 0 < record["float_model_bytes"] < record["float_file_bytes"]
     assert set(record["accuracy"]) == set(record["float_accuracy"]) == {"all"}
     assert any("LSTM" in reason for reason in record["kept_float"].values())
     model, _, _ = load_run(str(float_run / "int8"))
