@@ -188,9 +188,8 @@ def history_md(rows: list) -> str:
 
 def doc_table(name: str, rows: list) -> str:
     spec = DOC_TABLES[name]
-    chosen = [
-        row for row in rows if row["benchmark"] == spec["benchmark"] and not row["superseded_by"]
-    ]
+    benchmarks = spec.get("benchmarks") or (spec["benchmark"],)
+    chosen = [row for row in rows if row["benchmark"] in benchmarks and not row["superseded_by"]]
     keys = list(dict.fromkeys(key for row in chosen for key in row["figures"]))
     header = keys + ([spec["command"]] if spec.get("command") else []) + ["row"]
     lines = []
@@ -267,7 +266,8 @@ def generate(root: str) -> dict:
     rows = read_rows(os.path.join(root, RESULTS))
     by_id = {row["id"]: row for row in rows}
     shown = {name for section in SECTIONS for name in section[1]}
-    shown |= {spec["benchmark"] for spec in DOC_TABLES.values()}
+    for spec in DOC_TABLES.values():
+        shown |= set(spec.get("benchmarks") or (spec["benchmark"],))
     for row in rows:
         if row["benchmark"] not in shown:
             raise ValueError(

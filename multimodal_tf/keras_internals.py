@@ -52,7 +52,7 @@ def start_fit_at_epoch(model, epoch: int) -> None:
     model._initial_epoch = epoch
 
 
-def weights_file_bytes(model) -> bytes:
+def weights_file_bytes(model, attributes: dict | None = None) -> memoryview:
     """The bytes of the `.weights.h5` file `model.save_weights` would write, made in memory.
 
     `save_weights` takes a path only, and its h5py (libhdf5) writes into the
@@ -78,9 +78,11 @@ def weights_file_bytes(model) -> bytes:
             inner_path="",
             visited_saveables=set(),
         )
+        for name, value in (attributes or {}).items():  # the file's own attributes
+            store.h5_file.attrs[name] = value
     finally:
         store.close()
-    return buffer.getvalue()
+    return buffer.getbuffer()  # no copy: a model's weights can be gigabytes
 
 
 def build_from_batch_instead(model, batch, strategy) -> None:

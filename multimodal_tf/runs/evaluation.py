@@ -3,21 +3,22 @@ with modalities missing."""
 
 from __future__ import annotations
 
-import dataclasses
-
 from multimodal_tf.choices import USER_DATASET
 from multimodal_tf.data.pipeline import OWN_VALIDATION_SPLIT, load_split, prepare
 from multimodal_tf.models.heads import is_regressor
-from multimodal_tf.runs import user_data
+from multimodal_tf.runs import user_batches, user_data
 from multimodal_tf.runs.config import RunConfig
 from multimodal_tf.runs.loading import load_run
 from multimodal_tf.runs.models import text_preprocessor_for
 from multimodal_tf.validation import check_rate
 
 
-def run_split(config: RunConfig, split: str, preprocessor, **kwargs):
+def run_split(config: RunConfig, split: str, preprocessor, *, missing_seed=None, **kwargs):
+    """One split of the run's data as its model takes it (`missing_seed`: which rows lose
+    which modality under `missing_rate`; None: the run's seed)."""
+    seed = config.seed if missing_seed is None else missing_seed
     if config.dataset == USER_DATASET:
-        return user_data.user_split(config, split, preprocessor, **kwargs)
+        return user_batches.user_split(config, split, preprocessor, missing_seed=seed, **kwargs)
     return load_split(
         config.dataset,
         split,
@@ -26,7 +27,7 @@ def run_split(config: RunConfig, split: str, preprocessor, **kwargs):
         data_dir=config.data_dir,
         modalities=config.modalities,
         presence=config.kind == "multimodal",
-        seed=config.seed,
+        seed=seed,
         **kwargs,
     )
 
@@ -101,7 +102,8 @@ def score_on(model, dataset):
     """A classifier's accuracy on `dataset`; a regressor's `{"mae": ..., "rmse": ...}`."""
     scores = model.evaluate(dataset, verbose=0, return_dict=True)
     if is_regressor(model):
-        return {name: round(float(scores[name]), 4) for name in ("mae", "rmse")}
+        # Six significant digits, not four decimals: targets of 1e-4 would all score 0.
+        return {name: float(f"{float(scores[name]):.6g}") for name in ("mae", "rmse")}
     return round(float(scores["accuracy"]), 4)
 
 
@@ -182,9 +184,10 @@ def evaluate_missing(
     model, config, preprocessor = load_for_evaluation(path, data_dir, split)
     if config.kind != "multimodal" or len(config.modalities) < 2:
         raise ValueError(f"{path!r} is not a multimodal run: missing modalities need two or more.")
-    config = dataclasses.replace(config, seed=seed)  # the seed of which rows lose which modality
-    split = test_split(config, split)
+    split = test_split(config, split)  # the run's own seed keeps its carved splits
     return {
-        rate: score_on(model, run_split(config, split, preprocessor, missing_rate=rate))
+        rate: score_on(
+            model, run_split(config, split, preprocessor, missing_rate=rate, missing_seed=seed)
+        )
         for rate in rates
     }

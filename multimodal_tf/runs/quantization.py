@@ -62,10 +62,10 @@ def quantize_run(
     preprocessor = text_preprocessor_for(config, metrics.get("text_checkpoint"))
     float_accuracy = evaluate_subsets(model, config, preprocessor, split)
     _drop_optimizer_state(model)
-    os.makedirs(output)
-    float_model_bytes = _saved_size(model, os.path.join(output, "float-model.keras"))
+    float_model_bytes = _saved_size(model)
     report = quantize_model(model, mode)
     accuracy = evaluate_subsets(model, config, preprocessor, split)
+    os.makedirs(output)  # only now: a refused or interrupted quantization leaves no folder
     float_path = path if os.path.basename(path) != MODEL_FILE else os.path.dirname(path)
     if "tabular" in config.modalities:  # the float run's FeatureSpace, which load_run read
         from multimodal_tf.runs.user_data import tabular_encoding
@@ -100,11 +100,11 @@ def _drop_optimizer_state(model) -> None:
     model.compile(optimizer=fresh, loss=model.loss, metrics=head_metrics(model))
 
 
-def _saved_size(model, path: str) -> int:
-    """The bytes of `model`'s `.keras` file, written to `path` and removed again."""
-    try:
+def _saved_size(model) -> int:
+    """The bytes of `model`'s `.keras` file (written to a temporary folder, then removed)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "model.keras")
         model.save(path)
         return os.path.getsize(path)
-    finally:
-        if os.path.exists(path):
-            os.remove(path)

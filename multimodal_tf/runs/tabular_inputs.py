@@ -12,6 +12,7 @@ import re
 
 import numpy as np
 
+from multimodal_tf.data.user.streaming import category_cell, numeric_cell
 from multimodal_tf.runs.user_data import TABULAR_ROLES, tabular_encoding
 
 
@@ -33,24 +34,28 @@ def tabular_columns_of(table, columns: list, csv_path) -> dict:
 
 
 def empty_cell(cell) -> bool:
+    """Whether a table's cell is empty (the table's missing marker, NaN or blank)."""
     return cell is None or (isinstance(cell, float) and np.isnan(cell)) or str(cell).strip() == ""
 
 
 def read_tabular(cells: dict, metrics) -> dict:
-    """A row's tabular cells as `{column: array (1,)}`: numbers as float32 (NaN where empty),
-    categories as strings ("" where empty); a ValueError names a column holding no number."""
+    """A row's tabular cells as `{column: array (1,)}`, read as training read them
+    (`streaming.numeric_cell`, `category_cell`); a ValueError names a column holding no
+    finite number."""
     roles = metrics.get("user_data", {}).get("schema", {}).get("roles", {})
     values = {}
     for name in metrics["tabular_columns"]:
-        cell = cells.get(name)
+        cell = None if empty_cell(cells.get(name)) else cells.get(name)
         if roles.get(name) == TABULAR_ROLES[0]:  # numeric
             try:
-                number = np.nan if empty_cell(cell) else float(cell)
+                number = numeric_cell(cell)
             except (TypeError, ValueError):
                 raise ValueError(f"column {name!r}: {cell!r} is not a number.") from None
+            if cell is not None and not np.isfinite(number):
+                raise ValueError(f"column {name!r}: {cell!r} is not a finite number.")
             values[name] = np.array([number], np.float32)
         else:
-            values[name] = np.array(["" if empty_cell(cell) else str(cell).strip()], object)
+            values[name] = np.array([category_cell(cell)], object)
     return values
 
 

@@ -38,7 +38,7 @@ def evaluate_file(run_path: str, path: str) -> dict:
     from multimodal_tf.runs.evaluation import modality_subsets, score_on
     from multimodal_tf.runs.loading import _read_metrics, load_run
     from multimodal_tf.runs.models import text_preprocessor_for
-    from multimodal_tf.runs.user_data import model_batches
+    from multimodal_tf.runs.user_batches import model_batches
 
     if not os.path.isfile(path):
         raise ValueError(f"{path}: there is no such file (--data).")

@@ -20,7 +20,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 
@@ -184,10 +183,7 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         # Made in memory, written by Python: a disk that fills meanwhile is an OSError, where
         # h5py writing the file itself crashed the process (`keras_internals.weights_file_bytes`).
         owner = getattr(self.model, "weights_model", self.model)  # a feature-cache head: whole
-        buffer = io.BytesIO(weights_file_bytes(owner))
-        with h5py.File(buffer, "a") as weights_file:
-            weights_file.attrs[EPOCH_ATTRIBUTE] = epoch
-        data = buffer.getvalue()
+        data = weights_file_bytes(owner, {EPOCH_ATTRIBUTE: epoch})
 
         def write(temporary):
             with open(temporary, "wb") as stream:

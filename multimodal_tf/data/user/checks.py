@@ -9,6 +9,7 @@ vocabulary, cells against their column's type. A bad row raises one
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 
 import numpy as np
@@ -54,6 +55,8 @@ def encode_label(schema, value, where: str):
     if schema.task == "regression":
         if not is_number(value):
             raise BadRecordError(f"{where}: mixed types: {value!r} is not a number.")
+        if not math.isfinite(float(value)):
+            raise BadRecordError(f"{where}: {value!r} is not a finite number, expected a target.")
         return float(value)
     if schema.label_kind == "integer":
         if not (is_number(value) and is_integer(value)):
@@ -86,6 +89,10 @@ def _check_cell(table, schema, row, column, role, value, state) -> None:
     where = table.where(row, column)
     if role == "numeric" and not is_number(value):
         raise BadRecordError(f"{where}: mixed types: {value!r} in a numeric column.")
+    if role == "numeric" and not math.isfinite(float(value)):
+        raise BadRecordError(
+            f"{where}: {value!r} is not a finite number; leave the cell empty where it is unknown."
+        )
     if role == "text" and not isinstance(value, str):
         raise BadRecordError(f"{where}: mixed types: {type(value).__name__}, expected text.")
     if role == "image":

@@ -50,7 +50,9 @@ class UserData:
             seed: the shuffling seed.
             limit: read only the split's first N rows (None: all).
             **options: `streaming.stream`'s `text_preprocessor`, `mask_value`
-                and `include_tabular`.
+                and `include_tabular` (the raw cells by column name; encoded into
+                `tabular` as `train` has it where the data was loaded with
+                `include_tabular=True`).
 
         Returns:
             A batched `(features, target)` `tf.data.Dataset`, or None where
@@ -62,7 +64,7 @@ class UserData:
         ids, targets = list(ids)[:limit], list(targets)[:limit]
         if not ids:
             return None
-        return stream(
+        dataset = stream(
             table,
             self.schema,
             ids,
@@ -72,6 +74,9 @@ class UserData:
             seed=seed,
             **options,
         )
+        if options.get("include_tabular") and self.tabular_encoding is not None:
+            return encoded_splits({name: dataset}, self.tabular_encoding)[name]
+        return dataset
 
     @property
     def num_classes(self) -> int | None:
@@ -92,10 +97,7 @@ class UserData:
                 "regression label's."
             )
         targets = np.asarray(self.sources["train"][2], np.float64)
-        return {
-            "target_mean": round(float(targets.mean()), 6),
-            "target_std": round(float(targets.std()), 6),
-        }
+        return {"target_mean": float(targets.mean()), "target_std": float(targets.std())}
 
     def record(self) -> dict:
         """What a run folder records: the schema, each split's row ids and the skipped rows."""

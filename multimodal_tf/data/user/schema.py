@@ -141,13 +141,23 @@ def infer_role(values: list) -> str:
         return "image"
     numeric = sum(is_number(value) for value in values)
     if numeric * 5 >= len(values) * 4:  # 80 %: the rest are mixed types
-        return "numeric"
+        return "ignore" if is_row_id(values) else "numeric"
     if any(not isinstance(value, str) for value in values):
         return "text" if all(isinstance(v, (str, numbers.Number)) for v in values) else "ignore"
     distinct = len(set(values))
     if distinct <= MAX_CATEGORIES and distinct * 2 <= len(values):
         return "categorical"
     return "text"
+
+
+def is_row_id(values: list) -> bool:
+    """Whether a numeric column counts its rows: whole numbers, each once, in a gapless range
+    (0..n-1, 1..n, an `id` or pandas' `Unnamed: 0`). As a feature it would teach the model the
+    row order, and where rows follow their class, the labels."""
+    if len(values) < 10 or not all(is_number(value) and is_integer(value) for value in values):
+        return False
+    whole = {int(float(value)) for value in values}
+    return len(whole) == len(values) and max(whole) - min(whole) == len(values) - 1
 
 
 def infer_task(values: list, task: str | None) -> tuple:

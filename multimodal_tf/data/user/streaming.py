@@ -67,14 +67,20 @@ def tabular_cells(table, schema, rows=None) -> dict:
     frame = table.frame.iloc[rows] if rows is not None else table.frame
     cells = {}
     for column in schema.columns("numeric"):
-        cells[column] = np.asarray(
-            [np.nan if cell is None else float(cell) for cell in frame[column]], np.float32
-        )
+        cells[column] = np.asarray([numeric_cell(cell) for cell in frame[column]], np.float32)
     for column in schema.columns("categorical"):
-        cells[column] = np.asarray(
-            ["" if cell is None else str(cell) for cell in frame[column]], object
-        )
+        cells[column] = np.asarray([category_cell(cell) for cell in frame[column]], object)
     return cells
+
+
+def numeric_cell(cell) -> float:
+    """A numeric column's cell as the tabular encoding reads it: NaN where empty."""
+    return np.nan if cell is None else float(cell)
+
+
+def category_cell(cell) -> str:
+    """A categorical column's cell as the tabular encoding reads it: "" where empty."""
+    return "" if cell is None else str(cell)
 
 
 def _loader(schema, mask_value):

@@ -95,12 +95,10 @@ class TabularEncoding:
         )
         feature_space = keras.utils.FeatureSpace(features, output_mode="concat")
         encoding = cls(feature_space, fill, categorical)
-        columns = tf.data.Dataset.from_tensor_slices({name: cells[name] for name in fill})
-        if categorical:
-            strings = {name: cells[name] for name in categorical}
-            columns = tf.data.Dataset.zip(columns, tf.data.Dataset.from_tensor_slices(strings))
-            columns = columns.map(lambda numbers, texts: {**numbers, **texts})
-        feature_space.adapt(columns.batch(1024).map(encoding._filled, num_parallel_calls=AUTOTUNE))
+        columns = {name: np.asarray(cells[name], np.float32) for name in numeric}
+        columns.update({name: np.asarray(cells[name], object).astype(str) for name in categorical})
+        dataset = tf.data.Dataset.from_tensor_slices(columns).batch(1024)
+        feature_space.adapt(dataset.map(encoding._filled, num_parallel_calls=AUTOTUNE))
         return encoding
 
     def _filled(self, cells: dict) -> dict:

@@ -95,6 +95,11 @@ def test_string_labels_get_a_sorted_vocabulary_and_integer_labels_keep_their_ids
         ([], "ignore"),
         (["a.png", "b.webp", None], "image"),
         (["1", "2", "x", "4", "5"], "numeric"),  # 80 % numbers: the rest are mixed types
+        ([str(i) for i in range(12)], "ignore"),  # a row id: 0..n-1, each once
+        ([i + 1 for i in range(12)][::-1], "ignore"),  # 1..n, in any order
+        ([2 * i for i in range(12)], "numeric"),  # gaps: a measurement
+        ([1, 2, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], "numeric"),  # a repeat
+        ([str(i) for i in range(5)], "numeric"),  # too few rows to tell
         (["one two", "three four five"], "text"),
     ],
 )

@@ -86,3 +86,9 @@ def test_from_dataframe_feeds_build_multimodal_model_and_train_directly():
     result = train(build, data.train, TrainingConfig(epochs=40, verbose=0))
     scores = result.model.evaluate(data.test, return_dict=True, verbose=0)
     assert scores["rmse"] < 0.5 * statistics["target_std"], (scores, statistics)
+
+
+def test_categorical_columns_alone_and_non_finite_numbers():
+    schema = Schema(roles={"color": "categorical", "label": "label"})
+    encoding = TabularEncoding.adapt(schema, {"color": np.array(["red", "", "blue"], object)})
+    assert encoding.columns == ["color"] and encoding.width == 4  # [UNK], red, blue, [missing]
