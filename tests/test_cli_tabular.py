@@ -137,3 +137,19 @@ def test_tune_searches_over_tabular_columns_and_keeps_their_encoding(tmp_path, c
         f"row 0: error: {csv}: row 0: every cell of the model's modalities (tabular) is empty: "
         "there is nothing to predict from."
     )
+
+
+def test_missing_rates_score_the_runs_own_test_rows_whatever_its_seed(tmp_path, monkeypatch):
+    from multimodal_tf.runs import evaluate_missing, user_batches
+
+    seeds = []  # the seed each read of the run's rows carves its splits with
+    real = user_batches.load_user
+    monkeypatch.setattr(user_batches, "load_user", lambda c: seeds.append(c.seed) or real(c))
+
+    csv = animal_table(tmp_path)
+    flags = ["--data", str(csv), "--label", "species", "--image-size", "16", "--seed", "3", *TINY]
+    assert main(["train", *flags, "--output", str(tmp_path / "runs"), "--run", "s3"]) == 0
+    metrics = json.loads((tmp_path / "runs" / "s3" / "metrics.json").read_text())
+    scored = evaluate_missing(str(tmp_path / "runs" / "s3"), [0.0], seed=0)
+    assert scored[0.0] == metrics["test_accuracy"]["all"]  # the seed-3 test rows, not seed 0's
+    assert seeds and set(seeds) == {3}

@@ -92,3 +92,22 @@ def test_categorical_columns_alone_and_non_finite_numbers():
     schema = Schema(roles={"color": "categorical", "label": "label"})
     encoding = TabularEncoding.adapt(schema, {"color": np.array(["red", "", "blue"], object)})
     assert encoding.columns == ["color"] and encoding.width == 4  # [UNK], red, blue, [missing]
+
+
+def test_non_finite_numbers_are_bad_records_naming_row_and_column():
+    import pandas as pd
+
+    from multimodal_tf.data import from_dataframe
+
+    frame = pd.DataFrame({"size": [1.5 * i for i in range(12)], "y": ["a", "b"] * 6})
+    frame["size"] = frame["size"].astype(object)
+    frame.loc[4, "size"] = "inf"
+    with pytest.raises(ValueError, match=r"row 4.*'size'.*'inf' is not a finite number"):
+        from_dataframe(frame, "y", include_tabular=True)
+    prices = pd.DataFrame(
+        {"size": [1.5 * i for i in range(12)], "price": [2.0 * i for i in range(12)]}
+    )
+    prices["price"] = prices["price"].astype(object)
+    prices.loc[3, "price"] = "nan"
+    with pytest.raises(ValueError, match=r"row 3.*'price'.*not a finite number"):
+        from_dataframe(prices, "price", task="regression", include_tabular=True)
