@@ -11,7 +11,8 @@ the row is empty), inside `tf.data`, and saves itself beside a run's model.
 Example:
 >>> data = from_csv("homes.csv", "price", task="regression")  # doctest: +SKIP
 >>> table, rows, _ = data.sources["train"]  # doctest: +SKIP
->>> encoding = TabularEncoding.adapt(data.schema, tabular_cells(table, data.schema, rows))
+>>> encoding = TabularEncoding.adapt(  # doctest: +SKIP
+...     data.schema, tabular_cells(table, data.schema, rows))
 >>> vector, present = encoding.encode(features)  # doctest: +SKIP
 """
 
