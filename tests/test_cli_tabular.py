@@ -153,3 +153,31 @@ def test_missing_rates_score_the_runs_own_test_rows_whatever_its_seed(tmp_path, 
     scored = evaluate_missing(str(tmp_path / "runs" / "s3"), [0.0], seed=0)
     assert scored[0.0] == metrics["test_accuracy"]["all"]  # the seed-3 test rows, not seed 0's
     assert seeds and set(seeds) == {3}
+
+
+def test_column_flags_set_roles_and_a_cross_must_name_categories(tmp_path, capsys):
+    csv = animal_table(tmp_path, photos=False)
+    flags = ["--data", str(csv), "--label", "species", *TINY]
+    output = str(tmp_path / "runs")
+    assert main(["train", *flags, "--cross", "colour,weight", "--output", output]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "\n" not in error and "'weight' is not a categorical column" in error
+    assert not (tmp_path / "runs").exists()  # refused before a run folder is made
+    with pytest.raises(SystemExit) as exit_info:  # argparse refuses it
+        main(["train", *flags, "--cross", "colour", "--output", output])
+    assert exit_info.value.code == 2
+    assert "must be two column names" in capsys.readouterr().err
+    ignored = ["--ignore-columns", "colour", "--categorical-columns", "weight"]
+    assert main(["train", *flags, *ignored, "--cross", "weight,colour", "--output", output]) == 2
+    assert "'colour' is not a categorical column" in capsys.readouterr().err  # ignored
+    roles = ["--categorical-columns", "weight", "--cross", "weight,colour"]
+    assert main(["train", *flags, *roles, "--output", output, "--run", "roles"]) == 0
+    printed = capsys.readouterr().out
+    assert all(re.search(rf"{name}\s+categorical", printed) for name in ("weight", "colour"))
+    run = tmp_path / "runs" / "roles"
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["tabular_columns"] == ["weight", "colour"]
+    config = json.loads((run / "run_config.json").read_text())
+    assert config["data"]["crosses"] == [["weight", "colour"]]
+    assert main(["evaluate", str(run)]) == 0  # the saved FeatureSpace, cross and all
+    assert f"{metrics['test_accuracy']['all']:.4f}" in capsys.readouterr().out

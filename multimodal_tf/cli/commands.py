@@ -46,7 +46,7 @@ def _run_config(args):
     from multimodal_tf.choices import USER_DATASET
     from multimodal_tf.cli.data_arguments import data_record, one_line_warnings
     from multimodal_tf.runs import RunConfig
-    from multimodal_tf.runs.user_data import with_resolved_task
+    from multimodal_tf.runs.user_data import checked_user_config
 
     values = {}
     for field in dataclasses.fields(RunConfig):
@@ -57,7 +57,7 @@ def _run_config(args):
     if record is not None:
         values.update(dataset=USER_DATASET, data=record)
     with one_line_warnings(args.command):  # a --data run reads its files here
-        config = with_resolved_task(RunConfig(**values))
+        config = checked_user_config(RunConfig(**values))
     given = [
         f"--{name.replace('_', '-')}"
         for name in _MULTIMODAL_ONLY

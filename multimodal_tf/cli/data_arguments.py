@@ -24,6 +24,10 @@ DATA_ONLY = (
     "image_column",
     "text_column",
     "sequence_column",
+    "numeric_columns",
+    "categorical_columns",
+    "ignore_columns",
+    "cross",
     "image_size",
     "on_bad_record",
     "task",
@@ -37,6 +41,22 @@ def image_size(text):
     if len(size) not in (1, 2):
         raise argparse.ArgumentTypeError(f"must be SIZE or HEIGHT,WIDTH, got {text!r}")
     return size * 2 if len(size) == 1 else size
+
+
+def column_list(text):
+    """`a,b,c`: column names, none empty."""
+    names = [name.strip() for name in text.split(",")]
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"must be column names separated by commas, got {text!r}")
+    return names
+
+
+def column_pair(text):
+    """`a,b`: two column names."""
+    names = column_list(text)
+    if len(names) != 2 or names[0] == names[1]:
+        raise argparse.ArgumentTypeError(f"must be two column names, COLUMN,COLUMN, got {text!r}")
+    return names
 
 
 def add_data_arguments(parser):
@@ -82,6 +102,27 @@ def add_data_arguments(parser):
             metavar="COLUMN",
             help=f"the column of {what} (default: inferred, and printed)",
         )
+    for role, what in (
+        ("numeric", "numbers (the tabular modality, normalised)"),
+        ("categorical", "categories (the tabular modality, one-hot)"),
+        ("ignore", "columns to leave out"),
+    ):
+        group.add_argument(
+            f"--{role}-columns",
+            type=column_list,
+            default=None,
+            metavar="COLUMN,...",
+            help=f"{what} (default: inferred, and printed)",
+        )
+    group.add_argument(
+        "--cross",
+        type=column_pair,
+        action="append",
+        default=None,
+        metavar="COLUMN,COLUMN",
+        help="also feed the cross of two categorical columns (hashed into 32 one-hot slots); "
+        "repeatable",
+    )
     group.add_argument(
         "--image-size",
         type=image_size,
@@ -136,7 +177,11 @@ def data_record(args) -> dict | None:
         for role in ("image", "text", "sequence")
         if getattr(args, f"{role}_column") is not None
     }
+    for role in ("numeric", "categorical", "ignore"):
+        roles.update({column: role for column in getattr(args, f"{role}_columns") or ()})
     record = {"train": args.data, "roles": roles}
+    if args.cross:
+        record["crosses"] = [list(pair) for pair in args.cross]
     for name in ("label", "validation", "test", "on_bad_record", "task", "test_fraction"):
         if getattr(args, name) is not None:
             record[name] = getattr(args, name)

@@ -32,7 +32,7 @@ from multimodal_tf.runs.folder import (
 )
 from multimodal_tf.runs.interrupts import InterruptGuard, naming_the_run_on_interrupt
 from multimodal_tf.runs.models import build_run_model, dataset_facts, text_preprocessor_for
-from multimodal_tf.runs.user_data import with_resolved_task, write_data_record
+from multimodal_tf.runs.user_data import checked_user_config, write_data_record
 from multimodal_tf.training import NonFiniteLossError, make_strategy, train, training_config
 
 
@@ -181,7 +181,7 @@ def train_run(
         The metrics written to `metrics.json`, with `"folder"` and the
         trained `"model"` added.
     """
-    config = with_resolved_task(config)  # a regression label: the regression head
+    config = checked_user_config(config)  # a regression label: the regression head
     name = run_name(config, run, output, restart)
     worker = _worker_index(config)
     if worker:  # the chief (worker 0) writes NAME; worker i writes NAME-worker<i> beside it

@@ -15,7 +15,7 @@ from multimodal_tf.runs.evaluation import has_validation_split
 from multimodal_tf.runs.folder import check_search_options, is_finished, lock_run_folder
 from multimodal_tf.runs.models import hypermodel_for_run
 from multimodal_tf.runs.training_run import RunInputs, prepare_run, run_name, write_run
-from multimodal_tf.runs.user_data import with_resolved_task
+from multimodal_tf.runs.user_data import checked_user_config
 from multimodal_tf.training import training_config
 from multimodal_tf.validation import check_positive_int
 
@@ -52,7 +52,7 @@ def tune_run(
     Returns:
         The metrics written to `metrics.json` (with `"folder"` added).
     """
-    config = with_resolved_task(config)
+    config = checked_user_config(config)
     if config.data is not None and config.data["task"] == "regression":
         raise ValueError(
             f"{config.data['train']}: `tune` searches classifiers (its objective is validation "

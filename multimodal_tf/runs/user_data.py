@@ -12,6 +12,7 @@
 | `on_bad_record` | `"error"` (one line naming file, row and column) or `"skip"` (listed) |
 | `test_fraction` | the fraction of `train` carved for test when there is no `test` file |
 | `task` | `"auto"`, `"classification"` or `"regression"` (a number per row: MAE and RMSE) |
+| `crosses` | `[[column, column], ...]`: categorical pairs the tabular encoding also crosses |
 
 Paths are recorded absolute, so `evaluate`, `compare` and `tune` read the same
 files from any working folder; `dataset_version` is a SHA-256 of the files,
@@ -45,6 +46,7 @@ DATA_DEFAULTS = {
     "on_bad_record": "error",
     "test_fraction": 0.1,
     "task": "auto",
+    "crosses": [],
 }
 DATA_FILE = "data.json"
 MODALITY_ORDER = ("image", "sequence", "text", "tabular")
@@ -95,17 +97,37 @@ def check_data(data) -> dict:
     check_choice("on_bad_record", data["on_bad_record"], ON_BAD_RECORD)
     check_rate("test_fraction", data["test_fraction"])
     check_choice("task", data["task"], TASKS)
+    crosses = data["crosses"]
+    if not isinstance(crosses, (list, tuple)) or not all(
+        isinstance(pair, (list, tuple))
+        and len(pair) == 2
+        and all(isinstance(name, str) for name in pair)
+        for pair in crosses
+    ):
+        raise ValueError(f"`crosses` must be a list of column pairs, got {crosses!r}.")
+    data["crosses"] = [list(pair) for pair in crosses]
     return data
 
 
-def with_resolved_task(config):
-    """`config` with a user run's `data["task"]` "auto" replaced by the task its label holds.
+def checked_user_config(config):
+    """`config` ready to train on a user's files: its task resolved, its crosses checked.
 
-    A regression target (numbers with many distinct values) so trains the
-    multimodal model's regression head, even on one modality; a config
-    without user data, or with its task named, is returned as it is.
+    A `data["task"]` "auto" becomes the task the label holds: a regression
+    target (numbers with many distinct values) so trains the multimodal
+    model's regression head, even on one modality. `data["crosses"]` must
+    name categorical columns (one line naming the column, before a run
+    folder is made). A config without user data is returned as it is.
+
+    Raises:
+        ValueError: a cross names a column that is not categorical.
     """
-    if config.data is None or config.data["task"] != "auto":
+    if config.data is None:
+        return config
+    if config.data["crosses"]:
+        from multimodal_tf.data.user.tabular import check_crosses
+
+        check_crosses(load_user(config).schema, config.data["crosses"])
+    if config.data["task"] != "auto":
         return config
     task = load_user(config).schema.task
     return dataclasses.replace(config, data={**config.data, "task": task})
@@ -191,7 +213,9 @@ def tabular_encoding(config):
         table, ids, _ = loaded.sources["train"]
         _ENCODINGS.clear()
         _ENCODINGS[key] = TabularEncoding.adapt(
-            loaded.schema, tabular_cells(table, loaded.schema, list(ids))
+            loaded.schema,
+            tabular_cells(table, loaded.schema, list(ids)),
+            crosses=config.data["crosses"],
         )
     return _ENCODINGS[key]
 

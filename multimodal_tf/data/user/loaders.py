@@ -85,6 +85,7 @@ def _load(
     text_preprocessor=None,
     mask_value=0.0,
     include_tabular=False,
+    crosses=(),
 ) -> UserData:
     check_choice("on_bad_record", on_bad_record, ("raise", "skip"))
     batch_size = check_positive_int("batch_size", batch_size)
@@ -170,7 +171,8 @@ def _load(
         )
     encoding = None
     if include_tabular and any(schema.columns(role) for role in ("numeric", "categorical")):
-        encoding = TabularEncoding.adapt(schema, tabular_cells(train_table, schema, rows["train"]))
+        cells = tabular_cells(train_table, schema, rows["train"])
+        encoding = TabularEncoding.adapt(schema, cells, crosses=crosses)
         datasets = encoded_splits(datasets, encoding)
     return UserData(
         datasets["train"],
@@ -214,6 +216,8 @@ _DOC_ARGS = """
             the training rows (`UserData.tabular_encoding`) into the
             `tabular` input of `build_multimodal_model(tabular=...)`, with a
             `tabular_present` flag (`UserData.model_inputs()` sizes it).
+        crosses: with `include_tabular`, pairs of categorical columns whose
+            combinations the encoding adds (`TabularEncoding.adapt`).
         image_root: (`from_dataframe`) the folder relative paths are read
             from; default the file's folder, or the working folder.
 """

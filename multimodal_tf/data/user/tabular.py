@@ -31,7 +31,31 @@ from multimodal_tf.data.batches import AUTOTUNE
 # from a saved vocabulary, so a reloaded FeatureSpace would be one slot short.
 MISSING_CATEGORY = "[missing]"
 FEATURE_SPACE_FILE = "tabular_feature_space.keras"
+CROSSING_DIM = 32  # hashed one-hot slots per crossed pair
 FILL_FILE = "tabular_fill.json"
+
+
+def _cross_names(pair, categorical: list) -> tuple:
+    """A cross's two columns as the schema names them (matched case-insensitively)."""
+    names = []
+    for name in pair:
+        found = [column for column in categorical if column.casefold() == str(name).casefold()]
+        if not found:
+            raise ValueError(
+                f"cross {list(pair)}: {name!r} is not a categorical column; the categorical "
+                f"columns are {categorical} (crosses combine categories)."
+            )
+        names.append(found[0])
+    return tuple(names)
+
+
+def check_crosses(schema, crosses) -> list:
+    """`crosses` as the schema names their columns.
+
+    Raises:
+        ValueError: a cross names a column that is not categorical.
+    """
+    return [_cross_names(pair, schema.columns("categorical")) for pair in crosses]
 
 
 def tabular_columns(schema) -> tuple:
@@ -66,22 +90,28 @@ class TabularEncoding:
         return int(self.feature_space(cells).shape[-1])
 
     @classmethod
-    def adapt(cls, schema, cells: dict) -> TabularEncoding:
+    def adapt(cls, schema, cells: dict, crosses=()) -> TabularEncoding:
         """Fits the encoding on the training rows' cells.
 
         Args:
             schema: the data's `Schema` (which columns are numeric, categorical).
             cells: `{column: array}` of the training rows, as
                 `streaming.tabular_cells` gives them (NaN or "" where empty).
+            crosses: pairs of categorical columns whose combinations are fed
+                too (`FeatureSpace.cross`, hashed into `CROSSING_DIM` one-hot
+                slots): where two columns matter together, as district and
+                house type do for a price.
 
         Raises:
-            ValueError: the schema has no numeric or categorical column.
+            ValueError: the schema has no numeric or categorical column, or a
+                cross names a column that is not categorical.
         """
         numeric, categorical = tabular_columns(schema)
         if not numeric and not categorical:
             raise ValueError(
                 f"no numeric or categorical column among {list(schema.roles)}: nothing is tabular."
             )
+        crossed = check_crosses(schema, crosses)
         fill = {}
         for name in numeric:
             values = np.asarray(cells[name], np.float64)
@@ -94,7 +124,13 @@ class TabularEncoding:
                 for name in categorical
             }
         )
-        feature_space = keras.utils.FeatureSpace(features, output_mode="concat")
+        feature_space = keras.utils.FeatureSpace(
+            features,
+            crosses=[
+                keras.utils.FeatureSpace.cross(pair, crossing_dim=CROSSING_DIM) for pair in crossed
+            ],
+            output_mode="concat",
+        )
         encoding = cls(feature_space, fill, categorical)
         columns = {name: np.asarray(cells[name], np.float32) for name in numeric}
         columns.update({name: np.asarray(cells[name], object).astype(str) for name in categorical})

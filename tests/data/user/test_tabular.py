@@ -111,3 +111,37 @@ def test_non_finite_numbers_are_bad_records_naming_row_and_column():
     prices.loc[3, "price"] = "nan"
     with pytest.raises(ValueError, match=r"row 3.*'price'.*not a finite number"):
         from_dataframe(prices, "price", task="regression", include_tabular=True)
+
+
+def test_crosses_add_hashed_slots_and_name_a_column_that_is_not_categorical():
+    from multimodal_tf.data.user.tabular import CROSSING_DIM
+
+    schema = Schema(
+        roles={"weight": "numeric", "color": "categorical", "shape": "categorical", "y": "label"}
+    )
+    cells = {**CELLS, "shape": np.array(["round", "square", "round", ""], object)}
+    plain = TabularEncoding.adapt(schema, cells)
+    crossed = TabularEncoding.adapt(schema, cells, crosses=[("Color", "shape")])
+    assert crossed.width == plain.width + CROSSING_DIM
+    encoded, _ = crossed.encode({name: tf.constant(values) for name, values in cells.items()})
+    assert encoded.shape == (4, crossed.width)
+    with pytest.raises(ValueError, match=r"'weight' is not a categorical column"):
+        TabularEncoding.adapt(schema, cells, crosses=[("color", "weight")])
+
+
+def test_from_dataframe_passes_crosses_to_the_encoding():
+    import pandas as pd
+
+    from multimodal_tf.data import from_dataframe
+    from multimodal_tf.data.user.tabular import CROSSING_DIM
+
+    frame = pd.DataFrame(
+        {"shape": ["round", "square"] * 10, "color": ["red", "red", "blue", "blue"] * 5}
+    )
+    frame["y"] = ["a", "b", "b", "a"] * 5  # the cross, not either column, gives the class
+    plain = from_dataframe(frame, "y", include_tabular=True, batch_size=4)
+    crossed = from_dataframe(
+        frame, "y", include_tabular=True, batch_size=4, crosses=[("shape", "color")]
+    )
+    assert crossed.tabular_encoding.width == plain.tabular_encoding.width + CROSSING_DIM
+    assert crossed.model_inputs()["tabular"]["num_features"] == crossed.tabular_encoding.width
