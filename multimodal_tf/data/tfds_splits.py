@@ -40,6 +40,7 @@ def load_split(
     seed: int = 0,
     cache: bool | str = "auto",
     mask_value: float = 0.0,
+    artists=None,
 ):
     """Streams one split of a prepared dataset as model inputs.
 
@@ -65,6 +66,9 @@ def load_split(
             `CACHE_LIMIT_BYTES` on disk and streams larger ones from disk,
             so memory stays flat however large the data grows.
         mask_value: the padding value of sequences.
+        artists: `twemoji_categories` only: keep the drawings of these
+            artists (e.g. `("google", "openmoji")`, see its `ARTISTS`), to
+            score each style of `validation` apart; None keeps every row.
 
     Returns:
         A `tf.data.Dataset` of `(features, label)` batches.
@@ -84,10 +88,14 @@ def load_split(
         raise ValueError("`absent` and `missing_rate` need `presence=True`.")
     if cache not in ("auto", True, False):
         raise ValueError(f"`cache` must be 'auto', True or False, got {cache!r}.")
+    artists = _check_artists(name, artists)
     with progress_bars_on_a_terminal_only():
         dataset = tfds.load(name, split=split, data_dir=data_dir, shuffle_files=False)
     if cache == "auto":
         cache = tfds.builder(name, data_dir=data_dir).info.dataset_size < CACHE_LIMIT_BYTES
+    if artists:
+        wanted = tf.constant(artists)
+        dataset = dataset.filter(lambda record: tf.reduce_any(tf.equal(record["artist"], wanted)))
 
     def select(record):
         features = {modality: record[modality] for modality in modalities}
@@ -117,6 +125,22 @@ def load_split(
         )
         return prefetched(dataset)
     return finish_batches(dataset, text_preprocessor, mask_value)
+
+
+def _check_artists(name: str, artists) -> tuple:
+    if artists is None:
+        return ()
+    from multimodal_tf.data.datasets.twemoji_categories import ARTISTS
+
+    if name != "twemoji_categories":
+        raise ValueError(f"`artists` applies to twemoji_categories, not {name}.")
+    artists = (artists,) if isinstance(artists, str) else tuple(artists)
+    unknown = [artist for artist in artists if artist not in ARTISTS]
+    if unknown or not artists:
+        raise ValueError(
+            f"`artists` must be a non-empty subset of {list(ARTISTS)}, got {list(artists)}."
+        )
+    return artists
 
 
 def _scale_image_feature(features, label):

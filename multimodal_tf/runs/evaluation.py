@@ -114,12 +114,38 @@ def score_fields(model) -> tuple:
     return "test_accuracy", "validation_accuracy"
 
 
-def evaluate_subsets(model, config: RunConfig, preprocessor, split: str = "test") -> dict:
-    """The score (`score_on`) on `split` with all modalities, then with each one alone."""
+def evaluate_subsets(
+    model, config: RunConfig, preprocessor, split: str = "test", artists=None
+) -> dict:
+    """The score (`score_on`) on `split` with all modalities, then with each one alone.
+
+    `artists`: twemoji_categories only, the rows drawn by these artists.
+    """
     split = test_split(config, split)
+    options = {"artists": artists} if artists else {}
     return {
-        subset: score_on(model, run_split(config, split, preprocessor, absent=absent))
+        subset: score_on(model, run_split(config, split, preprocessor, absent=absent, **options))
         for subset, absent in modality_subsets(config.modalities).items()
+    }
+
+
+def validation_by_artist(model, config: RunConfig, preprocessor) -> dict | None:
+    """`{artist: {subset: accuracy}}` on validation, for datasets drawn by several artists.
+
+    twemoji_categories (3.0.0 on) draws its train and validation emoji in
+    three styles: how far each style is recognised, image only, is what
+    carries to artwork never trained on (`test_facebook`). None for other
+    datasets, and for runs without images.
+    """
+    if config.dataset != "twemoji_categories" or "image" not in config.modalities:
+        return None
+    from multimodal_tf.data.datasets.twemoji_categories import TRAINING_ARTISTS
+
+    if "artist" not in prepare(config.dataset, config.data_dir).info.features:
+        return None  # a version before 3.0.0
+    return {
+        artist: evaluate_subsets(model, config, preprocessor, "validation", artists=(artist,))
+        for artist in TRAINING_ARTISTS
     }
 
 

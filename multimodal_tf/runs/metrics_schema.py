@@ -115,6 +115,11 @@ FIELDS = (
     ),
     Field("test_accuracy", _accuracies, "an object of subset name to an accuracy in [0, 1]"),
     Field("validation_accuracy", _accuracies, "an object of subset name to an accuracy in [0, 1]"),
+    Field(
+        "validation_accuracy_by_artist",
+        lambda v: isinstance(v, dict) and all(_accuracies(scores) for scores in v.values()),
+        "an object of artist to {subset name: accuracy in [0, 1]}",
+    ),
     Field("test_error", _errors, "an object of subset name to {'mae': ..., 'rmse': ...}"),
     Field("validation_error", _errors, "an object of subset name to {'mae': ..., 'rmse': ...}"),
     Field("target_mean", _number, "a number"),

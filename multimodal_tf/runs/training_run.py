@@ -20,6 +20,7 @@ from multimodal_tf.runs.evaluation import (
     run_split,
     score_fields,
     training_splits,
+    validation_by_artist,
 )
 from multimodal_tf.runs.folder import (
     ProgressRecorder,
@@ -105,6 +106,9 @@ def write_run(folder: str, model, config: RunConfig, inputs: RunInputs, extra: d
                 model, config, inputs.preprocessor, split=inputs.validation_split
             ),
         }
+        by_artist = validation_by_artist(model, config, inputs.preprocessor)
+        if by_artist is not None:
+            extra["validation_accuracy_by_artist"] = by_artist
     scores = evaluate_subsets(model, config, inputs.preprocessor)
     report = None
     if inputs.facts.get("class_names") is not None:

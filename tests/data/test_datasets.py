@@ -20,6 +20,7 @@ from multimodal_tf.data.datasets import (
     japanese_vowels,
     prepare_fashion_mnist,
 )
+from multimodal_tf.data.datasets.emoji_artwork import decode_artwork, read_openmoji, read_package
 from multimodal_tf.data.datasets.fashion_mnist import (
     FOLDER_VARIABLE,
     local_files_present,
@@ -27,10 +28,10 @@ from multimodal_tf.data.datasets.fashion_mnist import (
 from multimodal_tf.data.datasets.japanese_vowels import parse_ts
 from multimodal_tf.data.datasets.twemoji_categories import (
     CATEGORIES,
+    TRAINING_ARTISTS,
     emoji_split,
     emoji_text,
     is_test_emoji,
-    read_package,
 )
 from multimodal_tf.data.sources import SOURCES, source_path
 
@@ -76,13 +77,22 @@ def test_japanese_vowels(data_dir):
 
 def test_twemoji_categories_are_paired_and_held_out_by_emoji(data_dir):
     builder = prepared(TwemojiCategories, data_dir)
-    assert str(builder.info.version) == "2.0.0"
+    assert str(builder.info.version) == "3.0.0"
     splits = {
         name: list(tfds.as_numpy(builder.as_dataset(split=name)))
         for name in ("train", "validation", "test", "test_facebook")
     }
     sizes = {name: len(records) for name, records in splits.items()}
-    assert sizes == {"train": 2552, "validation": 524, "test": 705, "test_facebook": 670}
+    assert sizes == {"train": 3 * 2552, "validation": 3 * 524, "test": 705, "test_facebook": 670}
+    for name, artists in {
+        **dict.fromkeys(("train", "validation"), TRAINING_ARTISTS),
+        "test": ("twitter",),
+        "test_facebook": ("facebook",),
+    }.items():
+        drawn = [record["artist"].decode() for record in splits[name]]
+        assert sorted(set(drawn)) == sorted(artists), name
+        if name in ("train", "validation"):  # each emoji in every training artist's style
+            assert all(drawn.count(artist) == len(drawn) // 3 for artist in artists)
     emoji = {name: {record["emoji"] for record in records} for name, records in splits.items()}
     for first, second in (("train", "validation"), ("train", "test"), ("validation", "test")):
         assert not emoji[first] & emoji[second], (first, second)
@@ -99,8 +109,9 @@ def test_twemoji_categories_are_paired_and_held_out_by_emoji(data_dir):
     flags = [r for r in splits["train"] if r["label"] == CATEGORIES.index("Flags")]
     assert all(b"flag" in r["text"] for r in flags[:20])
     assert (
-        "Twemoji" in builder.info.citation
+        all(name in builder.info.citation for name in ("Twemoji", "Noto", "OpenMoji"))
         and "CC-BY 4.0" in builder.info.redistribution_info.license
+        and "CC BY-SA 4.0" in builder.info.redistribution_info.license
     )
     # The other artwork: the same test emoji, texts and labels, drawn differently.
     twitter = {(r["emoji"], r["text"]): r for r in splits["test"]}
@@ -215,6 +226,38 @@ def test_the_other_artwork_is_read_from_its_own_package(tmp_path):
         archive.addfile(member, io.BytesIO(data))
     with pytest.raises(ValueError, match="no package/img/facebook/64/ images"):
         read_package(str(package), "facebook")
+
+
+def write_tgz(path, members: dict):
+    with tarfile.open(path, "w:gz") as archive:
+        for name, data in members.items():
+            member = tarfile.TarInfo(name)
+            member.size = len(data)
+            archive.addfile(member, io.BytesIO(data))
+    return str(path)
+
+
+def test_openmoji_svgs_are_matched_with_or_without_fe0f_and_rendered(tmp_path):
+    square = (
+        b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 72 72">'
+        b'<rect x="0" y="0" width="36" height="72" fill="#ff0000"/></svg>'
+    )
+    package = write_tgz(
+        tmp_path / "openmoji-17.0.0.tgz",
+        {"package/color/svg/1F385.svg": square, "package/color/svg/2764.svg": square},
+    )
+    entries = [
+        {"image": "1f385.png", "skin_variations": {"1F3FB": {"image": "1f385-1f3fb.png"}}},
+        {"image": "2764-fe0f.png"},  # OpenMoji names it without the variation selector
+    ]
+    drawn = read_openmoji(package, entries)
+    assert sorted(drawn) == ["1f385.png", "2764-fe0f.png"]  # no skin-tone drawing: left out
+    image = decode_artwork(drawn["1f385.png"])
+    assert image.shape == (64, 64, 3) and image.dtype == np.uint8
+    np.testing.assert_array_equal(image[32, 10], [255, 0, 0])  # the red left half
+    np.testing.assert_array_equal(image[32, 50], [255, 255, 255])  # transparent: over white
+    with pytest.raises(ValueError, match="no package/color/svg/"):
+        read_openmoji(write_tgz(tmp_path / "empty.tgz", {"package/x": b"1"}), entries)
 
 
 def test_missing_sources_name_the_package_and_the_command(tmp_path, monkeypatch):

@@ -64,6 +64,24 @@ def test_tfds_splits_stream_as_model_inputs(data_dir):
         assert dataset.options().autotune.enabled is False
 
 
+def test_artists_select_the_drawings_of_a_style(data_dir):
+    prepare("twemoji_categories", data_dir)
+
+    def rows(**options):
+        dataset = load_split(
+            "twemoji_categories", "validation", data_dir=data_dir, batch_size=512, **options
+        )
+        return sum(int(labels.shape[0]) for _, labels in dataset)
+
+    each = {artist: rows(artists=artist) for artist in ("twitter", "google", "openmoji")}
+    assert each == dict.fromkeys(each, 524)  # the same emoji in every style
+    assert rows(artists=("google", "openmoji")) == 2 * 524 and rows() == 3 * 524
+    with pytest.raises(ValueError, match=r"`artists` must be a non-empty subset of \['twitter'"):
+        load_split("twemoji_categories", "validation", data_dir=data_dir, artists=["apple"])
+    with pytest.raises(ValueError, match="`artists` applies to twemoji_categories, not rt_snip"):
+        load_split("rt_snippets", "test", data_dir=data_dir, artists=["google"])
+
+
 def test_missing_rate_drops_one_modality_reproducibly(data_dir):
     prepare("twemoji_categories", data_dir)
 
