@@ -33,6 +33,8 @@ def measure(
     data_dir=None,
     architecture: str = "default",
     test_limit: int | None = None,
+    learning_rate: float | None = None,
+    validation_fraction: float | None = None,
 ):
     """Trains one side in this process; returns its figures (a dict).
 
@@ -58,6 +60,8 @@ def measure(
         data_dir=data_dir,
         architecture=architecture,
         test_limit=test_limit,
+        learning_rate=learning_rate,
+        **({"validation_fraction": validation_fraction} if validation_fraction else {}),
     )
     steps = []
 
@@ -75,6 +79,7 @@ def measure(
         lambda: build_run_model(config, inputs.facts, inputs.checkpoint),
         inputs.train_data,
         training_config(config, verbose=0, checkpoint=False, tensorboard=False),
+        validation_data=inputs.validation_data if validation_fraction else None,
         callbacks=[StepTimer()],
         text_preprocessor=inputs.preprocessor,
         text_data=inputs.text_data,
@@ -91,6 +96,8 @@ def measure(
         "epoch_seconds": result.seconds,
         "fit_and_setup_seconds": seconds,
         "test_accuracy": accuracy,
+        "validation_accuracy": (result.history.history.get("val_accuracy") or [None])[-1],
+        "learning_rate": learning_rate,
         "precision": result.precision,
         "jit_compile": result.jit_compile,
         "steps": len(steps),

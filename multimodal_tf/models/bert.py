@@ -24,7 +24,7 @@ import keras_hub
 from multimodal_tf.models.dtypes import resolve_dtype
 from multimodal_tf.models.frozen import FrozenInference
 from multimodal_tf.models.heads import classification_layer, compile_classifier
-from multimodal_tf.models.lora import LoraBackbone, check_lora_rank
+from multimodal_tf.models.lora import LORA_LEARNING_RATE, LoraBackbone, check_lora_rank
 from multimodal_tf.validation import check_choice, check_positive_int, check_rate
 
 TEXT_INPUT_NAMES = ("token_ids", "padding_mask", "segment_ids")
@@ -246,12 +246,12 @@ def default_learning_rate(config: TextEncoderConfig, *, frozen_checkpoint: float
         frozen_checkpoint: the rate with a frozen pretrained checkpoint.
 
     Returns:
-        5e-4 with LoRA (the LoRA paper's range), 5e-5 fine-tuning a
+        `models.lora.LORA_LEARNING_RATE` (1e-2) with LoRA, 5e-5 fine-tuning a
         pretrained checkpoint whole, `frozen_checkpoint` for a frozen one,
         1e-3 for a random encoder.
     """
     if config.lora_rank is not None:
-        return 5e-4
+        return LORA_LEARNING_RATE
     if config.checkpoint is None:
         return 1e-3
     return frozen_checkpoint if config.freeze else 5e-5
@@ -294,8 +294,8 @@ def build_bert_classifier(
         hidden_dim: hidden size of a random encoder.
         intermediate_dim: feed-forward size of a random encoder.
         learning_rate: AdamW learning rate; None gives 5e-5 for a pretrained
-            checkpoint (frozen or fine-tuned whole), 5e-4 with LoRA (the LoRA
-            paper's range) and 1e-3 otherwise.
+            checkpoint (frozen or fine-tuned whole), 1e-2 with LoRA
+            (`models.lora.LORA_LEARNING_RATE`) and 1e-3 otherwise.
         compile: whether to compile with AdamW / sparse categorical
             cross-entropy / accuracy.
         dtype: the dtype policy passed to each layer built (`"float32"`,

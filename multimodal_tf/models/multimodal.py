@@ -140,7 +140,7 @@ def build_multimodal_model(
         dropout: dropout between fusion and the output layer.
         seed: seed of the modality dropout.
         learning_rate: Adam's learning rate; None: 1e-3, or 5e-5 when the
-            text encoder is a pretrained checkpoint that is fine-tuned, 5e-4
+            text encoder is a pretrained checkpoint that is fine-tuned, 1e-2
             when it is fine-tuned with LoRA (`text={"lora_rank": 8, ...}`).
         compile: whether to compile for integer labels (float targets for
             a regressor: mean squared error, MAE and RMSE).

@@ -23,6 +23,7 @@ from multimodal_tf.models import (
     quantize_model,
     save_lora_weights,
 )
+from multimodal_tf.models.lora import LORA_LEARNING_RATE
 from multimodal_tf.pretrained import minilm_checkpoint
 from multimodal_tf.training import TrainingConfig, train
 from tests.helpers import TINY_IMAGE, TINY_TEXT, make_data
@@ -194,7 +195,7 @@ def test_the_multimodal_text_branch_with_lora():
         "lora_kernel_a",
         "lora_kernel_b",
     }
-    assert float(model.optimizer.learning_rate) == pytest.approx(5e-4)
+    assert float(model.optimizer.learning_rate) == pytest.approx(LORA_LEARNING_RATE)
     inputs, labels = make_data("multimodal", n=8)
     inputs = {name: value for name, value in inputs.items() if name in model.input}
     model.fit(inputs, labels, epochs=1, verbose=0)
@@ -208,7 +209,7 @@ def test_minilm_with_lora_trains_a_few_thousand_weights():
     # 6 layers' query and value: a (384, 12 heads, 4), b (4, 32); the head.
     assert counted == 6 * 2 * (384 * 12 * 4 + 4 * 32) + 384 * 2 + 2
     assert counted < 0.01 * model.count_params()
-    assert float(model.optimizer.learning_rate) == pytest.approx(5e-4)
+    assert float(model.optimizer.learning_rate) == pytest.approx(LORA_LEARNING_RATE)
 
 
 @pytest.mark.parametrize(
