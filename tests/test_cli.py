@@ -104,16 +104,29 @@ def test_choices_are_made_on_the_validation_split_and_other_splits_score_too(
 def test_a_run_from_an_older_dataset_version_is_not_scored_on_validation(
     twemoji_run, data_dir, tmp_path, capsys
 ):
+    from multimodal_tf.data.datasets.twemoji_categories import TwemojiCategories
+
     old = tmp_path / "old"
     shutil.copytree(twemoji_run, old)
     metrics = json.loads((old / "metrics.json").read_text())
-    assert metrics["dataset_version"] == "2.0.0"
-    del metrics["dataset_version"]  # as twemoji_categories 1.0.0 runs were recorded
-    (old / "metrics.json").write_text(json.dumps(metrics))
-    capsys.readouterr()
-    assert main(["evaluate", str(old), "--data-dir", data_dir, "--split", "validation"]) == 2
-    assert "may hold the `validation` rows. Score it on test" in capsys.readouterr().err
-    assert main(["evaluate", str(old), "--data-dir", data_dir, "--split", "test_facebook"]) == 0
+    assert metrics["dataset_version"] == str(TwemojiCategories.VERSION)
+
+    def recorded_as(version):
+        if version is None:
+            metrics.pop("dataset_version", None)  # as twemoji_categories 1.0.0 runs were recorded
+        else:
+            metrics["dataset_version"] = version
+        (old / "metrics.json").write_text(json.dumps(metrics))
+        capsys.readouterr()
+        return main(["evaluate", str(old), "--data-dir", data_dir, "--split", "validation"])
+
+    for before_validation_was_held_out in (None, "1.0.0"):
+        assert recorded_as(before_validation_was_held_out) == 2
+        assert "may hold the `validation` rows. Score it on test" in capsys.readouterr().err
+        assert main(["evaluate", str(old), "--data-dir", data_dir, "--split", "test_facebook"]) == 0
+    # 2.0.0 held out the same validation emoji as today's version (3.0.0 added styles)
+    assert recorded_as(TwemojiCategories.VALIDATION_HELD_OUT_SINCE) == 0
+    assert "validation accuracy" in capsys.readouterr().out
 
 
 @pytest.mark.slow

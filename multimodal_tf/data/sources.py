@@ -214,6 +214,10 @@ class PackagedSourceBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=T
 
     SOURCE = ""
     OTHER_SOURCES = ()
+    # The first version whose `train` split holds none of today's `validation`
+    # rows; a run trained on it or later may be scored on validation. None:
+    # only a run trained on the current version may.
+    VALIDATION_HELD_OUT_SINCE: str | None = None
 
     def __init__(self, *, source: str | None = None, other_sources: dict | None = None, **kwargs):
         unknown = sorted(set(other_sources or ()) - set(self.OTHER_SOURCES))

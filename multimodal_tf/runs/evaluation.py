@@ -156,13 +156,34 @@ def dataset_version(config: RunConfig) -> str:
     return str(prepare(config.dataset, config.data_dir).info.version)
 
 
+def validation_is_held_out(config: RunConfig, recorded: str | None) -> bool:
+    """Whether a run recorded on dataset version `recorded` never trained on the validation rows.
+
+    True for the current version, and for a built-in dataset's versions since
+    its builder's `VALIDATION_HELD_OUT_SINCE` (twemoji_categories 2.0.0 on).
+    """
+    if recorded is None:
+        return False
+    if recorded == dataset_version(config):
+        return True
+    if config.dataset == USER_DATASET:
+        return False
+    import tensorflow_datasets as tfds
+
+    since = getattr(prepare(config.dataset, config.data_dir), "VALIDATION_HELD_OUT_SINCE", None)
+    try:
+        return since is not None and tfds.core.Version(recorded) >= tfds.core.Version(since)
+    except ValueError:  # not a version string
+        return False
+
+
 def load_for_evaluation(path: str, data_dir: str | None, split: str = "test") -> tuple:
     """A saved run's `(model, config, text preprocessor)`, its dataset prepared.
 
     Raises:
         ValueError: `split` is a `validation` split the run may have trained
-            on: one recorded with another dataset version (twemoji_categories
-            before 2.0.0 trained on today's validation emoji).
+            on: one recorded with an older dataset version whose training split
+            may hold today's validation rows (twemoji_categories before 2.0.0).
     """
     model, metrics, config = load_run(path, data_dir)
     current = dataset_version(config)
@@ -172,7 +193,9 @@ def load_for_evaluation(path: str, data_dir: str | None, split: str = "test") ->
             "so its splits would hold other rows; score a labelled file with "
             "`evaluate RUN --data FILE`."
         )
-    if split.split("[")[0] == "validation" and metrics.get("dataset_version") != current:
+    if split.split("[")[0] == "validation" and not validation_is_held_out(
+        config, metrics.get("dataset_version")
+    ):
         raise ValueError(
             f"{path!r} was trained on {config.dataset} "
             f"{metrics.get('dataset_version') or 'before its version was recorded'}, not "

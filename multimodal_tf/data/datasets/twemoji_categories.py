@@ -149,6 +149,7 @@ class TwemojiCategories(PackagedSourceBuilder):
     SOURCE = "emoji"
     OTHER_SOURCES = ("emoji_google", "openmoji", "emoji_facebook")
     VERSION = tfds.core.Version("3.0.0")
+    VALIDATION_HELD_OUT_SINCE = "2.0.0"  # 3.0.0 added styles, not emoji, to the splits
     RELEASE_NOTES = {  # noqa: RUF012
         "1.0.0": "First release: emoji-datasource-twitter 16.0.0, 9 categories.",
         "2.0.0": "A `validation` split carved from train by emoji (about 15% of the emoji; "
