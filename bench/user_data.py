@@ -5,8 +5,9 @@ go through `data.user.from_csv`, and the training split is iterated to the
 end: images/s and resident memory after each size, against the document's
 CNN training step alone on one batch of the same size held in memory (the
 pipeline must keep ahead of it). The rows point at a pool of generated PNG
-files of several modes (RGB, grey, palette, RGBA, 16-bit), so every row is
-read, decoded and resized, but from the page cache after the first pass.
+files of several modes (RGB, grey, palette, RGBA, 16-bit grey), so every row
+is read, decoded and resized (in the graph: `images.decode_natively`), but
+from the page cache after the first pass.
 
 `predict-batch`: `runs.predict_batch` of a tiny multimodal run over 1k, 10k
 and 100k rows of the same kind: rows/s and resident memory after each size

@@ -5,7 +5,12 @@ from __future__ import annotations
 import re
 import sys
 
-FILE_ERRORS = ("No space left on device", "Read-only file system", "Permission denied")
+FILE_ERRORS = (
+    "No space left on device",
+    "Read-only file system",
+    "Permission denied",
+    "No such file or directory",  # an image deleted after the checks, while streaming
+)
 
 
 def file_error_of(error) -> str | None:

@@ -1,8 +1,10 @@
 """Checked rows as a streamed `tf.data` pipeline named like `build_multimodal_model`'s inputs.
 
 Only paths and cells are held in memory: image files are read, decoded
-(by the faithful `decode_image`) and resized inside `tf.data`, in parallel,
-and `.npy` sequences are loaded there too and padded per batch with
+and resized inside `tf.data`, in parallel: 8-bit and 16-bit grey PNGs in
+the graph (`images.decode_natively`), other files (JPEG, GIF, BMP, WebP,
+other PNGs) by the faithful `decode_image` in Python, each to the same
+pixels, then `images.resize_pixels`. `.npy` sequences are loaded there too and padded per batch with
 `mask_value`. Features: `image` (float32 in [0, 1]), `sequence`, `text`
 (raw strings, or token inputs with a `text_preprocessor`), and
 `<modality>_present` flags; with `include_tabular`, every numeric
@@ -12,6 +14,11 @@ An image that passed the checks made before streaming (existence and
 header; `check_files="decode"` decodes each once) but fails to decode while
 streaming is marked absent (`image_present` 0) with a one-line warning
 naming the file: never a TensorFlow stack trace in the middle of an epoch.
+(A truncated PNG lacks its end chunk, so it takes the faithful decoder and
+gets that warning; a complete PNG corrupt inside fails `tf.io.decode_png`:
+`check_files="decode"` finds such files before training. A file deleted
+after the checks stops the stream with TensorFlow's `NotFoundError`, which
+the CLI prints as one line naming it.)
 """
 
 from __future__ import annotations
@@ -22,7 +29,11 @@ import numpy as np
 import tensorflow as tf
 
 from multimodal_tf.data.batches import AUTOTUNE, finish_batches
-from multimodal_tf.data.images import decode_image
+from multimodal_tf.data.images import (
+    decode_image,
+    decode_natively,
+    resize_pixels,
+)
 from multimodal_tf.data.user.checks import resolve
 
 
@@ -89,17 +100,35 @@ def _loader(schema, mask_value):
     channels = schema.channels
     features = schema.num_features
 
-    blank = np.zeros((height, width, channels), np.float32)
+    blank = np.zeros((1, 1, channels), np.uint8)
 
     def read_image(path, present):
         if not present:
             return blank, np.float32(0.0)
         name = path.decode("utf-8", "surrogateescape")
         try:
-            return decode_image(name, channels, (height, width), dtype="float32"), np.float32(1.0)
+            return decode_image(name, channels), np.float32(1.0)
         except ValueError as error:  # passed the header check, failed to decode
             warnings.warn(f"while streaming: {error}; the image is marked absent.", stacklevel=1)
             return blank, np.float32(0.0)
+
+    def faithful(path, present):
+        image, readable = tf.numpy_function(
+            read_image, [path, present], (tf.uint8, tf.float32), stateful=False
+        )
+        image.set_shape((None, None, channels))
+        readable.set_shape(())
+        return image, readable
+
+    def image_of(path, present):
+        contents = tf.cond(present, lambda: tf.io.read_file(path), lambda: tf.constant(b""))
+        pixels, native = decode_natively(contents, channels)
+        image, readable = tf.cond(
+            native, lambda: (pixels, tf.constant(1.0)), lambda: faithful(path, present)
+        )
+        image = resize_pixels(image, (height, width))
+        image.set_shape((height, width, channels))
+        return tf.cast(image, tf.float32) / 255.0, readable
 
     def read_sequence(path, present):
         if not present:
@@ -109,16 +138,7 @@ def _loader(schema, mask_value):
     def load(row):
         row = dict(row)
         if "image" in row:
-            image, readable = tf.numpy_function(
-                read_image,
-                [row["image"], row["image_present"] > 0],
-                (tf.float32, tf.float32),
-                stateful=False,
-            )
-            image.set_shape((height, width, channels))
-            readable.set_shape(())
-            row["image"] = image
-            row["image_present"] = readable
+            row["image"], row["image_present"] = image_of(row["image"], row["image_present"] > 0)
         if "sequence" in row:
             sequence = tf.numpy_function(
                 read_sequence,

@@ -148,3 +148,16 @@ def test_an_image_that_fails_while_streaming_is_marked_absent_with_a_warning(fol
         and "photo1.png" in str(w.message)
         for w in caught
     )
+
+
+def test_an_image_deleted_after_the_checks_stops_the_stream_with_a_one_line_cause(folder):
+    import tensorflow as tf
+
+    from multimodal_tf.cli.errors import file_error_of
+
+    loaded = from_csv(table(folder), label="species", validation_split=0, test_split=0)
+    (folder / "photo1.png").unlink()
+    with pytest.raises(tf.errors.NotFoundError) as caught:
+        for _ in loaded.train:
+            pass
+    assert re.fullmatch(r"'.*photo1\.png': No such file or directory", file_error_of(caught.value))

@@ -99,3 +99,68 @@ def test_errors_name_the_file(tmp_path):
     assert "not a readable image" in sniff_image(str(tmp_path / "bad.png"))
     with pytest.raises(ValueError, match="`channels`"):
         decode_image(b"", channels=2)
+
+
+def png_variants():
+    """8-bit PNGs of every colour type, with and without transparency, and a 16-bit grey one."""
+    rgb = picture(23, 31)
+    grey = rgb[..., 0]
+    alpha = rgb[..., 1]
+    variants = {
+        "rgb": saved(Image.fromarray(rgb)),
+        "rgb-transparent-colour": saved(
+            Image.fromarray(rgb), transparency=tuple(int(v) for v in rgb[0, 0])
+        ),
+        "grey": saved(Image.fromarray(grey)),
+        "grey-transparent-value": saved(Image.fromarray(grey), transparency=int(grey[0, 0])),
+        "grey-alpha": saved(Image.fromarray(np.dstack([grey, alpha]), "LA")),
+        "rgba": saved(Image.fromarray(np.dstack([rgb, alpha]), "RGBA")),
+        "palette": saved(Image.fromarray(rgb).convert("P")),
+        "palette-transparent": saved(Image.fromarray(rgb).convert("P"), transparency=3),
+        "grey-16-bit": saved(Image.fromarray(grey.astype(np.uint16) * 251 + 7)),
+    }
+    return variants
+
+
+@pytest.mark.parametrize("channels", [3, 1])
+def test_the_in_graph_png_decoder_gives_the_faithful_pixels(channels):
+    import tensorflow as tf
+
+    from multimodal_tf.data.images import decode_natively
+
+    for name, data in png_variants().items():
+        pixels, native = decode_natively(tf.constant(data), channels)
+        assert bool(native), name
+        np.testing.assert_array_equal(pixels.numpy(), decode_image(data, channels), err_msg=name)
+
+
+def test_files_the_graph_cannot_read_faithfully_are_left_to_decode_image():
+    import tensorflow as tf
+
+    from multimodal_tf.data.images import png_kind
+
+    whole = saved(Image.fromarray(picture()))
+    rgb16 = saved(Image.fromarray(picture()))
+    not_native = {
+        "jpeg": saved(Image.fromarray(picture()), "JPEG"),
+        "gif": saved(Image.fromarray(picture()), "GIF"),
+        "truncated png": whole[: len(whole) // 2],
+        "empty": b"",
+        "4-bit palette png": saved(Image.fromarray(picture()).quantize(colors=16), bits=4),
+        "1-bit png": saved(Image.fromarray(picture()[..., 0]).convert("1")),
+        "16-bit rgb png": rgb16[:24] + bytes([16]) + rgb16[25:],  # its header says 16 bits
+    }
+    assert int(png_kind(tf.constant(whole))) == 8
+    for name, data in not_native.items():
+        assert int(png_kind(tf.constant(data))) == 0, name
+
+
+def test_one_resize_in_and_out_of_the_graph():
+    from multimodal_tf.data.images import resize_pixels
+
+    data = saved(Image.fromarray(picture(40, 48)))
+    resized = decode_image(data, size=(32, 30))
+    np.testing.assert_array_equal(resized, resize_pixels(decode_image(data), (32, 30)).numpy())
+    # bilinear with antialiasing: within one level of PIL's own bilinear resize
+    reference = np.asarray(Image.open(io.BytesIO(data)).convert("RGB").resize((30, 32), 2))
+    assert np.abs(resized.astype(int) - reference).max() <= 1
