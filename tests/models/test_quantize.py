@@ -16,12 +16,12 @@ import pytest
 
 from multimodal_tf.choices import QUANTIZATION_MODES
 from multimodal_tf.models import MODALITIES, quantize_model
-from tests.helpers import PREDICTION_TOLERANCE, build_tiny, make_data
+from tests.helpers import build_tiny, make_data
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-# The reloaded model runs the same kernels on the same weights: float32 models predict the
-# same to 1e-6; 16-bit ones to the project's tolerance between two executions of one model.
-TOLERANCE = {**PREDICTION_TOLERANCE, "float32": 1e-6}
+# The reloaded model runs the same kernels on the same weights in the same compute dtypes
+# (checked layer by layer): it predicts what the quantized model predicted, under every policy.
+TOLERANCE = 1e-6
 
 SUBSETS = [
     ("image",),
@@ -63,6 +63,8 @@ CASES.update(
     {
         "bert-mixed_bfloat16-int8": ("bert", {"dtype": "mixed_bfloat16"}, "int8"),
         "cnn-mixed_bfloat16-float8": ("cnn", {"dtype": "mixed_bfloat16"}, "float8"),
+        # keras-hub's backbone config loses its mixed policy once quantized (it reloaded float32)
+        "bert-mixed_float16-float8": ("bert", {"dtype": "mixed_float16"}, "float8"),
         "multimodal_attention-mixed_bfloat16-int8": (
             "multimodal",
             {"fusion": "attention", "dtype": "mixed_bfloat16"},
@@ -81,6 +83,7 @@ import json, sys
 import numpy as np
 import multimodal_tf
 from multimodal_tf.keras_internals import all_layers
+from tests.models.test_quantize import compute_dtypes
 
 folder = sys.argv[1]
 for name in sys.argv[2:]:
@@ -90,8 +93,21 @@ for name in sys.argv[2:]:
     predicted = model.predict(inputs, verbose=0)
     modes = sorted({layer.quantization_mode for layer in all_layers(model)} - {None})
     np.save(f"{folder}/{name}.reloaded.npy", predicted)
-    print(json.dumps({"name": name, "modes": modes}))
+    print(json.dumps({"name": name, "modes": modes, "compute": compute_dtypes(model)}))
 """
+
+
+def compute_dtypes(model) -> list:
+    """Each computing layer's type and compute dtype, in order (not the functional models)."""
+    import keras
+
+    from multimodal_tf.keras_internals import all_layers
+
+    return [
+        [type(layer).__name__, layer.compute_dtype]
+        for layer in all_layers(model)
+        if not isinstance(layer, keras.Model)
+    ]
 
 
 def _inputs(kind, model):
@@ -110,6 +126,7 @@ DEFAULT_CASES = (
     "multimodal_attention-int8",
     "multimodal_gated_image+text-int8",
     "multimodal_attention-mixed_bfloat16-int8",
+    "bert-mixed_float16-float8",
 )
 SLOW_CASES = tuple(name for name in CASES if name not in DEFAULT_CASES)
 
@@ -184,15 +201,13 @@ def slow_tier(tmp_path_factory):
 def test_a_quantized_model_reloads_in_a_fresh_process_and_predicts_the_same(name, request):
     tier = "default_tier" if name in DEFAULT_CASES else "slow_tier"
     results, reloaded = request.getfixturevalue(tier)
-    _, overrides, mode = CASES[name]
+    _, _, mode = CASES[name]
     result = results[name]
     assert result["report"].quantized, name
     assert reloaded[name]["modes"] == [mode]
+    assert reloaded[name]["compute"] == compute_dtypes(result["model"])
     np.testing.assert_allclose(
-        reloaded[name]["predictions"],
-        result["quantized"],
-        rtol=0,
-        atol=TOLERANCE[overrides.get("dtype", "float32")],
+        reloaded[name]["predictions"], result["quantized"], rtol=0, atol=TOLERANCE
     )
     # Quantized, not broken: probabilities, close to the float model's.
     assert np.allclose(result["quantized"].sum(axis=1), 1.0, atol=1e-5)
