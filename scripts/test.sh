@@ -3,7 +3,8 @@
 # Default: every test not marked slow, then the model and layer tests again
 # under KERAS_BACKEND=jax (the GPU path runs on JAX), each on two workers. With arguments
 # (`bash scripts/test.sh -m slow`, a test path, ...) only the first pytest
-# runs, with those arguments.
+# runs, with those arguments, in this process; `--parallel` first puts it on the
+# same workers (`bash scripts/test.sh --parallel -m slow`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh dev
@@ -22,12 +23,16 @@ if free < needed:
         f"{folder}/multimodal_tf-rehearsal.*) or point TMPDIR at a folder with room."
     )
 CHECK
-if [ $# -gt 0 ]; then
-  exec "$PY" -m pytest -p no:cacheprovider "$@"
-fi
 # Two workers (pytest-xdist), each test file on one of them: about twice as fast on
 # 2 cores as one process. MULTIMODAL_TF_TEST_WORKERS=0 runs in this process.
 WORKERS=(-n "${MULTIMODAL_TF_TEST_WORKERS:-2}" --dist loadfile)
+if [ "${1:-}" = "--parallel" ]; then
+  shift
+  exec "$PY" -m pytest -p no:cacheprovider "${WORKERS[@]}" "$@"
+fi
+if [ $# -gt 0 ]; then
+  exec "$PY" -m pytest -p no:cacheprovider "$@"
+fi
 "$PY" -m pytest -p no:cacheprovider "${WORKERS[@]}"
 echo "--- the model and layer tests under KERAS_BACKEND=jax"
 # (the tokeniser's tests are TensorFlow Text's, whatever the backend: not repeated)
