@@ -1,10 +1,12 @@
-"""In-model image augmentation: shifts, zoom, rotation, contrast and brightness, in training only.
+"""In-model image augmentation: shifts, zoom, rotation, contrast, brightness and mirroring.
 
 The layers are Keras' own preprocessing layers, placed at the front of the
 image encoder, so they are part of the saved model and do nothing at
 inference (`evaluate`, `predict`, `export` and `explain` see the image as
-given). None flips the image: a mirrored "left arrow" or a mirrored flag is
-another emoji, and a mirrored letter is no letter. The defaults are chosen
+given). By default none flips the image: a mirrored "left arrow" or a
+mirrored flag is another emoji, and a mirrored letter is no letter;
+`horizontal_flip=True` mirrors half the images, for classes that are
+mirror-symmetric (Fashion-MNIST's clothes). The defaults are chosen
 for emoji artwork (a centred drawing on a plain background, which the fill
 extends); `docs/results.md` has the validation runs that chose them.
 
@@ -40,6 +42,7 @@ class ImageAugmentation:
             `"nearest"` repeats the border (the background of emoji and of
             Fashion-MNIST alike), `"constant"` uses `fill_value`.
         fill_value: the fill of `fill_mode="constant"` (1.0 is white).
+        horizontal_flip: whether to mirror half the images left to right.
         seed: seed of the random draws (None: Keras' global seed).
 
     Example:
@@ -54,6 +57,7 @@ class ImageAugmentation:
     brightness: float = 0.1
     fill_mode: str = "nearest"
     fill_value: float = 0.0
+    horizontal_flip: bool = False
     seed: int | None = None
 
     def __post_init__(self):
@@ -63,6 +67,10 @@ class ImageAugmentation:
         if not isinstance(self.fill_value, (int, float)) or not 0 <= self.fill_value <= 1:
             raise ValueError(
                 f"`fill_value` must be a pixel value in [0, 1], got {self.fill_value!r}."
+            )
+        if not isinstance(self.horizontal_flip, bool):
+            raise ValueError(
+                f"`horizontal_flip` must be True or False, got {self.horizontal_flip!r}."
             )
 
     @classmethod
@@ -92,6 +100,8 @@ def augmentation_layers(augmentation: ImageAugmentation, dtype=None) -> list:
     }
     seed = augmentation.seed
     layers = []
+    if augmentation.horizontal_flip:
+        layers.append(keras.layers.RandomFlip("horizontal", seed=seed, dtype=dtype))
     if augmentation.translation:
         factor = augmentation.translation
         layers.append(keras.layers.RandomTranslation(factor, factor, seed=seed, **fill))

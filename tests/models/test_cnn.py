@@ -76,6 +76,7 @@ def test_uncompiled_on_request():
         (dict(batch_norm="yes"), "batch_norm"),
         (dict(augmentation="flips"), "augmentation"),
         (dict(augmentation={"flip": True}), "augmentation"),
+        (dict(augmentation={"horizontal_flip": "yes"}), "horizontal_flip"),
         (dict(augmentation={"zoom": 1.5}), "zoom"),
         (dict(augmentation={"fill_mode": "white"}), "fill_mode"),
         (dict(augmentation={"fill_mode": "constant", "fill_value": 255}), "fill_value"),
@@ -135,3 +136,10 @@ def test_augmentation_settings_reach_the_layers():
     assert (translation.height_factor, translation.fill_mode) == (0.2, "nearest")
     assert type(rotation).__name__ == "RandomRotation" and rotation.factor == (-0.05, 0.05)
     assert type(contrast).__name__ == "RandomContrast" and contrast.value_range == (0, 1)
+    mirroring = build_image_encoder(
+        ImageEncoderConfig((32, 32, 3), filters=(4,), augmentation={"horizontal_flip": True})
+    )
+    assert (type(mirroring.layers[0]).__name__, mirroring.layers[0].mode) == (
+        "RandomFlip",
+        "horizontal",
+    )
