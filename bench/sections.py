@@ -257,9 +257,9 @@ HEADLINE = [
     ),
     (
         "§4.1 CNN, Fashion-MNIST test",
-        "{test accuracy:reference-cnn-fashion-mnist} "
-        "(reference {reference:reference-cnn-fashion-mnist})",
-        "reference-cnn-fashion-mnist",
+        "{test accuracy:reference-cnn-fashion-mnist-2026-12-07} "
+        "(reference {reference:reference-cnn-fashion-mnist-2026-12-07})",
+        "reference-cnn-fashion-mnist-2026-12-07",
         "docs/results.md",
     ),
     (
@@ -298,7 +298,7 @@ PLOT = [
         "xlim": (50, 100),
         "color": "tab:green",
         "bars": [
-            ("CNN, Fashion-MNIST", "reference-cnn-fashion-mnist", "test accuracy"),
+            ("CNN, Fashion-MNIST", "reference-cnn-fashion-mnist-2026-12-07", "test accuracy"),
             ("LSTM, JapaneseVowels", "reference-lstm-japanese-vowels", "test accuracy"),
             ("MiniLM, RT snippets", "reference-bert-rt-snippets", "test accuracy"),
             ("distilled 2-layer student", "distill-student-distilled", "test accuracy (2,111)"),

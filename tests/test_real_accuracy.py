@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 @pytest.mark.parametrize(
     "dataset, epochs, floor",
     [
-        ("fashion_mnist", 2, 0.85),  # document CNN; ~91% after 10 epochs
+        ("fashion_mnist", 2, 0.85),  # document CNN; 92.11% after the default 30 epochs
         ("japanese_vowels", 60, 0.95),  # stacked LSTM, standardised: 97.0%; published 97-99%
     ],
 )

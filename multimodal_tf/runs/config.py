@@ -26,10 +26,27 @@ DATASET_DEFAULTS = {
         "optimizer": "adamw",
         "weight_decay": 0.05,
     },
-    "fashion_mnist": {"epochs": 10, "batch_size": 64, "text_length": 32},
+    # fashion_mnist's were chosen on 10% of its training split held out (docs/results.md): the
+    # document's CNN unchanged, regularised; every augmentation tried scored lower there.
+    "fashion_mnist": {
+        "epochs": 30,
+        "batch_size": 64,
+        "text_length": 32,
+        "optimizer": "adamw",
+        "weight_decay": 0.05,
+        "label_smoothing": 0.1,
+        "image_dropout": 0.5,
+    },
     "rt_snippets": {"epochs": 3, "batch_size": 32, "text_length": 64},
     "japanese_vowels": {"epochs": 60, "batch_size": 16, "text_length": 32},
 }
+
+
+def image_default(config, name: str, fallback):
+    """The dataset's default of an image-encoder option where the run has images, else fallback."""
+    if "image" not in config.modalities:
+        return fallback
+    return DATASET_DEFAULTS.get(config.dataset, {}).get(name, fallback)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -77,7 +94,8 @@ class RunConfig(TrainingOptions):
             (None: the document's `(32, 64, 64)`).
         image_batch_norm: batch normalisation between the image encoder's
             convolutions and their ReLU.
-        image_dropout: dropout on the image encoder's features.
+        image_dropout: dropout on the image encoder's features (None: the
+            dataset's default where the run has images, else 0).
         text_length: tokens per text (None: the dataset's default).
         fine_tune_text: train the pretrained text encoder too (default for
             the text classifier; the multimodal model keeps it frozen unless
@@ -111,7 +129,8 @@ class RunConfig(TrainingOptions):
     augmentation: bool | None = None
     image_filters: tuple | None = None
     image_batch_norm: bool = False
-    image_dropout: float = 0.0
+    image_dropout: float | None = None
+    label_smoothing: float | None = None  # None: the dataset's default (TrainingOptions': 0)
     text_length: int | None = None
     fine_tune_text: bool | None = None
     lora_rank: int | None = None
@@ -152,7 +171,11 @@ class RunConfig(TrainingOptions):
             set_field(
                 self, name, check_positive_int(name, defaults[name] if value is None else value)
             )
-        for name, fallback in (("optimizer", "auto"), ("weight_decay", 0.01)):
+        for name, fallback in (
+            ("optimizer", "auto"),
+            ("weight_decay", 0.01),
+            ("label_smoothing", 0.0),
+        ):
             if getattr(self, name) is None:
                 set_field(self, name, defaults.get(name, fallback))
         super().__post_init__()
@@ -177,6 +200,8 @@ class RunConfig(TrainingOptions):
         for name in ("augmentation", "image_batch_norm"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"`{name}` must be True or False, got {getattr(self, name)!r}.")
+        if self.image_dropout is None:
+            set_field(self, "image_dropout", image_default(self, "image_dropout", 0.0))
         check_rate("image_dropout", self.image_dropout)
         if self.image_filters is not None:
             set_field(

@@ -16,7 +16,7 @@ from multimodal_tf.models import (
     build_text_preprocessor,
 )
 from multimodal_tf.pretrained import resolve_checkpoint
-from multimodal_tf.runs.config import RunConfig
+from multimodal_tf.runs.config import RunConfig, image_default
 from multimodal_tf.training import TrainingConfig
 
 # The "tiny" architecture's overrides of each builder's defaults.
@@ -210,7 +210,9 @@ def hypermodel_for_run(
         )
     modality = config.modalities[0]
     if modality == "image":
-        if config.image_filters or config.image_dropout:
+        if config.image_filters or config.image_dropout != image_default(
+            config, "image_dropout", 0.0
+        ):
             raise ValueError(
                 "`image_filters` and `image_dropout` are searched by `tune` for the image "
                 "classifier (filters_*, dropout); leave them out of the search."
