@@ -213,6 +213,8 @@ DOC_TABLES = {
     },
     "twemoji-comparison": {"benchmark": "twemoji-comparison", "command": "command"},
     "twemoji-facebook": {"benchmark": "twemoji-facebook"},
+    "twemoji-3.0.0": {"benchmark": "twemoji-3.0.0"},
+    "twemoji-3.0.0-comparison": {"benchmark": "twemoji-3.0.0-comparison", "command": "command"},
     "twemoji-missing": {"benchmark": "twemoji-missing"},
     "tflite": {"benchmark": "tflite"},
     "distillation": {"benchmark": "distillation"},
@@ -226,14 +228,15 @@ DOC_TABLES = {
 HEADLINE = [
     (
         "main job: image + text fusion, Twemoji test",
-        "{test: all:twemoji-fusion-aug-wd}",
-        "twemoji-fusion-aug-wd",
+        "{test: all:twemoji3-fusion-aug-wd} "
+        "(Facebook's artwork {test_facebook: all:twemoji3-fusion-aug-wd})",
+        "twemoji3-fusion-aug-wd",
         "docs/results.md",
     ),
     (
         "fusion against text alone",
-        "{difference:twemoji-fusion-vs-text}, exact McNemar p = {p:twemoji-fusion-vs-text}",
-        "twemoji-fusion-vs-text",
+        "{difference:twemoji3-fusion-vs-text}, exact McNemar p = {p:twemoji3-fusion-vs-text}",
+        "twemoji3-fusion-vs-text",
         "docs/results.md",
     ),
     (
