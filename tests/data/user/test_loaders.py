@@ -60,6 +60,28 @@ def test_the_datasets_stream_resized_images(split_animals):
     assert 0.0 <= float(tf.reduce_min(batch["image"])) <= float(tf.reduce_max(batch["image"])) <= 1
 
 
+@pytest.mark.parametrize("channels", [3, 1])
+def test_training_streams_the_pixels_predict_reads(tmp_path, channels):
+    """PNGs decoded in the graph, JPEGs by PIL, each resized one way: what `predict` sees."""
+    from multimodal_tf.runs.prediction import _read_image
+
+    csv = animal_files(tmp_path, count=12)  # PNG and JPEG, 20-80 px
+    data = from_csv(
+        csv,
+        label="species",
+        image_size=(24, 24),
+        channels=channels,
+        batch_size=12,
+        validation_split=0,
+        test_split=0.5,  # the test split streams in the order of its row ids
+    )
+    features, _ = next(iter(data.test))
+    names = [f"photo{row}.{'png' if row % 2 else 'jpg'}" for row in data.rows["test"]]
+    assert {name[-3:] for name in names} == {"png", "jpg"}
+    expected = [_read_image(str(tmp_path / name), (24, 24, channels)) for name in names]
+    np.testing.assert_array_equal(features["image"].numpy(), np.stack(expected))
+
+
 def test_given_validation_and_test_files(tmp_path, animals):
     write_image(tmp_path / "v.png")
     write_rows(tmp_path / "val.csv", ["Photo", "caption", "species"], [["v.png", "a", "dog"]])
