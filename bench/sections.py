@@ -159,7 +159,8 @@ SECTIONS = [
         "on AVX512-BF16, quiet. Decoded in Python it ran "
         "at {ratio:streaming-10k-avx2-2026-12-06} to {ratio:streaming-100k-avx2-2026-12-06} on "
         "AVX2, three other jobs sharing the two cores (0.39x to 0.43x on AVX512-BF16, quiet, "
-        "before the change; not recorded). JPEG, GIF, BMP and WebP still decode in Python.",
+        "before the change; not recorded). Plain JPEGs decode in the graph too (since these rows); "
+        "JPEGs with EXIF or CMYK, GIF, BMP and WebP in Python.",
     ),
     (
         "predict-batch: a large CSV through `predict --batch` (issue 30)",

@@ -14,10 +14,11 @@ streamed user-data pipelines (`multimodal_tf.data.user`) and `predict` share:
   `tf.image.resize`), so it is the same inside a `tf.data` graph and out of it.
 
 :func:`decode_natively` is the in-graph path the streamed pipelines take for
-8-bit PNGs and 16-bit grey ones: `tf.io.decode_png`, composited
-and scaled the same way, gives the same pixels as :func:`decode_image` (tested
-over every PNG colour type, with and without transparency), with no Python
-per image.
+8-bit PNGs, 16-bit grey ones and plain JPEGs: `tf.io.decode_png`, composited
+and scaled the same way, and `tf.io.decode_jpeg` with libjpeg's accurate
+IDCT give the same pixels as :func:`decode_image` (tested over every PNG
+colour type, with and without transparency, and JPEG's subsamplings), with
+no Python per image.
 """
 
 from __future__ import annotations
@@ -129,37 +130,85 @@ def _resize(pixels: np.ndarray, size) -> np.ndarray:
     return resize_pixels(pixels, tuple(int(side) for side in size)).numpy()
 
 
-def png_kind(contents):
+# What `native_kind` finds: which in-graph decoder gives `decode_image`'s pixels.
+NOT_NATIVE, NATIVE_JPEG, NATIVE_PNG, NATIVE_GREY16_PNG = 0, 1, 8, 16
+JPEG_HEAD = 65536  # where a JPEG's EXIF block and frame header are looked for
+JPEG_FRAMES = (b"\xff\xc0", b"\xff\xc1", b"\xff\xc2")  # baseline, extended, progressive
+
+
+def _png_kind(contents, size):
+    import tensorflow as tf
+
+    depth = tf.io.decode_raw(tf.strings.substr(contents, 24, 2), tf.uint8)
+    complete = tf.strings.substr(contents, size - 12, 12) == PNG_END
+    grey16 = (depth[0] == 16) & (depth[1] == 0)
+    return tf.where(
+        complete & (depth[0] == 8),
+        NATIVE_PNG,
+        tf.where(complete & grey16, NATIVE_GREY16_PNG, NOT_NATIVE),
+    )
+
+
+def _jpeg_kind(contents, size):
+    """NATIVE_JPEG for a complete 8-bit grey or colour JPEG without EXIF, else NOT_NATIVE."""
+    import tensorflow as tf
+
+    head = tf.strings.substr(contents, 0, tf.minimum(size, JPEG_HEAD))
+    no_exif = tf.size(tf.strings.split(head, sep="Exif\x00\x00", maxsplit=1)) == 1
+    complete = tf.strings.substr(contents, size - 2, 2) == b"\xff\xd9"
+    # The first frame header (SOFn): its sample precision and number of components.
+    offsets = []
+    for marker in JPEG_FRAMES:
+        parts = tf.strings.split(head, sep=marker, maxsplit=1)
+        offsets.append(tf.where(tf.size(parts) == 2, tf.strings.length(parts[0]), JPEG_HEAD))
+    frame = tf.reduce_min(tf.stack(offsets))
+
+    def header():
+        fields = tf.io.decode_raw(tf.strings.substr(head, frame + 4, 6), tf.uint8)
+        return (fields[0] == 8) & ((fields[5] == 1) | (fields[5] == 3))
+
+    plain = tf.cond(frame + 10 <= tf.strings.length(head), header, lambda: tf.constant(False))
+    return tf.where(no_exif & complete & plain, NATIVE_JPEG, NOT_NATIVE)
+
+
+def native_kind(contents):
     """In-graph: how :func:`decode_natively` reads file bytes `contents` (a scalar string tensor).
 
     Returns:
-        An int32 tensor: 8 for a complete PNG (it ends in its IEND chunk) of 8
-        bits per sample, any colour type, palette or transparency; 16 for a
-        complete 16-bit grey PNG; 0 for anything else, which
-        :func:`decode_image` reads: other bit depths (`tf.io.decode_png`
-        misreads 4-bit palettes), JPEG with its EXIF orientation, GIF, BMP,
-        WebP, a truncated file.
+        An int32 tensor: `NATIVE_PNG` for a complete PNG (it ends in its IEND
+        chunk) of 8 bits per sample, any colour type, palette or
+        transparency; `NATIVE_GREY16_PNG` for a complete 16-bit grey PNG;
+        `NATIVE_JPEG` for a complete (ending in EOI) 8-bit grey or YCbCr
+        JPEG without EXIF; `NOT_NATIVE` for anything else, which
+        :func:`decode_image` reads: other PNG bit depths (`tf.io.decode_png`
+        misreads 4-bit palettes), JPEGs with EXIF (their orientation) or
+        CMYK, GIF, BMP, WebP, a truncated file.
     """
     import tensorflow as tf
 
     size = tf.strings.length(contents)
-
-    def kind():
-        depth = tf.io.decode_raw(tf.strings.substr(contents, 24, 2), tf.uint8)
-        complete = (tf.strings.substr(contents, 0, 8) == PNG_SIGNATURE) & (
-            tf.strings.substr(contents, size - 12, 12) == PNG_END
-        )
-        grey16 = (depth[0] == 16) & (depth[1] == 0)
-        return tf.where(complete & (depth[0] == 8), 8, tf.where(complete & grey16, 16, 0))
-
-    return tf.cond(size > 33, kind, lambda: tf.constant(0))
+    signature = tf.strings.substr(contents, 0, tf.minimum(size, 8))
+    return tf.case(
+        [
+            (
+                tf.logical_and(size > 33, signature == PNG_SIGNATURE),
+                lambda: _png_kind(contents, size),
+            ),
+            (
+                tf.logical_and(size > 4, tf.strings.substr(signature, 0, 2) == b"\xff\xd8"),
+                lambda: _jpeg_kind(contents, size),
+            ),
+        ],
+        default=lambda: tf.constant(NOT_NATIVE),
+    )
 
 
 def decode_natively(contents, channels: int = 3):
-    """In-graph :func:`decode_image` of a PNG that :func:`png_kind` marks 8 or 16.
+    """In-graph :func:`decode_image` of a file that :func:`native_kind` marks native.
 
-    The same pixels as :func:`decode_image` (tested over every colour type and
-    bit depth it takes), with no Python per image.
+    The same pixels as :func:`decode_image` (tested over every PNG colour type
+    and bit depth it takes, and JPEG's subsamplings and progressive mode),
+    with no Python per image.
 
     Args:
         contents: a scalar string tensor, the file's bytes.
@@ -181,14 +230,22 @@ def decode_natively(contents, channels: int = 3):
         grey = tf.cast(values / 257.0, tf.float32)
         return tf.concat([grey, grey, grey], axis=-1)
 
-    kind = png_kind(contents)
+    def jpeg():  # libjpeg's accurate integer IDCT, as PIL decodes
+        pixels = tf.io.decode_jpeg(contents, channels=3, dct_method="INTEGER_ACCURATE")
+        return tf.cast(pixels, tf.float32)
+
+    kind = native_kind(contents)
+    branch = tf.where(
+        kind == NATIVE_PNG,
+        0,
+        tf.where(kind == NATIVE_GREY16_PNG, 1, tf.where(kind == NATIVE_JPEG, 2, 3)),
+    )
     rgb = tf.switch_case(
-        tf.where(kind == 8, 0, tf.where(kind == 16, 1, 2)),
-        [composited, grey16, lambda: tf.zeros((0, 0, 3), tf.float32)],
+        branch, [composited, grey16, jpeg, lambda: tf.zeros((0, 0, 3), tf.float32)]
     )
     if channels == 1:
         rgb = tf.reduce_mean(rgb, axis=-1, keepdims=True)
-    return tf.cast(tf.round(rgb), tf.uint8), kind > 0
+    return tf.cast(tf.round(rgb), tf.uint8), kind > NOT_NATIVE
 
 
 def read_image_file(path, channels: int = 3, size=None) -> np.ndarray:

@@ -1,11 +1,12 @@
 """Checked rows as a streamed `tf.data` pipeline named like `build_multimodal_model`'s inputs.
 
 Only paths and cells are held in memory: image files are read, decoded
-and resized inside `tf.data`, in parallel: 8-bit and 16-bit grey PNGs in
-the graph (`images.decode_natively`), other files (JPEG, GIF, BMP, WebP,
-other PNGs) by the faithful `decode_image` in Python, each to the same
-pixels, then `images.resize_pixels`. `.npy` sequences are loaded there too and padded per batch with
-`mask_value`. Features: `image` (float32 in [0, 1]), `sequence`, `text`
+and resized inside `tf.data`, in parallel: 8-bit and 16-bit grey PNGs and
+plain JPEGs in the graph (`images.decode_natively`), other files (JPEGs
+with EXIF or CMYK, GIF, BMP, WebP, other PNGs) by the faithful
+`decode_image` in Python, each to the same pixels, then
+`images.resize_pixels`. `.npy` sequences are loaded there too and padded
+per batch with `mask_value`. Features: `image` (float32 in [0, 1]), `sequence`, `text`
 (raw strings, or token inputs with a `text_preprocessor`), and
 `<modality>_present` flags; with `include_tabular`, every numeric
 (float32, NaN where empty) and categorical (string) column by its name.
@@ -14,9 +15,10 @@ An image that passed the checks made before streaming (existence and
 header; `check_files="decode"` decodes each once) but fails to decode while
 streaming is marked absent (`image_present` 0) with a one-line warning
 naming the file: never a TensorFlow stack trace in the middle of an epoch.
-(A truncated PNG lacks its end chunk, so it takes the faithful decoder and
-gets that warning; a complete PNG corrupt inside fails `tf.io.decode_png`:
-`check_files="decode"` finds such files before training. A file deleted
+(A truncated PNG or JPEG lacks its end marker, so it takes the faithful
+decoder and gets that warning; a complete file corrupt inside fails
+`tf.io.decode_png` or `decode_jpeg`: `check_files="decode"` finds such
+files before training. A file deleted
 after the checks stops the stream with TensorFlow's `NotFoundError`, which
 the CLI prints as one line naming it.)
 """

@@ -122,13 +122,28 @@ def png_variants():
     return variants
 
 
+def jpeg_variants():
+    """Plain JPEGs: colour at each chroma subsampling and quality, progressive, grey."""
+    rng = np.random.default_rng(0)
+    noisy = np.clip(picture(61, 77).astype(int) + rng.integers(-40, 40, (61, 77, 3)), 0, 255)
+    image = Image.fromarray(noisy.astype(np.uint8))
+    return {
+        "jpeg": saved(image, "JPEG"),
+        "jpeg-quality-50": saved(image, "JPEG", quality=50),
+        "jpeg-progressive": saved(image, "JPEG", progressive=True),
+        "jpeg-4:4:4": saved(image, "JPEG", subsampling=0),
+        "jpeg-4:2:2": saved(image, "JPEG", subsampling=1),
+        "jpeg-grey": saved(image.convert("L"), "JPEG"),
+    }
+
+
 @pytest.mark.parametrize("channels", [3, 1])
-def test_the_in_graph_png_decoder_gives_the_faithful_pixels(channels):
+def test_the_in_graph_decoder_gives_the_faithful_pixels(channels):
     import tensorflow as tf
 
     from multimodal_tf.data.images import decode_natively
 
-    for name, data in png_variants().items():
+    for name, data in {**png_variants(), **jpeg_variants()}.items():
         pixels, native = decode_natively(tf.constant(data), channels)
         assert bool(native), name
         np.testing.assert_array_equal(pixels.numpy(), decode_image(data, channels), err_msg=name)
@@ -137,12 +152,18 @@ def test_the_in_graph_png_decoder_gives_the_faithful_pixels(channels):
 def test_files_the_graph_cannot_read_faithfully_are_left_to_decode_image():
     import tensorflow as tf
 
-    from multimodal_tf.data.images import png_kind
+    from multimodal_tf.data.images import NOT_NATIVE, native_kind
 
     whole = saved(Image.fromarray(picture()))
     rgb16 = saved(Image.fromarray(picture()))
+    jpeg = saved(Image.fromarray(picture()), "JPEG")
+    rotated = Image.fromarray(picture())
+    exif = rotated.getexif()
+    exif[0x0112] = 6  # turned on its side: decode_image turns it upright
     not_native = {
-        "jpeg": saved(Image.fromarray(picture()), "JPEG"),
+        "jpeg with exif": saved(rotated, "JPEG", exif=exif.tobytes()),
+        "cmyk jpeg": saved(Image.fromarray(picture()).convert("CMYK"), "JPEG"),
+        "truncated jpeg": jpeg[: len(jpeg) // 2],
         "gif": saved(Image.fromarray(picture()), "GIF"),
         "truncated png": whole[: len(whole) // 2],
         "empty": b"",
@@ -150,9 +171,10 @@ def test_files_the_graph_cannot_read_faithfully_are_left_to_decode_image():
         "1-bit png": saved(Image.fromarray(picture()[..., 0]).convert("1")),
         "16-bit rgb png": rgb16[:24] + bytes([16]) + rgb16[25:],  # its header says 16 bits
     }
-    assert int(png_kind(tf.constant(whole))) == 8
+    for data in (whole, jpeg):
+        assert int(native_kind(tf.constant(data))) != NOT_NATIVE
     for name, data in not_native.items():
-        assert int(png_kind(tf.constant(data))) == 0, name
+        assert int(native_kind(tf.constant(data))) == NOT_NATIVE, name
 
 
 def test_one_resize_in_and_out_of_the_graph():
