@@ -130,8 +130,9 @@ def _resize(pixels: np.ndarray, size) -> np.ndarray:
     return resize_pixels(pixels, tuple(int(side) for side in size)).numpy()
 
 
-# What `native_kind` finds: which in-graph decoder gives `decode_image`'s pixels.
-NOT_NATIVE, NATIVE_JPEG, NATIVE_PNG, NATIVE_GREY16_PNG = 0, 1, 8, 16
+# What `native_kind` finds: which in-graph decoder gives `decode_image`'s pixels (the index of
+# its branch in `decode_natively`), or none.
+NATIVE_PNG, NATIVE_GREY16_PNG, NATIVE_JPEG, NOT_NATIVE = 0, 1, 2, 3
 JPEG_HEAD = 65536  # where a JPEG's EXIF block and frame header are looked for
 JPEG_FRAMES = (b"\xff\xc0", b"\xff\xc1", b"\xff\xc2")  # baseline, extended, progressive
 
@@ -235,17 +236,12 @@ def decode_natively(contents, channels: int = 3):
         return tf.cast(pixels, tf.float32)
 
     kind = native_kind(contents)
-    branch = tf.where(
-        kind == NATIVE_PNG,
-        0,
-        tf.where(kind == NATIVE_GREY16_PNG, 1, tf.where(kind == NATIVE_JPEG, 2, 3)),
-    )
-    rgb = tf.switch_case(
-        branch, [composited, grey16, jpeg, lambda: tf.zeros((0, 0, 3), tf.float32)]
+    rgb = tf.switch_case(  # the branches in the order of the kinds
+        kind, [composited, grey16, jpeg, lambda: tf.zeros((0, 0, 3), tf.float32)]
     )
     if channels == 1:
         rgb = tf.reduce_mean(rgb, axis=-1, keepdims=True)
-    return tf.cast(tf.round(rgb), tf.uint8), kind > NOT_NATIVE
+    return tf.cast(tf.round(rgb), tf.uint8), kind != NOT_NATIVE
 
 
 def read_image_file(path, channels: int = 3, size=None) -> np.ndarray:

@@ -46,7 +46,7 @@ def image_default(config, name: str, fallback):
     """The dataset's default of an image-encoder option where the run has images, else fallback."""
     if "image" not in config.modalities:
         return fallback
-    return DATASET_DEFAULTS.get(config.dataset, {}).get(name, fallback)
+    return DATASET_DEFAULTS.get(config.dataset, USER_DEFAULTS).get(name, fallback)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -192,11 +192,7 @@ class RunConfig(TrainingOptions):
             )
         check_rate("modality_dropout", self.modality_dropout)
         if self.augmentation is None:
-            set_field(
-                self,
-                "augmentation",
-                "image" in self.modalities and defaults.get("augmentation", False),
-            )
+            set_field(self, "augmentation", image_default(self, "augmentation", False))
         for name in ("augmentation", "image_batch_norm"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"`{name}` must be True or False, got {getattr(self, name)!r}.")

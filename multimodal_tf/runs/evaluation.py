@@ -156,21 +156,21 @@ def dataset_version(config: RunConfig) -> str:
     return str(prepare(config.dataset, config.data_dir).info.version)
 
 
-def validation_is_held_out(config: RunConfig, recorded: str | None) -> bool:
+def validation_is_held_out(config: RunConfig, recorded: str | None, current: str) -> bool:
     """Whether a run recorded on dataset version `recorded` never trained on the validation rows.
 
-    True for the current version, and for a built-in dataset's versions since
+    True for the `current` version, and for a built-in dataset's versions since
     its builder's `VALIDATION_HELD_OUT_SINCE` (twemoji_categories 2.0.0 on).
     """
     if recorded is None:
         return False
-    if recorded == dataset_version(config):
+    if recorded == current:
         return True
     if config.dataset == USER_DATASET:
         return False
     import tensorflow_datasets as tfds
 
-    since = getattr(prepare(config.dataset, config.data_dir), "VALIDATION_HELD_OUT_SINCE", None)
+    since = getattr(tfds.builder_cls(config.dataset), "VALIDATION_HELD_OUT_SINCE", None)
     try:
         return since is not None and tfds.core.Version(recorded) >= tfds.core.Version(since)
     except ValueError:  # not a version string
@@ -194,7 +194,7 @@ def load_for_evaluation(path: str, data_dir: str | None, split: str = "test") ->
             "`evaluate RUN --data FILE`."
         )
     if split.split("[")[0] == "validation" and not validation_is_held_out(
-        config, metrics.get("dataset_version")
+        config, metrics.get("dataset_version"), current
     ):
         raise ValueError(
             f"{path!r} was trained on {config.dataset} "
