@@ -143,14 +143,27 @@ def head_loss(model):
     return "mean_squared_error" if is_regressor(model) else "sparse_categorical_crossentropy"
 
 
-def head_metrics(model) -> list:
-    """Accuracy for a classifier; MAE and RMSE (`mae`, `rmse` in the logs) for a regressor."""
+SPARSE_LOSSES = ("sparse_categorical_crossentropy", keras.losses.sparse_categorical_crossentropy)
+
+
+def head_metrics(model, loss=None) -> list:
+    """Accuracy for a classifier; MAE and RMSE (`mae`, `rmse` in the logs) for a regressor.
+
+    With integer labels (a sparse cross-entropy `loss`, the default) the
+    accuracy is a `SparseCategoricalAccuracy` object named `accuracy`: the
+    string `"accuracy"` would create its variables while the first training
+    step is traced, and `tf.function` would then trace that step twice.
+    """
     if is_regressor(model):
         return [
             keras.metrics.MeanAbsoluteError(name="mae"),
             keras.metrics.RootMeanSquaredError(name="rmse"),
         ]
-    return ["accuracy"]
+    loss = loss or head_loss(model)
+    sparse = loss in SPARSE_LOSSES or isinstance(
+        loss, (keras.losses.SparseCategoricalCrossentropy, SmoothedSparseCategoricalCrossentropy)
+    )
+    return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")] if sparse else ["accuracy"]
 
 
 def finish_sequential_classifier(

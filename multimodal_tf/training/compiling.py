@@ -7,6 +7,7 @@ import keras
 from multimodal_tf.keras_internals import all_layers, distribute_strategy_of
 from multimodal_tf.models.dtypes import model_policy
 from multimodal_tf.models.heads import (
+    SPARSE_LOSSES,
     SmoothedSparseCategoricalCrossentropy,
     head_loss,
     head_metrics,
@@ -85,8 +86,7 @@ def compile_model(
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
     loss = getattr(builder_model, "loss", None) or head_loss(builder_model)
     if config.label_smoothing:
-        sparse = ("sparse_categorical_crossentropy", keras.losses.sparse_categorical_crossentropy)
-        if not (loss in sparse or isinstance(loss, SmoothedSparseCategoricalCrossentropy)):
+        if not (loss in SPARSE_LOSSES or isinstance(loss, SmoothedSparseCategoricalCrossentropy)):
             raise ValueError(
                 "`label_smoothing` smooths integer labels' cross-entropy; this model's loss is "
                 f"{loss!r}."
@@ -95,7 +95,7 @@ def compile_model(
     model.compile(
         optimizer=optimizer,
         loss=loss,
-        metrics=head_metrics(builder_model),
+        metrics=head_metrics(builder_model, loss),
         jit_compile=resolve_jit_compile(model, config.jit_compile),
         steps_per_execution=config.steps_per_execution,
     )

@@ -29,6 +29,21 @@ def steps_per_epoch_of(data) -> int | None:
     return len(data) if hasattr(data, "__len__") else None
 
 
+def build_optimizer(model):
+    """Creates the compiled optimizer's variables for `model`'s trainable weights, if not yet.
+
+    Without a `tf.distribute` strategy Keras creates them while tracing the
+    first training step, and `tf.function` then traces that step a second
+    time (a function that created variables is retraced without them): for
+    MiniLM about 7 of the 17 seconds before its first step
+    (docs/benchmarks.md, "Where the time goes"). Built here, the step is
+    traced once.
+    """
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None and not optimizer.built:
+        optimizer.build(model.trainable_variables)
+
+
 def fit(
     model,
     train_data,
@@ -71,6 +86,7 @@ def fit(
             compile_model(
                 model, config, steps, builder_model=whole_model, optimizer=whole_model.optimizer
             )
+        build_optimizer(model)
     build_before_multiworker_fit(model, train_data)
     return model.fit(
         train_data,

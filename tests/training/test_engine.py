@@ -33,3 +33,26 @@ def test_build_model_must_return_a_model():
         train(lambda: "not a model", dataset(), quiet())
     with pytest.raises(ValueError, match="`build_model`"):
         train(build_tiny("cnn"), dataset(), quiet())
+
+
+@pytest.mark.tensorflow_only
+@pytest.mark.parametrize("kind", ["cnn", "bert"])
+def test_the_training_step_is_traced_once(kind):
+    # Keras builds the optimizer inside the first trace when no strategy is set, and
+    # tf.function then traces the step again; `fit` builds it first (engine.build_optimizer).
+    traces = []
+
+    def build():
+        model = build_tiny(kind)
+        step = model.train_step
+
+        def counted(data):
+            traces.append(1)
+            return step(data)
+
+        model.train_step = counted
+        return model
+
+    result = train(build, dataset(kind), quiet())
+    assert len(traces) == 1
+    assert result.model.optimizer.built and result.model.optimizer.iterations.numpy() == 16
