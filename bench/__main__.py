@@ -1,5 +1,5 @@
 """`python -m bench BENCHMARK [--record]`: document, document-lstm, pipeline, precision, guard,
-tuner, gpu, main-job, epoch-wait, streaming, predict-batch, lora or quantize."""
+tuner, gpu, main-job, epoch-wait, streaming, predict-batch, lora, quantize or bert-peers."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ def main(argv=None):
             "predict-batch",
             "lora",
             "quantize",
+            "bert-peers",
         ),
     )
     parser.add_argument(
@@ -39,8 +40,8 @@ def main(argv=None):
         "--limit",
         type=int,
         default=None,
-        help="document, main-job, epoch-wait, lora: first N training examples only (epoch-wait: "
-        "20000, lora: 1600)",
+        help="document, main-job, epoch-wait, lora, bert-peers: first N training examples only "
+        "(epoch-wait: 20000, lora and bert-peers: 1600)",
     )
     parser.add_argument(
         "--steps", type=int, default=50, help="gpu, precision: training steps per timed epoch"
@@ -126,6 +127,10 @@ def main(argv=None):
         from bench import lora
 
         lora.run(rows, limit=args.limit, repeats=repeats, rank=args.rank, data_dir=args.data_dir)
+    elif args.benchmark == "bert-peers":
+        from bench import bert_peers
+
+        bert_peers.run(rows, limit=args.limit, repeats=repeats, data_dir=args.data_dir)
     elif args.benchmark == "quantize":
         from bench import quantize
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import platform
 import re
 import resource
 import statistics
+import subprocess
 import sys
 import time
 
@@ -104,6 +106,39 @@ def rss_mib() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def step_timer(steps: list):
+    """A Keras callback that appends each training step's seconds to `steps`.
+
+    It reads the step's loss, so that a step's time includes finishing it.
+    """
+    import keras
+
+    class StepTimer(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            self.started = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            float((logs or {}).get("loss", 0.0))
+            steps.append(time.perf_counter() - self.started)
+
+    return StepTimer()
+
+
+def side_in_a_process(module: str, side: str, options: dict) -> dict:
+    """`python -m MODULE SIDE OPTIONS_JSON` in a fresh process; its last line read as JSON."""
+    command = [sys.executable, "-m", module, side, json.dumps(options)]
+    process = subprocess.run(command, capture_output=True, text=True)
+    if process.returncode:
+        raise RuntimeError(f"the {side} side failed:\n{process.stderr[-3000:]}")
+    return json.loads(process.stdout.strip().splitlines()[-1])
+
+
+def importable_in_a_process(module: str) -> bool:
+    """Whether `import MODULE` works in a fresh process of this interpreter and environment."""
+    command = [sys.executable, "-c", f"import {module}"]
+    return subprocess.run(command, capture_output=True).returncode == 0
+
+
 def row_id(benchmark: str, figure: str, machine_class: str, date: str) -> str:
     """A short stable slug: `precision-cnn-bfloat16-xla-off-avx512bf16-2026-12-05`."""
     text = f"{benchmark}-{figure}-{machine_class}-{date}".lower()
@@ -151,8 +186,12 @@ class Rows:
         self.method = method
         self.repeats = repeats
         self.rows = []
+        self.slugs = {}
 
-    def add(self, benchmark: str, figure: str, value: str, ratio: str = ""):
+    def add(self, benchmark: str, figure: str, value: str, ratio: str = "", slug=None):
+        """Prints and keeps one row; `slug` (default: the figure) names it in its id."""
+        if slug is not None:
+            self.slugs[len(self.rows)] = slug
         row = (
             benchmark,
             figure,
@@ -171,10 +210,10 @@ class Rows:
 
         device_class = self.device_class or machine_class()
         records = []
-        for benchmark, figure, value, ratio_text, _, device, date in self.rows:
+        for index, (benchmark, figure, value, ratio_text, _, device, date) in enumerate(self.rows):
             records.append(
                 {
-                    "id": row_id(benchmark, figure, device_class, date),
+                    "id": row_id(benchmark, self.slugs.get(index, figure), device_class, date),
                     "benchmark": benchmark,
                     "command": self.command,
                     "machine": device,

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import statistics
-import subprocess
 import sys
 import time
 
@@ -44,6 +43,7 @@ def measure(
 
     import keras
 
+    from bench.common import step_timer
     from multimodal_tf.runs import RunConfig
     from multimodal_tf.runs.evaluation import evaluate_subsets
     from multimodal_tf.runs.models import build_run_model
@@ -64,15 +64,6 @@ def measure(
         **({"validation_fraction": validation_fraction} if validation_fraction else {}),
     )
     steps = []
-
-    class StepTimer(keras.callbacks.Callback):
-        def on_train_batch_begin(self, batch, logs=None):
-            self.started = time.perf_counter()
-
-        def on_train_batch_end(self, batch, logs=None):
-            float((logs or {}).get("loss", 0.0))
-            steps.append(time.perf_counter() - self.started)
-
     inputs = prepare_run(config, raw_text=True)
     started = time.perf_counter()
     result = train(
@@ -80,7 +71,7 @@ def measure(
         inputs.train_data,
         training_config(config, verbose=0, checkpoint=False, tensorboard=False),
         validation_data=inputs.validation_data if validation_fraction else None,
-        callbacks=[StepTimer()],
+        callbacks=[step_timer(steps)],
         text_preprocessor=inputs.preprocessor,
         text_data=inputs.text_data,
     )
@@ -104,19 +95,13 @@ def measure(
     }
 
 
-def _side_in_a_process(side: str, **options) -> dict:
-    command = [sys.executable, "-m", "bench.lora", side, json.dumps(options)]
-    process = subprocess.run(command, capture_output=True, text=True)
-    if process.returncode:
-        raise RuntimeError(f"the {side} side failed:\n{process.stderr[-3000:]}")
-    return json.loads(process.stdout.strip().splitlines()[-1])
-
-
 def run(rows, limit=None, repeats: int = 3, rank: int = 8, data_dir=None, **tiny):
     """Alternates the two sides `repeats` times and adds one row per figure.
 
     `tiny`: `architecture="tiny"`, `test_limit=N` and `text_length`, for tests.
     """
+    from bench.common import side_in_a_process
+
     options = {
         "limit": limit or 1600,
         "text_length": 64,
@@ -128,7 +113,7 @@ def run(rows, limit=None, repeats: int = 3, rank: int = 8, data_dir=None, **tiny
     results = {"full": [], "lora": []}
     for repeat in range(repeats):
         for side in ("full", "lora") if repeat % 2 == 0 else ("lora", "full"):
-            figures = _side_in_a_process(side, **options)
+            figures = side_in_a_process("bench.lora", side, options)
             results[side].append(figures)
             print(f"repetition {repeat + 1}: {json.dumps(figures)}", flush=True)
     add_rows(rows, results, options)

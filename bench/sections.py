@@ -23,6 +23,9 @@ METHODS = {
     "run; resident memory after each size",
     "lora": "each side a fresh process training as `train` does (one epoch), alternated; steady "
     "samples/s: the median step after the first 5; peak memory: the process' ru_maxrss",
+    "bert-peers": "each side a fresh process (ours, keras-hub's BertTextClassifier, transformers + "
+    "torch), the order rotating each repetition; steady samples/s: the median step after the "
+    "first 5; epoch: the training call, tracing included; memory: the process' ru_maxrss",
     "quantize": "`runs.quantize_run` per mode on one trained run; latency: the median of timed "
     "`predict_on_batch` calls after two warm-up calls",
 }
@@ -145,6 +148,29 @@ SECTIONS = [
         "{ratio:lora-peak-rss-mib-rank-8-avx512bf16-2026-12-07} of the memory and scores "
         "{value:lora-test-accuracy-rank-8-avx512bf16-2026-12-07}: better than full fine-tuning "
         "on this budget. One repetition, same seed; the speed ratios are rough.",
+    ),
+    (
+        "bert-peers: fine-tuning BERT against keras-hub and transformers + torch (issue 27)",
+        (
+            "bert-peers-samples-per-second",
+            "bert-peers-epoch-seconds",
+            "bert-peers-start-to-trained-seconds",
+            "bert-peers-peak-rss-mib",
+            "bert-peers-test-accuracy",
+        ),
+        "Does one epoch of fine-tuning MiniLM with `train(build_bert_classifier)` run at least "
+        "as fast as plain keras-hub and as transformers + torch on the same CPU, "
+        "at the same accuracy?",
+        "On AVX512-BF16 (2 cores), after the step is traced once instead of twice: steady rate "
+        "{ratio:bert-peers-samples-per-second-avx512bf16-2026-12-07} "
+        "({value:bert-peers-samples-per-second-avx512bf16-2026-12-07}); the epoch's wall time "
+        "{ratio:bert-peers-epoch-seconds-avx512bf16-2026-12-07}, not met: the first step "
+        "still costs about 7 s (tracing 4-5 s, the first run of the graph 2-3 s) against about "
+        '1 s for torch (docs/benchmarks.md, "Fine-tuning BERT: where the time goes"). From the '
+        "process' start to a trained model {ratio:bert-peers-start-to-trained-seconds-avx512bf16-"
+        "2026-12-07}; memory {ratio:bert-peers-peak-rss-mib-avx512bf16-2026-12-07}; accuracy "
+        "{ratio:bert-peers-test-accuracy-avx512bf16-2026-12-07} (one seed per side: the same "
+        "scores every repetition). Not measured on AMX or AVX2 yet.",
     ),
     (
         "streaming: the user's own files, streamed (issue 29)",

@@ -208,3 +208,90 @@ def test_quantize_rows_put_each_mode_beside_float(data_dir):
     for row in rows.rows:
         assert re.search(r"MB; predict [\d.]+ ms at batch 1, .* test accuracy [\d.]+", row[2])
     assert rows.rows[0][3] == "1.00x size" and float(rows.rows[1][3][:-6]) < 1  # int8 is smaller
+
+
+def one_layer_minilm(folder) -> str:
+    """The packaged MiniLM cut to its first layer: a real checkpoint that trains in seconds."""
+    import shutil
+
+    from safetensors.numpy import load_file, save_file
+
+    from multimodal_tf.pretrained import minilm_checkpoint
+
+    source = minilm_checkpoint()
+    with open(f"{source}/config.json", encoding="utf-8") as file:
+        config = json.load(file)
+    (folder / "config.json").write_text(json.dumps({**config, "num_hidden_layers": 1}))
+    tensors = load_file(f"{source}/model.safetensors")
+    kept = {name: value for name, value in tensors.items() if ".layer." not in name}
+    kept.update({name: value for name, value in tensors.items() if ".layer.0." in name})
+    save_file(kept, str(folder / "model.safetensors"))
+    for name in ("vocab.txt", "tokenizer_config.json", "special_tokens_map.json"):
+        shutil.copy(f"{source}/{name}", folder / name)
+    return str(folder)
+
+
+@pytest.mark.slow  # two training processes of a one-layer MiniLM
+def test_bert_peers_rows_put_ours_beside_each_peer(data_dir, tmp_path):
+    from bench import bert_peers
+
+    rows = common.Rows(command="python -m bench bert-peers", device="test machine")
+    sides = ("ours", "keras-hub-float32")
+    results = bert_peers.run(
+        rows,
+        limit=64,
+        repeats=1,
+        data_dir=data_dir,
+        sides=sides,
+        checkpoint=one_layer_minilm(tmp_path),
+        test_limit=64,
+        text_length=16,
+    )
+    for side in sides:
+        (figures,) = results[side]
+        assert figures["steps"] == 2 and 0 <= figures["test_accuracy"] <= 1
+        assert 0 < figures["epoch_seconds"] < figures["start_to_trained_seconds"]
+        assert figures["samples_per_second"] > 0 and figures["peak_rss_mib"] > 100
+    assert results["keras-hub-float32"][0]["precision"] == "float32"
+    assert [row[0] for row in rows.rows] == [
+        "bert-peers-samples-per-second",
+        "bert-peers-epoch-seconds",
+        "bert-peers-start-to-trained-seconds",
+        "bert-peers-peak-rss-mib",
+        "bert-peers-test-accuracy",
+    ]
+    ids = [record["id"] for record in rows.records()]
+    assert all(re.fullmatch(r"bert-peers-[a-z-]+-[a-z0-9]+-\d{4}-\d\d-\d\d", id_) for id_ in ids), (
+        ids
+    )
+    for row in rows.rows:
+        assert row[2].startswith("ours ") and "; keras-hub-float32 " in row[2]
+        assert re.fullmatch(
+            r"\d+\.\d\dx of keras-hub-float32|[+-]\d+\.\d pt vs keras-hub-float32", row[3]
+        )
+
+
+def test_bert_peers_refuses_an_unknown_side():
+    from bench import bert_peers
+
+    with pytest.raises(ValueError, match="`side` must be one of"):
+        bert_peers.measure("pytorch", limit=8, text_length=8, batch_size=8)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("side", ["torch-float32", "torch-bfloat16"])
+def test_the_torch_sides_fine_tune_where_torch_imports(side, data_dir, tmp_path):
+    pytest.importorskip("torch")
+    from bench import bert_peers
+
+    figures = bert_peers.measure(
+        side,
+        checkpoint=one_layer_minilm(tmp_path),
+        test_limit=64,
+        data_dir=data_dir,
+        limit=64,
+        text_length=16,
+        batch_size=32,
+    )
+    assert figures["steps"] == 2 and 0 <= figures["test_accuracy"] <= 1
+    assert figures["precision"] == ("float32" if side == "torch-float32" else "bfloat16 autocast")
