@@ -39,9 +39,11 @@ SECTIONS = [
         "Not met on either CPU class measured: {ratio:document-vs-us-avx2-2026-11-26} on AVX2 "
         "(float32 is best there), {ratio:document-vs-us-stability-avx512bf16-2026-11-27} on "
         "AVX512-BF16 (median of four runs: "
-        "{value:document-vs-us-stability-avx512bf16-2026-11-27}). "
-        "The CNN's step is bound by its convolutions; the speed would come from AMX's bfloat16 "
-        "({ratio:precision-cnn-bfloat16-amx-issue13} on the step), not measured end to end.",
+        "{value:document-vs-us-stability-avx512bf16-2026-11-27}); rerun after the training "
+        "step was traced once instead of twice: {ratio:document-vs-us-avx512bf16-2026-12-07} "
+        "(the machine ran both sides at half the rates of 2026-11-27). The CNN's step is bound "
+        "by its convolutions; AMX's bfloat16 ({ratio:precision-cnn-bfloat16-amx-issue13} on the "
+        "step) gave 1.67x end to end (issue 27), not 2x.",
     ),
     (
         "document-vs-us-lstm: the document's §4.2 stacked LSTM",
