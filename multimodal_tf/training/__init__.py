@@ -12,13 +12,9 @@ shown in `bench/RESULTS.md`):
 - `precision="auto"`: `mixed_float16` on a CUDA GPU (Tensor Cores);
   `float32` on CPUs without native bfloat16 (there bfloat16 is emulated
   and slower); on CPUs with it (AVX512-BF16 or AMX) `mixed_bfloat16`,
-  except for models measured slower in it on that CPU class, or kept in
-  float32 on purpose: recurrent models everywhere (see
+  except for models measured slower in it: recurrent models (see
   bench/results.jsonl#precision-lstm-bfloat16-amx-issue13 and
-  #precision-lstm-bfloat16-xla-off-avx512bf16-2026-11-28), and the fusion
-  model on AVX512-BF16 without AMX (faster in bfloat16 when timed step by
-  step, #precision-fusion-bfloat16-xla-off-avx512bf16-2026-11-28, but its
-  documented results were chosen in float32). See `precision_for_model`;
+  #precision-lstm-bfloat16-xla-off-avx512bf16-2026-11-28). See `precision_for_model`;
   the model is built, checked and, where the rule says float32, rebuilt
   from the same seed. Under `mixed_float16` the optimizer is wrapped in a
   `LossScaleOptimizer`; the softmax and the loss stay in float32.

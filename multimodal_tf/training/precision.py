@@ -34,31 +34,26 @@ def resolve_precision(precision: str) -> str:
 NATIVE_BFLOAT16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
 
 
-def _slower_in_bfloat16_on_cpu() -> dict:
-    """Per CPU class, the layers whose models measured slower in mixed_bfloat16.
+def _slower_in_bfloat16_on_cpu() -> tuple:
+    """The layers whose models measured slower in mixed_bfloat16 on CPUs with native bfloat16.
 
     From `python -m bench precision`, each policy's step against float32's
-    (rows of bench/results.jsonl, shown in bench/RESULTS.md):
-
-    - AMX (Intel Xeon, 2 cores): the CNN, the fusion model and BERT gain
-      (#precision-cnn-bfloat16-amx-issue13 and its siblings), but the
-      stacked LSTM loses (#precision-lstm-bfloat16-amx-issue13): a
-      recurrence is many small matrix products, where the casts cost more
-      than bfloat16 saves.
-    - AVX512-BF16 without AMX (AMD EPYC, 2 cores): the CNN and BERT gain
-      (#precision-cnn-bfloat16-xla-off-avx512bf16-2026-11-28,
-      #precision-bert-bfloat16-xla-off-avx512bf16-2026-11-28), the stacked
-      LSTM loses (#precision-lstm-bfloat16-xla-off-avx512bf16-2026-11-28).
-      The fusion model gains too when timed step by step
-      (#precision-fusion-bfloat16-xla-off-avx512bf16-2026-11-28; the main
-      job: #main-job-precision-avx512bf16-2026-11-28, at a point of
-      image-only accuracy); it stays in float32 here so that the main
-      job's documented results (chosen and reported in float32)
-      reproduce: `precision="mixed_bfloat16"` trades them for the speed.
+    (rows of bench/results.jsonl, shown in bench/RESULTS.md): on AMX (Intel
+    Xeon) and on AVX512-BF16 without AMX (AMD EPYC), 2 cores each, the CNN,
+    BERT and the fusion model gain (#precision-cnn-bfloat16-amx-issue13 and
+    its siblings; #precision-cnn-bfloat16-xla-off-avx512bf16-2026-11-28,
+    #precision-bert-bfloat16-xla-off-avx512bf16-2026-11-28,
+    #precision-fusion-bfloat16-xla-off-avx512bf16-2026-11-28; the main job
+    whole: #main-job-precision-avx512bf16-2026-11-28), but the stacked LSTM
+    loses on both (#precision-lstm-bfloat16-amx-issue13,
+    #precision-lstm-bfloat16-xla-off-avx512bf16-2026-11-28): a recurrence is
+    many small matrix products, where the casts cost more than bfloat16
+    saves. Until 2026-12-07 the fusion model stayed in float32 on
+    AVX512-BF16 so that results reported in float32 reproduced; `auto` now
+    follows the measurements alone (issue 27), and `precision="float32"`
+    reproduces those results.
     """
-    from multimodal_tf.models.fusion import ModalityFusion
-
-    return {"amx_bf16": (keras.layers.RNN,), "avx512_bf16": (keras.layers.RNN, ModalityFusion)}
+    return (keras.layers.RNN,)
 
 
 def precision_for_model(model, precision: str) -> str:
@@ -71,9 +66,7 @@ def precision_for_model(model, precision: str) -> str:
     """
     if precision != "mixed_bfloat16" or devices.has_gpu():
         return precision
-    flags = devices.cpu_flags()
-    cpu_class = "amx_bf16" if "amx_bf16" in flags else "avx512_bf16"
-    slow = _slower_in_bfloat16_on_cpu()[cpu_class]
+    slow = _slower_in_bfloat16_on_cpu()
     layers = all_layers(model)
     return "float32" if any(isinstance(layer, slow) for layer in layers) else precision
 

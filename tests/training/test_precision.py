@@ -31,7 +31,7 @@ def test_auto_precision_follows_the_device(monkeypatch):
         (
             {"avx2", "avx512_bf16"},
             False,
-            {"cnn": "mixed_bfloat16", "lstm": "float32", "multimodal": "float32"},
+            {"cnn": "mixed_bfloat16", "lstm": "float32", "multimodal": "mixed_bfloat16"},
         ),
         (
             {"avx2", "avx512_bf16", "amx_bf16"},
@@ -48,9 +48,8 @@ def test_auto_precision_follows_the_device(monkeypatch):
 def test_auto_precision_is_chosen_per_model_from_the_injected_device(
     monkeypatch, flags, gpu, expected
 ):
-    """The measured rule (bench/RESULTS.md): recurrent models stay float32 on bfloat16 CPUs,
-    the fusion model too where there is no AMX; the tiny multimodal model has an LSTM, so it
-    is built without its sequence modality here."""
+    """The measured rule (bench/RESULTS.md): recurrent models stay float32 on bfloat16 CPUs;
+    the tiny multimodal model has an LSTM, so it is built without its sequence modality here."""
     monkeypatch.setattr(training.devices, "has_gpu", lambda: gpu)
     monkeypatch.setattr(training.devices, "cpu_flags", lambda: frozenset(flags))
     for kind, policy in expected.items():
