@@ -32,7 +32,6 @@ medians, and ours against the fastest peer.
 from __future__ import annotations
 
 import json
-import resource
 import statistics
 import sys
 import time
@@ -43,12 +42,18 @@ LEARNING_RATE = 5e-5
 KERAS_SIDES = ("ours", "keras-hub-float32", "keras-hub-bfloat16")
 TORCH_SIDES = ("torch-float32", "torch-bfloat16")
 FIGURES = (
-    # (name, label, format, higher is better)
-    ("samples_per_second", "steady training samples/s", "{:.1f}", True),
-    ("epoch_seconds", "epoch wall time (s, tracing included)", "{:.1f}", False),
-    ("start_to_trained_seconds", "process start to trained model (s)", "{:.1f}", False),
-    ("peak_rss_mib", "peak resident memory (MiB)", "{:.0f}", False),
-    ("test_accuracy", "test accuracy", "{:.4f}", True),
+    # (name, label, format, higher is better, the ratio's words: ours against the best peer)
+    ("samples_per_second", "steady training samples/s", "{:.1f}", True, "the rate of"),
+    ("epoch_seconds", "epoch wall time (s, tracing included)", "{:.1f}", False, "the speed of"),
+    (
+        "start_to_trained_seconds",
+        "process start to trained model (s)",
+        "{:.1f}",
+        False,
+        "the speed of",
+    ),
+    ("peak_rss_mib", "peak resident memory (MiB)", "{:.0f}", False, "the memory of"),
+    ("test_accuracy", "test accuracy", "{:.4f}", True, None),
 )
 
 
@@ -80,11 +85,13 @@ def _token_ids(checkpoint: str, texts, length: int):
 
 
 def _result(steps, batch_size, epoch_seconds, trained_at, accuracy, **more) -> dict:
+    from bench.common import peak_rss_mib
+
     return {
         "samples_per_second": batch_size / statistics.median(steps[STEADY_AFTER:] or steps),
         "epoch_seconds": epoch_seconds,
         "start_to_trained_seconds": trained_at - PROCESS_STARTED,
-        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mib": peak_rss_mib(),
         "test_accuracy": float(accuracy),
         "steps": len(steps),
         **more,
@@ -249,6 +256,8 @@ def run(rows, limit=None, repeats: int = 3, data_dir=None, sides=None, **more):
     """
     from bench.common import side_in_a_process
 
+    if sides is not None and "ours" not in sides:
+        raise ValueError(f"`sides` must include 'ours', got {sides!r}.")
     if sides is None:
         sides = KERAS_SIDES + (TORCH_SIDES if torch_available() else ())
         if len(sides) == len(KERAS_SIDES):
@@ -279,19 +288,18 @@ def add_rows(rows, results: dict, options: dict):
         for side, figures in results.items()
     }
     repeats = min(len(figures) for figures in results.values())
-    for name, label, form, higher in FIGURES:
+    for name, label, form, higher, words in FIGURES:
         peers = {side: values[name] for side, values in medians.items() if side != "ours"}
         values = "; ".join(f"{side} {form.format(value[name])}" for side, value in medians.items())
         ratio_text = ""
         if peers:
-            pick = max if higher else min
-            best = pick(peers, key=peers.get)
-            mine = medians["ours"][name]
-            if name == "test_accuracy":
-                ratio_text = f"{(mine - peers[best]) * 100:+.1f} pt vs {best}"
-            else:
-                quotient = mine / peers[best] if higher else peers[best] / mine
-                ratio_text = f"{quotient:.2f}x of {best}"
+            best = (max if higher else min)(peers, key=peers.get)
+            mine, theirs = medians["ours"][name], peers[best]
+            if words is None:
+                ratio_text = f"{(mine - theirs) * 100:+.1f} pt vs {best}"
+            else:  # a speed is the inverse of a time: above 1x, ours is faster
+                quotient = theirs / mine if words == "the speed of" else mine / theirs
+                ratio_text = f"{quotient:.2f}x {words} {best}"
         rows.add(
             f"bert-peers-{name.replace('_', '-')}",
             f"{setting}: {label}, medians of {repeats}",

@@ -97,13 +97,18 @@ def fit_step_seconds(model, x, y=None, *, epochs: int, steps_per_execution: int 
     return seconds
 
 
+def peak_rss_mib() -> float:
+    """This process' peak resident memory so far, in MiB (`ru_maxrss`)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def rss_mib() -> float:
     """This process' resident memory now, in MiB (Linux), else its peak."""
     try:
         with open("/proc/self/statm", encoding="utf-8") as statm:
             return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
     except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return peak_rss_mib()
 
 
 def step_timer(steps: list):

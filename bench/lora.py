@@ -39,11 +39,9 @@ def measure(
 
     `architecture="tiny"` and `test_limit` make a seconds-long check (tests/test_bench.py).
     """
-    import resource
-
     import keras
 
-    from bench.common import step_timer
+    from bench.common import peak_rss_mib, step_timer
     from multimodal_tf.runs import RunConfig
     from multimodal_tf.runs.evaluation import evaluate_subsets
     from multimodal_tf.runs.models import build_run_model
@@ -82,7 +80,7 @@ def measure(
         "side": side,
         "trainable": int(sum(keras.ops.size(weight) for weight in model.trainable_weights)),
         "parameters": int(model.count_params()),
-        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mib": peak_rss_mib(),
         "samples_per_second": batch_size / statistics.median(steps[STEADY_AFTER:] or steps),
         "epoch_seconds": result.seconds,
         "fit_and_setup_seconds": seconds,

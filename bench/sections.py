@@ -87,8 +87,8 @@ SECTIONS = [
         "BERT ({ratio:precision-bert-bfloat16-xla-off-avx512bf16-2026-11-28}); float32 + XLA "
         "for the LSTM ({ratio:precision-lstm-float32-xla-on-avx512bf16-2026-11-28}); the "
         "fusion model measures {ratio:precision-fusion-bfloat16-xla-off-avx512bf16-2026-11-28} "
-        "in bfloat16 but auto keeps float32, the precision its documented results were chosen "
-        "in. AMX (issue 13): bfloat16 for "
+        "in bfloat16, which auto picks for it since 2026-12-07 (until then it kept float32, the "
+        "precision its documented results were chosen in). AMX (issue 13): bfloat16 for "
         "all but recurrent models (LSTM {ratio:precision-lstm-bfloat16-amx-issue13}). XLA: on for "
         "the LSTM and BERT, off for convolutions and 16-bit models on CPUs.",
     ),
@@ -163,14 +163,15 @@ SECTIONS = [
         "Does one epoch of fine-tuning MiniLM with `train(build_bert_classifier)` run at least "
         "as fast as plain keras-hub and as transformers + torch on the same CPU, "
         "at the same accuracy?",
-        "On AVX512-BF16 (2 cores), after the step is traced once instead of twice: steady rate "
+        "On AVX512-BF16 (2 cores), after the step is traced once instead of twice: steady rate: "
         "{ratio:bert-peers-samples-per-second-avx512bf16-2026-12-07} "
-        "({value:bert-peers-samples-per-second-avx512bf16-2026-12-07}); the epoch's wall time "
+        "({value:bert-peers-samples-per-second-avx512bf16-2026-12-07}); the epoch: "
         "{ratio:bert-peers-epoch-seconds-avx512bf16-2026-12-07}, not met: the first step "
         "still costs about 7 s (tracing 4-5 s, the first run of the graph 2-3 s) against about "
         '1 s for torch (docs/benchmarks.md, "Fine-tuning BERT: where the time goes"). From the '
-        "process' start to a trained model {ratio:bert-peers-start-to-trained-seconds-avx512bf16-"
-        "2026-12-07}; memory {ratio:bert-peers-peak-rss-mib-avx512bf16-2026-12-07}; accuracy "
+        "process' start to a trained model: {ratio:bert-peers-start-to-trained-seconds-avx512bf16-"
+        "2026-12-07}; peak memory: {ratio:bert-peers-peak-rss-mib-avx512bf16-2026-12-07}; "
+        "accuracy "
         "{ratio:bert-peers-test-accuracy-avx512bf16-2026-12-07} (one seed per side: the same "
         "scores every repetition). Not measured on AMX or AVX2 yet.",
     ),
@@ -245,6 +246,7 @@ DOC_TABLES = {
     "twemoji-3.0.0": {"benchmark": "twemoji-3.0.0"},
     "twemoji-3.0.0-comparison": {"benchmark": "twemoji-3.0.0-comparison", "command": "command"},
     "twemoji-missing": {"benchmark": "twemoji-missing"},
+    "auto-vs-float32": {"benchmark": "auto-vs-float32", "command": "command"},
     "tflite": {"benchmark": "tflite"},
     "distillation": {"benchmark": "distillation"},
     "quantize": {
@@ -256,7 +258,7 @@ DOC_TABLES = {
 # README headline table: (what, figures, row id, page where the row is shown)
 HEADLINE = [
     (
-        "main job: image + text fusion, Twemoji test",
+        "main job: image + text fusion, Twemoji test (float32)",
         "{test: all:twemoji3-fusion-aug-wd} "
         "(Facebook's artwork {test_facebook: all:twemoji3-fusion-aug-wd})",
         "twemoji3-fusion-aug-wd",

@@ -89,6 +89,9 @@ def train(name: str, retrain: bool) -> None:
         OUTPUT,
         "--run",
         name,
+        # the recorded tables are float32's; `auto` picks mixed_bfloat16 on bfloat16 CPUs
+        "--precision",
+        "float32",
         "--quiet",
         *(["--overwrite"] if retrain else []),
     ]

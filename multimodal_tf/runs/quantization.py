@@ -97,7 +97,7 @@ def _drop_optimizer_state(model) -> None:
     from multimodal_tf.models.heads import head_metrics
 
     fresh = keras.optimizers.deserialize(keras.optimizers.serialize(model.optimizer))
-    model.compile(optimizer=fresh, loss=model.loss, metrics=head_metrics(model))
+    model.compile(optimizer=fresh, loss=model.loss, metrics=head_metrics(model, model.loss))
 
 
 def _saved_size(model) -> int:

@@ -16,7 +16,7 @@ from multimodal_tf.runs.folder import check_search_options, is_finished, lock_ru
 from multimodal_tf.runs.models import hypermodel_for_run
 from multimodal_tf.runs.training_run import RunInputs, prepare_run, run_name, write_run
 from multimodal_tf.runs.user_data import checked_user_config
-from multimodal_tf.training import training_config
+from multimodal_tf.training import build_optimizer, training_config
 from multimodal_tf.validation import check_positive_int
 
 
@@ -105,8 +105,7 @@ def _tune_locked(config, tuner, max_trials, folder, verbose, trials_per_process)
         # that state: the best model is evaluated and saved here, not trained further.
         warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
         best = search.get_best_models(1)[0]
-    if best.optimizer is not None and not best.optimizer.built:
-        best.optimizer.build(best.trainable_variables)  # so a loaded run's optimizer matches
+    build_optimizer(best)  # so a loaded run's optimizer matches
     return write_run(
         folder,
         best,

@@ -66,6 +66,7 @@ from multimodal_tf.training.callbacks import (
 )
 from multimodal_tf.training.compiling import (
     SLOW_UNDER_XLA_ON_CPU,
+    build_optimizer,
     compile_model,
     resolve_jit_compile,
 )
@@ -129,6 +130,7 @@ __all__ = [
     "WarmupLinearDecay",
     "adamw_with_warmup",
     "best_precision",
+    "build_optimizer",
     "build_under_precision",
     "check_tf_config",
     "compile_model",

@@ -29,6 +29,7 @@ import numpy as np
 
 from multimodal_tf.files import MIB, check_free_space, write_atomically, write_json
 from multimodal_tf.keras_internals import resumed_epoch, start_fit_at_epoch, weights_file_bytes
+from multimodal_tf.training.compiling import build_optimizer
 
 EPOCH_ATTRIBUTE = "multimodal_tf_epoch"  # in the weights file: the epochs it has trained
 UNREADABLE_SUFFIX = ".unreadable"
@@ -142,8 +143,7 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         present = [paths for paths in self._generations() if os.path.exists(paths[0])]
         if not present:
             return None
-        if self.model.optimizer is not None and not self.model.optimizer.built:
-            self.model.optimizer.build(self.model.trainable_variables)
+        build_optimizer(self.model)
         variables = _all_variables(self.model)
         before = [keras.ops.convert_to_numpy(v) for v in variables]
         for weights, metadata, state in present:

@@ -100,3 +100,22 @@ def compile_model(
         steps_per_execution=config.steps_per_execution,
     )
     return model
+
+
+def build_optimizer(model):
+    """Creates the compiled optimizer's variables for `model`'s trainable weights, if not yet.
+
+    Without a `tf.distribute` strategy Keras creates them while tracing the
+    first training step, and `tf.function` then traces that step a second
+    time (a function that created variables is retraced without them): for
+    MiniLM under mixed_bfloat16 about 8 of the 16 seconds before its first
+    step (docs/benchmarks.md, "Fine-tuning BERT: where the time goes").
+    Built here, the step is traced once. A model with a layer not built yet
+    (a `Sequential` without an `Input`) is left to Keras, which builds the
+    optimizer once the layers have their weights.
+    """
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None or optimizer.built:
+        return
+    if all(layer.built for layer in all_layers(model)):
+        optimizer.build(model.trainable_variables)

@@ -9,7 +9,7 @@ import keras
 from multimodal_tf.console import progress_verbosity
 from multimodal_tf.keras_internals import distribute_strategy_of
 from multimodal_tf.training.callbacks import make_callbacks
-from multimodal_tf.training.compiling import compile_model
+from multimodal_tf.training.compiling import build_optimizer, compile_model
 from multimodal_tf.training.config import TrainingConfig, TrainingResult
 from multimodal_tf.training.distribute import (
     build_before_multiworker_fit,
@@ -27,21 +27,6 @@ def steps_per_epoch_of(data) -> int | None:
         count = int(cardinality())
         return count if count > 0 else None
     return len(data) if hasattr(data, "__len__") else None
-
-
-def build_optimizer(model):
-    """Creates the compiled optimizer's variables for `model`'s trainable weights, if not yet.
-
-    Without a `tf.distribute` strategy Keras creates them while tracing the
-    first training step, and `tf.function` then traces that step a second
-    time (a function that created variables is retraced without them): for
-    MiniLM about 7 of the 17 seconds before its first step
-    (docs/benchmarks.md, "Where the time goes"). Built here, the step is
-    traced once.
-    """
-    optimizer = getattr(model, "optimizer", None)
-    if optimizer is not None and not optimizer.built:
-        optimizer.build(model.trainable_variables)
 
 
 def fit(

@@ -61,7 +61,7 @@ def precision_for_model(model, precision: str) -> str:
 
     `model` was built under `precision` (from `best_precision()`). On a CPU
     with native bfloat16, a model holding a layer that measured slower in
-    mixed_bfloat16 on that CPU class (see `_slower_in_bfloat16_on_cpu`) gets
+    mixed_bfloat16 on such CPUs (see `_slower_in_bfloat16_on_cpu`) gets
     float32 instead. Every other model keeps `precision`.
     """
     if precision != "mixed_bfloat16" or devices.has_gpu():

@@ -56,3 +56,15 @@ def test_the_training_step_is_traced_once(kind):
     result = train(build, dataset(kind), quiet())
     assert len(traces) == 1
     assert result.model.optimizer.built and result.model.optimizer.iterations.numpy() == 16
+
+
+def test_a_model_whose_layers_are_built_by_its_first_batch_still_trains():
+    # No `Input`: the layers get their weights on the first step, so the optimizer is left
+    # to Keras to build then (building it before would miss those weights).
+    import keras
+
+    model = keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    result = train(lambda: model, dataset("cnn"), quiet(epochs=1))
+    assert result.model.optimizer.iterations.numpy() == 8
+    assert len(result.model.trainable_weights) == 2
