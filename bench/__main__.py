@@ -1,5 +1,5 @@
 """`python -m bench BENCHMARK [--record]`: document, document-lstm, pipeline, precision, guard,
-tuner, gpu, main-job, epoch-wait, streaming, predict-batch, lora, quantize or bert-peers."""
+tuner, gpu, main-job, epoch-wait, streaming, predict-batch, lora, quantize, bert-peers or seeds."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ def main(argv=None):
             "lora",
             "quantize",
             "bert-peers",
+            "seeds",
         ),
     )
     parser.add_argument(
@@ -69,6 +70,12 @@ def main(argv=None):
         "1000,10000,100000)",
     )
     parser.add_argument("--rank", type=int, default=8, help="lora: the LoRA rank")
+    parser.add_argument(
+        "--dataset", default="fashion_mnist", help="seeds: the dataset whose default run repeats"
+    )
+    parser.add_argument(
+        "--precision", default=None, help="seeds: every run's --precision (default: auto)"
+    )
     parser.add_argument("--data-dir", default=None, help="TFDS data folder")
     parser.add_argument(
         "--record",
@@ -94,6 +101,7 @@ def main(argv=None):
         "document-lstm": 5,
         "quantize": 10,
         "predict-batch": 1,  # one pass over each size
+        "seeds": 5,
     }.get(args.benchmark, 3)
     rows.repeats = repeats
     epochs = args.epochs or {"main-job": None, "epoch-wait": 8, "document-lstm": 60}.get(
@@ -131,6 +139,16 @@ def main(argv=None):
         from bench import bert_peers
 
         bert_peers.run(rows, limit=args.limit, repeats=repeats, data_dir=args.data_dir)
+    elif args.benchmark == "seeds":
+        from bench import seeds
+
+        seeds.run(
+            rows,
+            args.dataset,
+            repeats=repeats,
+            precision=args.precision,
+            data_dir=args.data_dir,
+        )
     elif args.benchmark == "quantize":
         from bench import quantize
 

@@ -26,6 +26,8 @@ METHODS = {
     "bert-peers": "each side a fresh process (ours, keras-hub's BertTextClassifier, transformers + "
     "torch), the order rotating each repetition; steady samples/s: the median step after the "
     "first 5; epoch: the training call, tracing included; memory: the process' ru_maxrss",
+    "seeds": "the default `multimodal-tf train` of a dataset once per seed, each in its own "
+    "process; mean ± sample standard deviation of metrics.json's test accuracy",
     "quantize": "`runs.quantize_run` per mode on one trained run; latency: the median of timed "
     "`predict_on_batch` calls after two warm-up calls",
 }

@@ -297,3 +297,26 @@ def test_the_torch_sides_fine_tune_where_torch_imports(side, data_dir, tmp_path)
     )
     assert figures["steps"] == 2 and 0 <= figures["test_accuracy"] <= 1
     assert figures["precision"] == ("float32" if side == "torch-float32" else "bfloat16 autocast")
+
+
+@pytest.mark.slow  # two tiny training processes
+def test_seeds_row_gives_mean_and_spread_over_the_seeds(data_dir):
+    from bench import seeds
+
+    rows = common.Rows(command="python -m bench seeds", device="test machine")
+    extra = ["--architecture", "tiny", "--limit", "64", "--test-limit", "32", "--epochs", "1"]
+    results = seeds.run(
+        rows, "fashion_mnist", repeats=2, precision="float32", data_dir=data_dir, extra=extra
+    )
+    assert [result["config"]["seed"] for result in results] == [0, 1]
+    ((benchmark, figure, value, *_),) = rows.rows
+    assert benchmark == "seeds-fashion-mnist" and "seeds 0-1" in figure
+    assert re.fullmatch(r"all \d+\.\d\d ± \d+\.\d\d% \(training \d+ s median, float32\)", value)
+    assert rows.records()[0]["id"].startswith("seeds-fashion-mnist-float32-")
+
+
+def test_seeds_summary_is_mean_and_sample_deviation():
+    from bench import seeds
+
+    assert seeds.summary([0.9, 0.92]) == "91.00 ± 1.41%"
+    assert seeds.summary([0.9]) == "90.00 ± 0.00%"
