@@ -135,6 +135,7 @@ def distill(
         `(student, history)`; the student is compiled like the document's
         classifiers, ready to evaluate and save.
     """
+    from multimodal_tf.fused_adam import FusedAdam
     from multimodal_tf.models.heads import compile_classifier
     from multimodal_tf.training import resolve_jit_compile
 
@@ -142,7 +143,7 @@ def distill(
     distiller = Distiller(teacher, student, temperature=temperature, alpha=alpha)
     jit = resolve_jit_compile(distiller, jit_compile)
     distiller.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
+        optimizer=FusedAdam(learning_rate),
         metrics=["accuracy"],
         jit_compile=jit,
     )

@@ -6,6 +6,7 @@ import math
 
 import keras
 
+from multimodal_tf.fused_adam import FusedAdam, FusedAdamW
 from multimodal_tf.validation import check_positive_int, check_rate
 
 
@@ -65,7 +66,8 @@ def compile_classifier(model, *, optimizer="adam", learning_rate: float | None =
 
     Args:
         model: the Keras model to compile (in place).
-        optimizer: `"adam"`, `"adamw"` or a `keras.optimizers.Optimizer`.
+        optimizer: `"adam"`, `"adamw"` (Keras' Adam and AdamW, with a fused
+            update: `multimodal_tf.fused_adam`) or a `keras.optimizers.Optimizer`.
         learning_rate: learning rate for a named optimizer; None keeps the
             optimizer's default.
 
@@ -73,7 +75,7 @@ def compile_classifier(model, *, optimizer="adam", learning_rate: float | None =
         `model`, compiled with sparse categorical cross-entropy and accuracy.
     """
     if isinstance(optimizer, str):
-        optimizers = {"adam": keras.optimizers.Adam, "adamw": keras.optimizers.AdamW}
+        optimizers = {"adam": FusedAdam, "adamw": FusedAdamW}
         if optimizer not in optimizers:
             raise ValueError(
                 f"`optimizer` must be one of {sorted(optimizers)} or a "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
+from multimodal_tf.fused_adam import FusedAdam, FusedAdamW
 from multimodal_tf.training.config import NO_WEIGHT_DECAY, TrainingConfig
 from multimodal_tf.validation import check_positive_int, check_rate
 
@@ -65,12 +66,12 @@ def adamw_with_warmup(
         weight_decay: decoupled weight decay of the other weights.
 
     Returns:
-        A `keras.optimizers.AdamW`.
+        A `keras.optimizers.AdamW` (a `FusedAdamW`).
     """
     total_steps = check_positive_int("total_steps", total_steps)
     check_rate("warmup_fraction", warmup_fraction)
     schedule = WarmupLinearDecay(learning_rate, round(warmup_fraction * total_steps), total_steps)
-    optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=weight_decay)
+    optimizer = FusedAdamW(learning_rate=schedule, weight_decay=weight_decay)
     optimizer.exclude_from_weight_decay(var_names=list(NO_WEIGHT_DECAY))
     return optimizer
 
@@ -115,7 +116,8 @@ def make_optimizer(model, config: TrainingConfig, steps_per_epoch: int | None = 
         steps_per_epoch: needed for a warmup schedule.
 
     Returns:
-        A new `keras.optimizers.Optimizer`.
+        A new `keras.optimizers.Optimizer`: Adam or AdamW with a fused update
+        (`multimodal_tf.fused_adam`).
     """
     name = _compiled_optimizer_name(model) if config.optimizer == "auto" else config.optimizer
     learning_rate = config.learning_rate or _compiled_learning_rate(model) or 1e-3
@@ -123,7 +125,7 @@ def make_optimizer(model, config: TrainingConfig, steps_per_epoch: int | None = 
     if warmup is None:
         warmup = 0.1 if name == "adamw" else 0.0
     if name == "adam" and warmup == 0:
-        return keras.optimizers.Adam(learning_rate=learning_rate)
+        return FusedAdam(learning_rate=learning_rate)
     if steps_per_epoch is None:
         raise ValueError(
             "a warmup schedule needs the number of steps per epoch: pass a tf.data.Dataset "
@@ -133,4 +135,4 @@ def make_optimizer(model, config: TrainingConfig, steps_per_epoch: int | None = 
     if name == "adamw":
         return adamw_with_warmup(learning_rate, total_steps, warmup, config.weight_decay)
     schedule = WarmupLinearDecay(learning_rate, round(warmup * total_steps), total_steps)
-    return keras.optimizers.Adam(learning_rate=schedule)
+    return FusedAdam(learning_rate=schedule)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from multimodal_tf import training
+from multimodal_tf.fused_adam import FusedAdam
 from multimodal_tf.training import WarmupLinearDecay, adamw_with_warmup
 from tests.helpers import build_tiny
 from tests.training.common import dataset, quiet
@@ -55,7 +56,7 @@ def test_bert_fine_tuning_gets_adamw_with_warmup_and_saves(tmp_path):
 def test_adam_builders_keep_their_learning_rate():
     model = build_tiny("cnn")  # the helper compiles Adam(1e-2)
     training.compile_model(model, quiet())
-    assert type(model.optimizer) is keras.optimizers.Adam
+    assert type(model.optimizer) is FusedAdam  # Adam, not AdamW: the builder's choice
     assert float(model.optimizer.learning_rate) == pytest.approx(1e-2)
 
 
