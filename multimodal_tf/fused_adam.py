@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import keras
 
+from multimodal_tf.keras_internals import adam_slots
+
 
 def _fused_update(optimizer, gradient, variable, learning_rate) -> bool:
     """Applies Adam's update with `ResourceApplyAdam`; False where it does not apply."""
@@ -32,10 +34,9 @@ def _fused_update(optimizer, gradient, variable, learning_rate) -> bool:
 
     if tf.distribute.has_strategy():
         return False
-    index = optimizer._get_variable_index(variable)
     weight, m, v = (
         slot.value if isinstance(slot, keras.Variable) else slot
-        for slot in (variable, optimizer._momentums[index], optimizer._velocities[index])
+        for slot in (variable, *adam_slots(optimizer, variable))
     )
     dtype = weight.dtype
     step = tf.cast(optimizer.iterations + 1, dtype)

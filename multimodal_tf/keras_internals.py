@@ -34,6 +34,17 @@ def distribute_strategy_of(model):
     return getattr(model, "_distribute_strategy", None)
 
 
+def adam_slots(optimizer, variable) -> tuple:
+    """The first and second moments (`m`, `v`) that Keras' `Adam` keeps for `variable`.
+
+    Keras stores them in the private lists `_momentums` and `_velocities`,
+    at the index `_get_variable_index` gives; no public API returns a
+    weight's slots (`multimodal_tf.fused_adam` hands them to one kernel).
+    """
+    index = optimizer._get_variable_index(variable)
+    return optimizer._momentums[index], optimizer._velocities[index]
+
+
 def resumed_epoch(model) -> int:
     """The epoch `fit` starts from, as Keras' `BackupAndRestore` set it on resuming (0: none).
 

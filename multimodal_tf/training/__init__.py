@@ -41,7 +41,7 @@ shown in `bench/RESULTS.md`):
 | CPU flags, GPUs | `devices.py` |
 | `"auto"` precision per machine and model | `precision.py` |
 | tf.distribute strategies | `distribute.py` |
-| Adam / AdamW, warmup schedule | `optimizers.py` |
+| Adam / AdamW, warmup schedule | `optimizers.py` (fused update: `../fused_adam.py`) |
 | loss scaling, XLA, `compile_model` | `compiling.py` |
 | backup, checkpoint, logs, early stopping, NaN stop | `callbacks.py` |
 | `train`, `fit` | `engine.py` |
