@@ -1,5 +1,6 @@
 """`python -m bench BENCHMARK [--record]`: document, document-lstm, pipeline, precision, guard,
-tuner, gpu, main-job, epoch-wait, streaming, predict-batch, lora, quantize, bert-peers or seeds."""
+tuner, gpu, main-job, epoch-wait, streaming, predict-batch, lora, quantize, bert-peers, seeds or
+plain-fit."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ def main(argv=None):
             "quantize",
             "bert-peers",
             "seeds",
+            "plain-fit",
         ),
     )
     parser.add_argument(
@@ -139,6 +141,10 @@ def main(argv=None):
         from bench import bert_peers
 
         bert_peers.run(rows, limit=args.limit, repeats=repeats, data_dir=args.data_dir)
+    elif args.benchmark == "plain-fit":
+        from bench import plain_fit
+
+        plain_fit.run(rows, limit=args.limit, data_dir=args.data_dir)
     elif args.benchmark == "seeds":
         from bench import seeds
 

@@ -26,6 +26,9 @@ METHODS = {
     "bert-peers": "each side a fresh process (ours, keras-hub's BertTextClassifier, transformers + "
     "torch), the order rotating each repetition; steady samples/s: the median step after the "
     "first 5; epoch: the training call, tracing included; memory: the process' ru_maxrss",
+    "plain-fit": "seed 0, each side a fresh process: `multimodal-tf train --dataset rt_snippets` "
+    "and `build_bert_classifier`'s default compile + `model.fit` for the same epochs and batch; "
+    "both score the whole test split",
     "seeds": "the default `multimodal-tf train` of a dataset once per seed, each in its own "
     "process; mean ± sample standard deviation of metrics.json's test accuracy",
     "quantize": "`runs.quantize_run` per mode on one trained run; latency: the median of timed "

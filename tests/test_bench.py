@@ -320,3 +320,27 @@ def test_seeds_summary_is_mean_and_sample_deviation():
 
     assert seeds.summary([0.9, 0.92]) == "91.00 ± 1.41%"
     assert seeds.summary([0.9]) == "90.00 ± 0.00%"
+
+
+@pytest.mark.slow  # a tiny CLI run and a one-layer MiniLM fine-tuned, each in its own process
+def test_plain_fit_row_sets_the_plain_path_beside_the_cli(data_dir, tmp_path):
+    from bench import plain_fit
+
+    rows = common.Rows(command="python -m bench plain-fit", device="test machine")
+    results = plain_fit.run(
+        rows,
+        limit=64,
+        data_dir=data_dir,
+        cli_extra=["--architecture", "tiny", "--test-limit", "64", "--epochs", "1"],
+        checkpoint=one_layer_minilm(tmp_path),
+        test_limit=64,
+        epochs=1,
+    )
+    for side in ("cli", "plain"):
+        assert 0 <= results[side]["test_accuracy"] <= 1 and results[side]["train_seconds"] > 0
+    ((benchmark, figure, value, ratio, *_),) = rows.rows
+    assert benchmark == "plain-fit-rt-snippets" and "first 64 snippets" in figure
+    assert re.fullmatch(r"plain \d+\.\d\d% \(\d+ s\) vs CLI \d+\.\d\d% \(\d+ s\)", value)
+    difference = (results["plain"]["test_accuracy"] - results["cli"]["test_accuracy"]) * 100
+    assert ratio == f"{difference:+.2f} pt"
+    assert re.fullmatch(r"plain-fit-rt-snippets-[a-z0-9]+-\d{4}-\d\d-\d\d", rows.records()[0]["id"])
