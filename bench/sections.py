@@ -268,6 +268,15 @@ DOC_TABLES = {
     "auto-vs-float32": {"benchmark": "auto-vs-float32", "command": "command"},
     "tflite": {"benchmark": "tflite"},
     "distillation": {"benchmark": "distillation"},
+    "seeds": {
+        "benchmarks": (
+            "seeds-fashion-mnist",
+            "seeds-japanese-vowels",
+            "seeds-twemoji-categories",
+            "plain-fit-rt-snippets",
+        ),
+        "command": "command",
+    },
     "quantize": {
         "benchmarks": ("quantize-cnn", "quantize-lstm", "quantize-bert", "quantize-fusion"),
         "command": "command",
