@@ -198,6 +198,16 @@ SECTIONS = [
         "BERT is not measured across seeds yet.",
     ),
     (
+        "plain-fit: the plain Keras path against the CLI (issue 28)",
+        ("plain-fit-rt-snippets",),
+        "Does a notebook user who builds the BERT classifier with its default compile and calls "
+        "`model.fit` score within 1 point of the tuned CLI run?",
+        "Yes, for seed 0 on AVX512-BF16: {value:plain-fit-rt-snippets-avx512bf16-2026-12-08} "
+        "({ratio:plain-fit-rt-snippets-avx512bf16-2026-12-08}), though the plain path keeps "
+        "Keras' float32, a constant learning rate and the pooler over [CLS] where the CLI trains "
+        "under auto precision with warmup and decay and mean pooling. One seed per side.",
+    ),
+    (
         "streaming: the user's own files, streamed (issue 29)",
         ("streaming-10k", "streaming-50k", "streaming-100k"),
         "Does `from_csv` stream 10k, 50k and 100k rows of image files in flat memory, and does it "
