@@ -43,8 +43,8 @@ def main(argv=None):
         "--limit",
         type=int,
         default=None,
-        help="document, main-job, epoch-wait, lora, bert-peers: first N training examples only "
-        "(epoch-wait: 20000, lora and bert-peers: 1600)",
+        help="document, main-job, epoch-wait, lora, bert-peers, plain-fit: first N training "
+        "examples only (epoch-wait: 20000, lora and bert-peers: 1600)",
     )
     parser.add_argument(
         "--steps", type=int, default=50, help="gpu, precision: training steps per timed epoch"
