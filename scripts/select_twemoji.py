@@ -44,6 +44,20 @@ CANDIDATES = {
     "--optimizer adamw --weight-decay 0.05",
     "image-aug-e40": "--model multimodal --modalities image --epochs 40 --augmentation on "
     "--optimizer auto",
+    # twemoji_categories 3.0.0, issue 28: what makes the image side robust to another artist's style
+    # (colour, greyscale, erasing, stronger geometry, a deeper or wider CNN)
+    "image-aug-wd-colour": "--model multimodal --modalities image --epochs 20 --augmentation "
+    "hue=0.5,saturation=0.5 --optimizer adamw --weight-decay 0.05",
+    "image-aug-wd-grey": "--model multimodal --modalities image --epochs 20 --augmentation "
+    "grayscale=0.25 --optimizer adamw --weight-decay 0.05",
+    "image-aug-wd-erase": "--model multimodal --modalities image --epochs 20 --augmentation "
+    "erasing=0.5 --optimizer adamw --weight-decay 0.05",
+    "image-aug-wd-geo": "--model multimodal --modalities image --epochs 20 --augmentation "
+    "translation=0.15,zoom=0.2,rotation=0.05 --optimizer adamw --weight-decay 0.05",
+    "image-aug-wd-deep": "--model multimodal --modalities image --epochs 20 --augmentation on "
+    "--image-filters 32,64,128,128 --optimizer adamw --weight-decay 0.05",
+    "image-aug-wd-wide": "--model multimodal --modalities image --epochs 20 --augmentation on "
+    "--image-filters 64,128,128 --optimizer adamw --weight-decay 0.05",
     # the text side alone (the comparison fusion has to beat)
     "text": "--model multimodal --modalities text --epochs 20 --optimizer auto",
     "text-seed1": "--model multimodal --modalities text --epochs 20 --seed 1 --optimizer auto",

@@ -353,6 +353,10 @@ def test_a_closed_pipe_ends_quietly_with_141(monkeypatch, capsys):
             ["train", "--learning-rate", "abc"],
             "argument --learning-rate: must be a number, got 'abc'",
         ),
+        (
+            ["train", "--augmentation", "hue"],
+            "argument --augmentation: must be on, off, or FIELD=VALUE pairs",
+        ),
     ],
 )
 def test_bad_command_lines_exit_with_a_usage_message(arguments, message, capsys):
@@ -454,6 +458,10 @@ def test_every_run_option_has_a_flag_and_reaches_the_run_config(command):
         (64, 64, 64),
         0.1,
     )
+    style = parser.parse_args([command, "--augmentation", "hue=0.5, grayscale=0.2,fill_mode=wrap"])
+    assert _run_config(style).augmentation == {"hue": 0.5, "grayscale": 0.2, "fill_mode": "wrap"}
+    flip = parser.parse_args([command, "--augmentation", "horizontal_flip=true,seed=3"])
+    assert _run_config(flip).augmentation == {"horizontal_flip": True, "seed": 3}
 
 
 @pytest.mark.slow

@@ -42,7 +42,8 @@ MODELS = {
         dataset="twemoji_categories",
         fusion="attention",
         text_length=16,
-        augmentation=True,  # in-model augmentation layers, saved and reloaded under every policy
+        # in-model augmentation layers, the style ones too, saved and reloaded under every policy
+        augmentation={"hue": 0.5, "saturation": 0.4, "grayscale": 0.2, "erasing": 0.25},
         label_smoothing=0.1,
     ),
 }

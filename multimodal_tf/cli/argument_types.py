@@ -64,3 +64,31 @@ def positive_int(text):
 
 def positive_int_list(text):
     return tuple(positive_int(part.strip()) for part in text.split(",") if part.strip())
+
+
+def augmentation(text):
+    """`on`, `off`, or `FIELD=VALUE` pairs that override `ImageAugmentation`'s defaults."""
+    if text in ("on", "off"):
+        return text == "on"
+    fields = {}
+    for pair in text.split(","):
+        name, equals, value = (part.strip() for part in pair.partition("="))
+        if not (name and equals and value):
+            raise argparse.ArgumentTypeError(
+                "must be on, off, or FIELD=VALUE pairs separated by commas (fields of "
+                f"models.augmentation.ImageAugmentation, e.g. hue=0.5,grayscale=0.2), got {text!r}"
+            )
+        fields[name] = _scalar(value)
+    return fields
+
+
+def _scalar(text):
+    """`true`/`false`, an integer, a number, or the text itself."""
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text

@@ -27,7 +27,6 @@ _ON_OFF = {None: None, "on": True, "off": False}.get
 _CONVERSIONS = {
     "jit_compile": {"auto": "auto", "on": True, "off": False}.get,
     "fine_tune_text": lambda flag: True if flag else None,
-    "augmentation": _ON_OFF,
     "image_batch_norm": _ON_OFF,
 }
 # Options that apply only to the multimodal model.

@@ -134,10 +134,11 @@ def _add_run_arguments(parser):
     )
     parser.add_argument(
         "--augmentation",
-        choices=("on", "off"),
+        type=argument_types.augmentation,
         default=None,
-        help="augment images in training, inside the model: shifts, zoom, contrast, brightness, "
-        "no flips (default: on for twemoji_categories runs with images, else off)",
+        help="augment images in training, inside the model: on (shifts, zoom, contrast, "
+        "brightness, no flips), off, or FIELD=VALUE,... over on's, e.g. hue=0.5,grayscale=0.2 "
+        "(docs/training.md; default: on for twemoji_categories runs with images, else off)",
     )
     parser.add_argument(
         "--image-filters",

@@ -48,7 +48,8 @@ class ImageEncoderConfig:
             keeps the document's model).
         batch_norm: whether to put `BatchNormalization` between each
             convolution and its ReLU.
-        augmentation: random shifts, zoom, contrast and brightness applied
+        augmentation: random shifts, zoom, contrast and brightness (and
+            optionally hue, saturation, greyscale and erasing) applied
             in training only, before the first convolution: an
             `ImageAugmentation`, a dict of its fields, True for its
             defaults, or None (the document's model) (see
@@ -77,6 +78,8 @@ class ImageEncoderConfig:
         if not isinstance(self.batch_norm, bool):
             raise ValueError(f"`batch_norm` must be True or False, got {self.batch_norm!r}.")
         set_field(self, "augmentation", ImageAugmentation.from_value(self.augmentation))
+        if self.augmentation:
+            self.augmentation.check_channels(self.input_shape[-1])
         self._check_spatial_size()
 
     def _check_spatial_size(self):

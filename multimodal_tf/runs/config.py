@@ -85,9 +85,11 @@ class RunConfig(TrainingOptions):
             always validate on.
         fusion: fusion of the multimodal model.
         modality_dropout: modality dropout of the multimodal model.
-        augmentation: augment images in training, inside the model
-            (`models.augmentation.ImageAugmentation`'s defaults: shifts,
-            zoom, contrast, brightness; no flips). None: the dataset's
+        augmentation: augment images in training, inside the model:
+            True for `models.augmentation.ImageAugmentation`'s defaults
+            (shifts, zoom, contrast, brightness; no flips), a dict of its
+            fields to override them (e.g. `{"hue": 0.5}`), False for none.
+            None: the dataset's
             default where the run has images (on for twemoji_categories,
             chosen on its validation split), else off.
         image_filters: filters of each convolution of the image encoder
@@ -126,7 +128,7 @@ class RunConfig(TrainingOptions):
     validation_fraction: float = 0.0
     fusion: str = "attention"
     modality_dropout: float = 0.2
-    augmentation: bool | None = None
+    augmentation: bool | dict | None = None
     image_filters: tuple | None = None
     image_batch_norm: bool = False
     image_dropout: float | None = None
@@ -193,9 +195,15 @@ class RunConfig(TrainingOptions):
         check_rate("modality_dropout", self.modality_dropout)
         if self.augmentation is None:
             set_field(self, "augmentation", image_default(self, "augmentation", False))
-        for name in ("augmentation", "image_batch_norm"):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"`{name}` must be True or False, got {getattr(self, name)!r}.")
+        if not isinstance(self.augmentation, (bool, dict)):
+            raise ValueError(
+                "`augmentation` must be True, False or a dict of ImageAugmentation's fields, got "
+                f"{self.augmentation!r}."
+            )
+        if not isinstance(self.image_batch_norm, bool):
+            raise ValueError(
+                f"`image_batch_norm` must be True or False, got {self.image_batch_norm!r}."
+            )
         if self.image_dropout is None:
             set_field(self, "image_dropout", image_default(self, "image_dropout", 0.0))
         check_rate("image_dropout", self.image_dropout)

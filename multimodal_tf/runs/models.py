@@ -127,7 +127,7 @@ def encoder_arguments(config: RunConfig, facts: dict, text_checkpoint: str | Non
             "input_shape": tuple(facts["image_shape"]),
             **(TINY_IMAGE if tiny else {}),
             **({"filters": config.image_filters} if config.image_filters else {}),
-            **({"augmentation": True} if config.augmentation else {}),
+            **({"augmentation": config.augmentation} if config.augmentation else {}),
             **({"batch_norm": True} if config.image_batch_norm else {}),
             **({"dropout": config.image_dropout} if config.image_dropout else {}),
         }

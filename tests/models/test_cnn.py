@@ -80,6 +80,10 @@ def test_uncompiled_on_request():
         (dict(augmentation={"zoom": 1.5}), "zoom"),
         (dict(augmentation={"fill_mode": "white"}), "fill_mode"),
         (dict(augmentation={"fill_mode": "constant", "fill_value": 255}), "fill_value"),
+        (dict(augmentation={"hue": 1.0}, input_shape=(28, 28, 3)), "hue"),
+        (dict(augmentation={"erasing": -0.1}), "erasing"),
+        (dict(augmentation={"grayscale": 0.2}), "grayscale"),  # on one-channel images
+        (dict(augmentation={"hue": 0.5, "saturation": 0.3}), "hue`, `saturation"),
     ],
 )
 def test_bad_arguments_raise_value_error_naming_them(arguments, named):
@@ -143,3 +147,48 @@ def test_augmentation_settings_reach_the_layers():
         "RandomFlip",
         "horizontal",
     )
+
+
+def test_style_options_add_colour_and_erasing_layers_after_the_default_ones():
+    encoder = build_image_encoder(
+        ImageEncoderConfig(
+            (32, 32, 3),
+            filters=(4,),
+            augmentation={"hue": 0.5, "saturation": 0.4, "grayscale": 0.2, "erasing": 0.25},
+        )
+    )
+    names = [type(layer).__name__ for layer in encoder.layers[:8]]
+    assert names == [
+        "RandomTranslation",
+        "RandomZoom",
+        "RandomContrast",
+        "RandomBrightness",
+        "RandomHue",
+        "RandomSaturation",
+        "RandomGrayscale",
+        "RandomErasing",
+    ]
+    hue, saturation, grayscale, erasing = encoder.layers[4:8]
+    assert hue.factor == (0.0, 0.5) and list(hue.value_range) == [0, 1]
+    np.testing.assert_allclose(saturation.factor, (0.3, 0.7))  # saturation x3/7 to x7/3
+    assert grayscale.factor == 0.2
+    assert erasing.factor == (0.25, 0.25) and list(erasing.value_range) == [0, 1]
+
+
+def test_style_options_change_colours_in_training_only():
+    images = np.random.default_rng(1).uniform(size=(16, 16, 16, 3)).astype("float32")
+    model = build_cnn_classifier(
+        (16, 16, 3),
+        3,
+        filters=(4, 4),
+        augmentation={
+            "translation": 0,
+            "zoom": 0,
+            "contrast": 0,
+            "brightness": 0,
+            "grayscale": 0.99,
+        },
+    )
+    grey = keras.ops.convert_to_numpy(model.layers[1](images, training=True))
+    assert np.mean(np.ptp(grey, axis=-1) < 1e-5) > 0.9  # nearly every pixel's channels agree
+    np.testing.assert_array_equal(model.layers[1](images, training=False), images)

@@ -90,6 +90,8 @@ def test_options_are_keywords_only():
     "options, named",
     [
         ({"augmentation": "yes"}, "`augmentation`"),
+        ({"augmentation": ["hue"]}, "`augmentation` must be True, False or a dict"),
+        ({"modalities": "text", "augmentation": {"hue": 0.5}}, "no image modality"),
         ({"image_filters": (0, 8)}, "`image_filters`"),
         ({"dataset": "rt_snippets", "augmentation": True}, "no image modality"),
         ({"modalities": "text", "image_filters": (8,)}, "no image modality"),
@@ -110,6 +112,9 @@ def test_image_options_reach_the_image_encoder():
     assert config.image_filters == (64, 64, 64)
     image = encoder_arguments(config, {"image_shape": [64, 64, 3]}, None)["image"]
     assert image == {"input_shape": (64, 64, 3), "filters": (64, 64, 64), "augmentation": True}
+    style = RunConfig(augmentation={"hue": 0.5})
+    image = encoder_arguments(style, {"image_shape": [64, 64, 3]}, None)["image"]
+    assert image["augmentation"] == {"hue": 0.5}
 
 
 def test_augmentation_defaults_to_the_datasets_choice_where_there_are_images():
