@@ -94,8 +94,17 @@ def load_split(
     if cache == "auto":
         cache = tfds.builder(name, data_dir=data_dir).info.dataset_size < CACHE_LIMIT_BYTES
     if artists:
-        wanted = tf.constant(artists)
-        dataset = dataset.filter(lambda record: tf.reduce_any(tf.equal(record["artist"], wanted)))
+        dataset = dataset.filter(_drawn_by(artists))
+        # A filtered dataset's length is unknown, and Keras warns "Your input ran out of data"
+        # when one ends: count the rows once (images not decoded) and say how many there are.
+        rows = tfds.load(
+            name,
+            split=split,
+            data_dir=data_dir,
+            decoders={"image": tfds.decode.SkipDecoding()},
+        ).filter(_drawn_by(artists))
+        count = int(rows.reduce(0, lambda total, _: total + 1))
+        dataset = dataset.apply(tf.data.experimental.assert_cardinality(count))
 
     def select(record):
         features = {modality: record[modality] for modality in modalities}
@@ -125,6 +134,12 @@ def load_split(
         )
         return prefetched(dataset)
     return finish_batches(dataset, text_preprocessor, mask_value)
+
+
+def _drawn_by(artists: tuple):
+    """A `filter` predicate: the record's artist is one of `artists`."""
+    wanted = tf.constant(artists)
+    return lambda record: tf.reduce_any(tf.equal(record["artist"], wanted))
 
 
 def _check_artists(name: str, artists) -> tuple:
