@@ -35,8 +35,8 @@ def cpu_class() -> str:
     flags = cpu_flags()
     if "amx_bf16" in flags:
         return "AMX"
-    if "avx512_bf16" in flags:
-        return "AVX512-BF16, no AMX"
+    if "avx512_bf16" in flags:  # AVX512-FP16 as well: an Intel Xeon, whose AMX is not exposed
+        return "AVX512-BF16, no AMX" + (" but AVX512-FP16" if "avx512_fp16" in flags else "")
     return "AVX2, no native bfloat16" if "avx2" in flags else "no AVX2"
 
 
@@ -152,12 +152,14 @@ def row_id(benchmark: str, figure: str, machine_class: str, date: str) -> str:
 
 
 def machine_class() -> str:
-    """The class a row's figures belong to: `gpu`, `amx`, `avx512_bf16`, `avx2` or `cpu`."""
+    """A row's machine class: `gpu`, `amx`, `avx512_bf16`, `avx512_fp16`, `avx2` or `cpu`."""
     from multimodal_tf.training import cpu_flags, has_gpu
 
     if has_gpu():
         return "gpu"
     flags = cpu_flags()
+    if "avx512_bf16" in flags and "avx512_fp16" in flags and "amx_bf16" not in flags:
+        return "avx512_fp16"  # an Intel Xeon without AMX exposed: not the AMD EPYC class
     for flag, name in (("amx_bf16", "amx"), ("avx512_bf16", "avx512_bf16"), ("avx2", "avx2")):
         if flag in flags:
             return name

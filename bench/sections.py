@@ -89,14 +89,19 @@ SECTIONS = [
         '`precision="auto"` and `jit_compile="auto"` decide?',
         "AVX2: float32 for every model (bfloat16 CNN "
         "{ratio:precision-cnn-bfloat16-xla-off-avx2-2026-11-26}). "
-        "AVX512-BF16 without AMX: mixed_bfloat16 for the CNN "
+        "AVX512-BF16 without AMX (AMD EPYC): mixed_bfloat16 for the CNN "
         "({ratio:precision-cnn-bfloat16-xla-off-avx512bf16-2026-11-28}, drifting between runs) and "
         "BERT ({ratio:precision-bert-bfloat16-xla-off-avx512bf16-2026-11-28}); float32 + XLA "
         "for the LSTM ({ratio:precision-lstm-float32-xla-on-avx512bf16-2026-11-28}); the "
         "fusion model measures {ratio:precision-fusion-bfloat16-xla-off-avx512bf16-2026-11-28} "
         "in bfloat16, which auto picks for it since 2026-12-07 (until then it kept float32, the "
         "precision its documented results were chosen in). AMX (issue 13): bfloat16 for "
-        "all but recurrent models (LSTM {ratio:precision-lstm-bfloat16-amx-issue13}). XLA: on for "
+        "all but recurrent models (LSTM {ratio:precision-lstm-bfloat16-amx-issue13}). An Intel "
+        "Xeon with AVX512-BF16 and AVX512-FP16 whose AMX is not exposed: float32 for every model, "
+        "bfloat16 is slower there (CNN "
+        "{ratio:precision-cnn-bfloat16-step-xla-off-avx512fp16-2026-12-08}, "
+        "BERT {ratio:precision-bert-bfloat16-step-xla-off-avx512fp16-2026-12-08}, fusion "
+        "{ratio:precision-fusion-bfloat16-step-xla-off-avx512fp16-2026-12-08}). XLA: on for "
         "the LSTM and BERT, off for convolutions and 16-bit models on CPUs.",
     ),
     (

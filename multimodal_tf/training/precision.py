@@ -19,9 +19,7 @@ def best_precision() -> str:
     """The fastest safe dtype policy of this machine for most models (see the module doc)."""
     if devices.has_gpu():
         return "mixed_float16"
-    if devices.cpu_flags() & NATIVE_BFLOAT16_FLAGS:
-        return "mixed_bfloat16"
-    return "float32"
+    return "mixed_bfloat16" if fast_bfloat16(devices.cpu_flags()) else "float32"
 
 
 def resolve_precision(precision: str) -> str:
@@ -32,6 +30,31 @@ def resolve_precision(precision: str) -> str:
 
 # CPU flags of native bfloat16 arithmetic, which oneDNN uses for mixed_bfloat16.
 NATIVE_BFLOAT16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
+
+
+def fast_bfloat16(flags) -> bool:
+    """Whether mixed_bfloat16 measured faster than float32 on a CPU with these flags.
+
+    Yes with AMX (Intel Xeon) and with AVX512-BF16 on AMD EPYC (no
+    AVX512-FP16). No on an Intel Xeon whose AMX the machine does not expose
+    (AVX512-BF16 and AVX512-FP16, no `amx_bf16`): oneDNN's AVX512-BF16
+    kernels there ran BERT's step at 0.66x float32's and the CNN's at 0.84x
+    (#precision-bert-bfloat16-step-xla-off-avx512fp16-2026-12-08,
+    #precision-cnn-bfloat16-step-xla-off-avx512fp16-2026-12-08).
+
+    Args:
+        flags: the CPU's flags (`devices.cpu_flags()`).
+
+    Returns:
+        True where `auto` picks mixed_bfloat16 on this CPU.
+
+    Example:
+    >>> fast_bfloat16({"avx512_bf16"}), fast_bfloat16({"avx512_bf16", "avx512_fp16"})
+    (True, False)
+    """
+    if "amx_bf16" in flags:
+        return True
+    return "avx512_bf16" in flags and "avx512_fp16" not in flags
 
 
 def _slower_in_bfloat16_on_cpu() -> tuple:

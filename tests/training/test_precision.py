@@ -67,7 +67,7 @@ def test_auto_precision_is_chosen_per_model_from_the_injected_device(
 
 def test_auto_precision_on_this_machine_matches_its_cpu_flags():
     """No assumption about the host: the expectation is derived from its own flags."""
-    native = bool(training.cpu_flags() & training.NATIVE_BFLOAT16_FLAGS)
+    native = training.fast_bfloat16(training.cpu_flags())
     expected = (
         "mixed_float16" if training.has_gpu() else ("mixed_bfloat16" if native else "float32")
     )
@@ -80,6 +80,11 @@ def test_cpu_flags_can_be_forced_from_the_environment(monkeypatch):
     monkeypatch.setattr(training.devices, "has_gpu", lambda: False)
     assert training.resolve_precision("auto") == "float32"
     monkeypatch.setenv(training.CPU_FLAGS_VARIABLE, "avx2 avx512_bf16")
+    assert training.resolve_precision("auto") == "mixed_bfloat16"
+    # an Intel Xeon whose AMX is not exposed: bfloat16 measured slower there
+    monkeypatch.setenv(training.CPU_FLAGS_VARIABLE, "avx2 avx512_bf16 avx512_fp16")
+    assert training.resolve_precision("auto") == "float32"
+    monkeypatch.setenv(training.CPU_FLAGS_VARIABLE, "avx2 avx512_bf16 avx512_fp16 amx_bf16")
     assert training.resolve_precision("auto") == "mixed_bfloat16"
 
 
