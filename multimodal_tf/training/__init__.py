@@ -11,7 +11,9 @@ shown in `bench/RESULTS.md`):
 
 - `precision="auto"`: `mixed_float16` on a CUDA GPU (Tensor Cores);
   `float32` on CPUs without native bfloat16 (there bfloat16 is emulated
-  and slower); on CPUs with it (AVX512-BF16 or AMX) `mixed_bfloat16`,
+  and slower) and on an Intel Xeon whose AMX is not exposed (its
+  AVX512-BF16 kernels measured slower: `fast_bfloat16`); on AMX and on
+  AMD EPYC's AVX512-BF16 `mixed_bfloat16`,
   except for models measured slower in it: recurrent models (see
   bench/results.jsonl#precision-lstm-bfloat16-amx-issue13 and
   #precision-lstm-bfloat16-xla-off-avx512bf16-2026-11-28). See `precision_for_model`;
