@@ -393,9 +393,19 @@ PLOT = [
             ("CNN, AVX2", "precision-cnn-bfloat16-xla-off-avx2-2026-11-26", "ratio"),
             ("CNN, AVX512-BF16", "precision-cnn-bfloat16-xla-off-avx512bf16-2026-11-28", "ratio"),
             ("CNN, AMX", "precision-cnn-bfloat16-amx-issue13", "ratio"),
+            (
+                "CNN, Xeon, no AMX",
+                "precision-cnn-bfloat16-step-xla-off-avx512fp16-2026-12-08",
+                "ratio",
+            ),
             ("BERT, AVX2", "precision-bert-bfloat16-xla-off-avx2-2026-11-26", "ratio"),
             ("BERT, AVX512-BF16", "precision-bert-bfloat16-xla-off-avx512bf16-2026-11-28", "ratio"),
             ("BERT, AMX", "precision-bert-bfloat16-amx-issue13", "ratio"),
+            (
+                "BERT, Xeon, no AMX",
+                "precision-bert-bfloat16-step-xla-off-avx512fp16-2026-12-08",
+                "ratio",
+            ),
             ("fusion, AVX2", "precision-fusion-bfloat16-xla-off-avx2-2026-11-26", "ratio"),
             (
                 "fusion, AVX512-BF16",
@@ -403,9 +413,19 @@ PLOT = [
                 "ratio",
             ),
             ("fusion, AMX", "precision-fusion-bfloat16-amx-issue13", "ratio"),
+            (
+                "fusion, Xeon, no AMX",
+                "precision-fusion-bfloat16-step-xla-off-avx512fp16-2026-12-08",
+                "ratio",
+            ),
             ("LSTM, AVX2", "precision-lstm-bfloat16-xla-off-avx2-2026-11-26", "ratio"),
             ("LSTM, AVX512-BF16", "precision-lstm-bfloat16-xla-off-avx512bf16-2026-11-28", "ratio"),
             ("LSTM, AMX", "precision-lstm-bfloat16-amx-issue13", "ratio"),
+            (
+                "LSTM, Xeon, no AMX",
+                "precision-lstm-bfloat16-step-xla-off-avx512fp16-2026-12-08",
+                "ratio",
+            ),
         ],
     },
     {
