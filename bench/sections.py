@@ -283,6 +283,11 @@ DOC_TABLES = {
     "twemoji-3.0.0": {"benchmark": "twemoji-3.0.0"},
     "twemoji-3.0.0-comparison": {"benchmark": "twemoji-3.0.0-comparison", "command": "command"},
     "twemoji-missing": {"benchmark": "twemoji-missing"},
+    "twemoji-style": {
+        "benchmark": "twemoji-style",
+        "command": "arguments of `multimodal-tf train`",
+        "strip": "multimodal-tf train ",
+    },
     "auto-vs-float32": {"benchmark": "auto-vs-float32", "command": "command"},
     "tflite": {"benchmark": "tflite"},
     "distillation": {"benchmark": "distillation"},

@@ -58,6 +58,10 @@ CANDIDATES = {
     "--image-filters 32,64,128,128 --optimizer adamw --weight-decay 0.05",
     "image-aug-wd-wide": "--model multimodal --modalities image --epochs 20 --augmentation on "
     "--image-filters 64,128,128 --optimizer adamw --weight-decay 0.05",
+    "image-aug-wd-seed1": "--model multimodal --modalities image --epochs 20 --augmentation on "
+    "--seed 1 --optimizer adamw --weight-decay 0.05",
+    "image-aug-wd-deep-seed1": "--model multimodal --modalities image --epochs 20 --augmentation "
+    "on --image-filters 32,64,128,128 --seed 1 --optimizer adamw --weight-decay 0.05",
     # the text side alone (the comparison fusion has to beat)
     "text": "--model multimodal --modalities text --epochs 20 --optimizer auto",
     "text-seed1": "--model multimodal --modalities text --epochs 20 --seed 1 --optimizer auto",
