@@ -84,6 +84,8 @@ CANDIDATES = {
     # twemoji_categories 3.0.0 has three styles of each training emoji: 7 epochs are about the
     # steps 20 were on 2.0.0
     "fusion-aug-wd-e7": "--epochs 7 --augmentation on --optimizer adamw --weight-decay 0.05",
+    "fusion-aug-wd-deep": "--epochs 20 --augmentation on --image-filters 32,64,128,128 "
+    "--optimizer adamw --weight-decay 0.05",
     "fusion-aug-e40": "--epochs 40 --augmentation on --optimizer auto",
     "fusion-aug-md04-e40": "--epochs 40 --augmentation on --modality-dropout 0.4 --optimizer auto",
     # not a candidate: the chosen model without modality dropout, for the missing-modality curve

@@ -200,6 +200,10 @@ class RunConfig(TrainingOptions):
                 "`augmentation` must be True, False or a dict of ImageAugmentation's fields, got "
                 f"{self.augmentation!r}."
             )
+        if isinstance(self.augmentation, dict):  # checked now, not when the model is built
+            from multimodal_tf.models.augmentation import ImageAugmentation
+
+            ImageAugmentation.from_value(self.augmentation)
         if not isinstance(self.image_batch_norm, bool):
             raise ValueError(
                 f"`image_batch_norm` must be True or False, got {self.image_batch_norm!r}."

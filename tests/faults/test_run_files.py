@@ -46,7 +46,8 @@ def test_every_top_level_field_is_checked(run, tmp_path, capsys, field):
 
 @pytest.mark.parametrize("name", [field.name for field in dataclasses.fields(RunConfig)])
 def test_every_config_field_is_checked(run, tmp_path, capsys, name):
-    bad = "bad" if name == "data" else {"bad": 1}  # `data` is an object: a string is its bad type
+    # `data` and `augmentation` take an object: a string is their bad type
+    bad = "bad" if name in ("data", "augmentation") else {"bad": 1}
     folder = damaged(run, tmp_path, lambda metrics: metrics["config"].update({name: bad}))
     assert main(["evaluate", folder]) == 2
     err = capsys.readouterr().err.strip()

@@ -91,6 +91,8 @@ def test_options_are_keywords_only():
     [
         ({"augmentation": "yes"}, "`augmentation`"),
         ({"augmentation": ["hue"]}, "`augmentation` must be True, False or a dict"),
+        ({"augmentation": {"hue": 2}}, "`hue` must be a number in"),
+        ({"augmentation": {"colour": 0.5}}, "`augmentation` has an unknown field"),
         ({"modalities": "text", "augmentation": {"hue": 0.5}}, "no image modality"),
         ({"image_filters": (0, 8)}, "`image_filters`"),
         ({"dataset": "rt_snippets", "augmentation": True}, "no image modality"),
