@@ -30,13 +30,13 @@ def machine() -> str:
 
 def cpu_class() -> str:
     """What decides mixed precision on a CPU: `AMX`, `AVX512-BF16` or `AVX2` (no bfloat16)."""
-    from multimodal_tf.training import cpu_flags
+    from multimodal_tf.training import cpu_flags, fast_bfloat16
 
     flags = cpu_flags()
     if "amx_bf16" in flags:
         return "AMX"
-    if "avx512_bf16" in flags:  # AVX512-FP16 as well: an Intel Xeon, whose AMX is not exposed
-        return "AVX512-BF16, no AMX" + (" but AVX512-FP16" if "avx512_fp16" in flags else "")
+    if "avx512_bf16" in flags:  # not fast there: an Intel Xeon, whose AMX is not exposed
+        return "AVX512-BF16, no AMX" + ("" if fast_bfloat16(flags) else " but AVX512-FP16")
     return "AVX2, no native bfloat16" if "avx2" in flags else "no AVX2"
 
 
@@ -153,12 +153,12 @@ def row_id(benchmark: str, figure: str, machine_class: str, date: str) -> str:
 
 def machine_class() -> str:
     """A row's machine class: `gpu`, `amx`, `avx512_bf16`, `avx512_fp16`, `avx2` or `cpu`."""
-    from multimodal_tf.training import cpu_flags, has_gpu
+    from multimodal_tf.training import cpu_flags, fast_bfloat16, has_gpu
 
     if has_gpu():
         return "gpu"
     flags = cpu_flags()
-    if "avx512_bf16" in flags and "avx512_fp16" in flags and "amx_bf16" not in flags:
+    if "avx512_bf16" in flags and not fast_bfloat16(flags):
         return "avx512_fp16"  # an Intel Xeon without AMX exposed: not the AMD EPYC class
     for flag, name in (("amx_bf16", "amx"), ("avx512_bf16", "avx512_bf16"), ("avx2", "avx2")):
         if flag in flags:

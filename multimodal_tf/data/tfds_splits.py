@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
 
 import tensorflow as tf
@@ -97,13 +98,7 @@ def load_split(
         dataset = dataset.filter(_drawn_by(artists))
         # A filtered dataset's length is unknown, and Keras warns "Your input ran out of data"
         # when one ends: count the rows once (images not decoded) and say how many there are.
-        rows = tfds.load(
-            name,
-            split=split,
-            data_dir=data_dir,
-            decoders={"image": tfds.decode.SkipDecoding()},
-        ).filter(_drawn_by(artists))
-        count = int(rows.reduce(0, lambda total, _: total + 1))
+        count = _count_drawn_by(name, split, data_dir, artists)
         dataset = dataset.apply(tf.data.experimental.assert_cardinality(count))
 
     def select(record):
@@ -140,6 +135,20 @@ def _drawn_by(artists: tuple):
     """A `filter` predicate: the record's artist is one of `artists`."""
     wanted = tf.constant(artists)
     return lambda record: tf.reduce_any(tf.equal(record["artist"], wanted))
+
+
+@functools.lru_cache(maxsize=64)
+def _count_drawn_by(name: str, split: str, data_dir, artists: tuple) -> int:
+    """Rows of `split` drawn by `artists`, counted once per process (images not decoded).
+
+    A run scores each artist's validation rows once per modality subset.
+    """
+    import tensorflow_datasets as tfds
+
+    rows = tfds.load(
+        name, split=split, data_dir=data_dir, decoders={"image": tfds.decode.SkipDecoding()}
+    ).filter(_drawn_by(artists))
+    return int(rows.reduce(0, lambda total, _: total + 1))
 
 
 def _check_artists(name: str, artists) -> tuple:
